@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Kernel command line: tokenising exactly as the kernel does, and the options edgeinit reads. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edgeinit/devref.h"
+
+#define CMDLINE_KEY_MAX 128
+#define CMDLINE_VALUE_MAX 1024
+#define BOOT_PATH_MAX 256
+#define ROOTHASH_MAX 64 /* bytes: sha512 */
+
+/* One "key[=value]" word of the command line, with the kernel's quote handling applied. */
+struct cmdline_word {
+	char key[CMDLINE_KEY_MAX];
+	char value[CMDLINE_VALUE_MAX];
+	bool has_value;
+};
+
+/* Read the next word from *cursor and advance it. Returns 1 with a word, 0 at the end (or at
+ * "--", after which words belong to init), -E2BIG if a key or value does not fit (the word is
+ * skipped and *cursor still advances). Quoting follows the kernel's next_arg(): double quotes
+ * protect spaces and are removed around the whole word or the value. */
+int cmdline_next_word(const char **cursor, struct cmdline_word *word);
+
+enum emergency_action {
+	EMERGENCY_REBOOT,
+	EMERGENCY_POWEROFF,
+	EMERGENCY_HALT,
+};
+
+/* dm-verity behaviour on a corrupted block (systemd.verity_root_options=). */
+enum verity_corruption_mode {
+	VERITY_CORRUPTION_EIO,     /* kernel default: the read fails */
+	VERITY_CORRUPTION_RESTART, /* restart-on-corruption */
+	VERITY_CORRUPTION_PANIC,   /* panic-on-corruption */
+	VERITY_CORRUPTION_IGNORE,  /* ignore-corruption: logs only */
+};
+
+struct boot_options {
+	uint8_t roothash[ROOTHASH_MAX];
+	size_t roothash_size;            /* 0: no roothash= given */
+	struct devref verity_data;       /* systemd.verity_root_data= */
+	struct devref verity_hash;       /* systemd.verity_root_hash= */
+	enum verity_corruption_mode verity_corruption;
+	bool verity_ignore_zero_blocks;
+	bool verity_check_at_most_once;
+	char root[BOOT_PATH_MAX];        /* root=, a /dev/mapper/<name> path */
+	char root_mapper_name[128]; /* <name> from root= */
+	struct devref persist;           /* edgeinit.persist= */
+	char init[BOOT_PATH_MAX];        /* init= */
+	unsigned timeout_sec;            /* rd.timeout= */
+	unsigned emergency_delay_sec;    /* edgeinit.emergency_delay= */
+	enum emergency_action emergency; /* rd.emergency= */
+	bool debug;                      /* edgeinit.debug */
+};
+
+/* What the parser tells its caller about a word it did not take. */
+enum cmdline_note {
+	CMDLINE_NOTE_UNKNOWN_KEY,   /* edgeinit.* key we do not know: reported, not ignored */
+	CMDLINE_NOTE_TOO_LONG,      /* word did not fit and was skipped */
+	CMDLINE_NOTE_INVALID_VALUE, /* bad value of an option that is not security relevant:
+				     * the default stays in force */
+};
+/* detail says why (may be ""). */
+typedef void (*cmdline_note_fn)(void *userdata, enum cmdline_note note, const char *key,
+				const char *detail);
+
+#define CMDLINE_REASON_MAX 256
+
+/* Set every option to its documented default. */
+void boot_options_init(struct boot_options *o);
+
+/* Parse a whole command line into o (which boot_options_init() prepared). Later words win over
+ * earlier ones, as with systemd. Returns 0, or -EINVAL when a security-relevant option (roothash=,
+ * the verity devices and options, root=, init=) is invalid: then bad_key (CMDLINE_KEY_MAX) names it
+ * and reason (CMDLINE_REASON_MAX) says why. Unknown edgeinit.* keys, over-long words and bad values
+ * of other options go to note (may be NULL) and do not fail the parse. Finally derives defaults that
+ * depend on other options (the verity partitions from the root hash, as systemd does). */
+int boot_options_parse(const char *cmdline, struct boot_options *o, cmdline_note_fn note,
+		       void *userdata, char *bad_key, char *reason);
+
+const char *emergency_action_to_string(enum emergency_action a);
+const char *verity_corruption_mode_to_string(enum verity_corruption_mode m);

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The boot context every stage reads and writes, and the stage descriptor. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "edgeinit/cmdline.h"
+#include "edgeinit/macro.h"
+#include "edgeinit/report.h"
+#include "edgeinit/sys.h"
+
+#define DEVNODE_MAX 160
+#define BLOCKDEV_SEEN_MAX 64
+
+struct kmod_ctx;
+
+/* A block device seen during the boot, with what libblkid said about it. */
+struct blockdev {
+	char name[64];           /* vda3 */
+	char node[DEVNODE_MAX];  /* /dev/vda3 */
+	bool probed;
+	struct blockdev_tags tags;
+};
+
+struct boot_context {
+	/* Where "/" is: "" on the machine, a temporary directory in stage tests. Every path a
+	 * stage builds starts with it. */
+	const char *root;
+	const struct sys_ops *sys;
+
+	struct boot_options opts;
+	bool opts_parsed;
+
+	int uevent_fd;           /* kernel uevents, opened by the modules stage */
+	struct kmod_ctx *kmod;   /* kept open so hotplugged devices can get their drivers */
+	unsigned modules_loaded;
+
+	struct blockdev seen[BLOCKDEV_SEEN_MAX];
+	unsigned n_seen;
+
+	/* Resolved devices. */
+	char verity_data_node[DEVNODE_MAX];
+	char verity_hash_node[DEVNODE_MAX];
+	char persist_node[DEVNODE_MAX];
+	char root_node[DEVNODE_MAX];
+
+	const char *sysroot;     /* "/sysroot" */
+
+	/* Message for the operator when a stage fails: what to do about it. */
+	char remedy[256];
+
+	struct boot_report report;
+	uint64_t start_realtime_us;
+	uint64_t start_monotonic_us;
+};
+
+struct stage {
+	const char *name;
+	/* Returns 0 or a negative errno after logging the reason; may fill ctx->remedy. */
+	int (*run)(struct boot_context *ctx);
+};
+
+/* Initialise a context for the given root ("" for the machine) and side-effect operations. */
+void boot_context_init(struct boot_context *ctx, const char *root, const struct sys_ops *sys);
+void boot_context_done(struct boot_context *ctx);
+
+/* Build "<ctx->root><path>" into buf. -E2BIG if it does not fit. */
+int ctx_path(const struct boot_context *ctx, const char *path, char *buf, size_t size);
+
+/* Set the remedy line printed with a fatal error. */
+void ctx_set_remedy(struct boot_context *ctx, const char *fmt, ...) _printf_(2, 3);
+
+/* The stages, in the order init runs them. */
+extern const struct stage stage_early_setup;
+extern const struct stage stage_cmdline;
+extern const struct stage stage_modules;
+extern const struct stage stage_devices;
+extern const struct stage stage_verity;
+extern const struct stage stage_mounts;
+extern const struct stage stage_switch_root;
+
+/* Monotonic clock in microseconds. */
+uint64_t now_monotonic_us(void);
+uint64_t now_realtime_us(void);

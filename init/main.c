@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* edgeinit: PID 1 of the initramfs. Runs the stages in order, owns the PID-1 concerns (signals,
+ * the emergency path, the final exec) and nothing else. edgeinit starts no child processes, so
+ * there is nothing to reap. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "edgeinit/fs.h"
+#include "edgeinit/log.h"
+#include "edgeinit/stage.h"
+#include "emergency.h"
+
+#ifndef EDGEINIT_VERSION
+#define EDGEINIT_VERSION "unknown"
+#endif
+
+static const struct stage *const boot_stages[] = {
+	&stage_early_setup, &stage_cmdline, &stage_modules, &stage_devices,
+	&stage_verity,      &stage_mounts,  &stage_switch_root,
+};
+
+static struct boot_context ctx;
+
+/* systemd reads its state from --deserialize <fd>: we hand over only the time /init started,
+ * which is what makes "systemd-analyze" show an (initrd) figure. */
+static int serialization_fd(void)
+{
+	char buf[128];
+	int fd, n;
+
+	fd = memfd_create("edgeinit-serialization", 0);
+	if (fd < 0)
+		return negative_errno();
+	n = snprintf(buf, sizeof(buf), "initrd-timestamp=%" PRIu64 " %" PRIu64 "\n\n",
+		     ctx.start_realtime_us, ctx.start_monotonic_us);
+	if (write(fd, buf, (size_t)n) != n || lseek(fd, 0, SEEK_SET) < 0) {
+		close(fd);
+		return -EIO;
+	}
+	return fd;
+}
+
+/* Is init= systemd? Only systemd understands --switched-root/--deserialize. */
+static bool init_is_systemd(const char *init)
+{
+	char resolved[PATH_MAX];
+
+	if (!realpath(init, resolved))
+		return false;
+	return streq(basename(resolved), "systemd");
+}
+
+_noreturn_ static void exec_init(int argc, char **argv)
+{
+	const char *init = ctx.opts.init;
+	char fd_arg[16];
+	char *args[64];
+	int n = 0, sfd = -EBADF;
+	sigset_t empty;
+
+	args[n++] = (char *)init;
+	if (init_is_systemd(init)) {
+		sfd = serialization_fd();
+		if (sfd >= 0 && dup2(sfd, 3) == 3) {
+			snprintf(fd_arg, sizeof(fd_arg), "3");
+			args[n++] = (char *)"--switched-root";
+			args[n++] = (char *)"--system";
+			args[n++] = (char *)"--deserialize";
+			args[n++] = fd_arg;
+		} else
+			log_warning("Cannot hand the initrd timestamp to systemd, continuing without.");
+	}
+	/* Arguments the kernel gave us that were meant for init. */
+	for (int i = 1; i < argc && n < (int)ELEMENTSOF(args) - 1; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+
+	log_info("Switched root; executing %s.", init);
+	(void)write_small_file("/proc/sys/kernel/printk_devkmsg", "ratelimit\n");
+	log_close();
+
+	/* Only fds 0-2 (and the serialization on 3) survive; an empty signal mask. */
+	syscall(SYS_close_range, sfd >= 0 ? 4 : 3, ~0U, 0);
+	sigemptyset(&empty);
+	sigprocmask(SIG_SETMASK, &empty, NULL);
+
+	execv(init, args);
+
+	/* Unreachable unless the exec failed; the checks made this unlikely. */
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	log_open("");
+	ctx_set_remedy(&ctx, "Check init= and the root image.");
+	emergency(&ctx, "exec", log_error_errno(negative_errno(), "Failed to execute %s: %m", init));
+}
+
+int main(int argc, char **argv)
+{
+	struct utsname uts;
+	sigset_t all;
+
+	ctx.start_monotonic_us = now_monotonic_us();
+	ctx.start_realtime_us = now_realtime_us();
+
+	/* PID 1 gets no default signal actions; block everything, nothing here handles them. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	umask(022);
+
+	boot_context_init(&ctx, "", &sys_real);
+	snprintf(ctx.report.version, sizeof(ctx.report.version), "%s", EDGEINIT_VERSION);
+	if (uname(&uts) == 0)
+		snprintf(ctx.report.kernel, sizeof(ctx.report.kernel), "%s", uts.release);
+	ctx.report.start_monotonic_us = ctx.start_monotonic_us;
+	ctx.report.outcome = "running";
+
+	for (size_t i = 0; i < ELEMENTSOF(boot_stages); i++) {
+		const struct stage *s = boot_stages[i];
+		struct report_stage *rs = &ctx.report.stages[ctx.report.n_stages++];
+		uint64_t t0 = now_monotonic_us();
+		int r;
+
+		rs->name = s->name;
+		r = s->run(&ctx);
+		rs->duration_us = now_monotonic_us() - t0;
+		rs->result = r < 0 ? STAGE_FAILED : STAGE_OK;
+		if (r < 0)
+			emergency(&ctx, s->name, r);
+		log_info("stage %s done in %" PRIu64 " ms", s->name, rs->duration_us / 1000);
+	}
+
+	ctx.report.total_us = now_monotonic_us() - ctx.start_monotonic_us;
+	ctx.report.outcome = "ok";
+	log_info("All stages done in %" PRIu64 " ms (%" PRIu64 " ms since the kernel started).",
+		 ctx.report.total_us / 1000, now_monotonic_us() / 1000);
+	if (boot_report_write(&ctx) < 0)
+		log_warning("Failed to write /run/edgeinit/boot.json, ignoring.");
+	boot_context_done(&ctx);
+	exec_init(argc, argv);
+}

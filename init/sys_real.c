@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The real machine behind struct sys_ops: syscalls, libkmod, libblkid, libcryptsetup and
+ * libdevmapper. Stage logic stays in modules/; this file only translates. */
+#include <blkid/blkid.h>
+#include <errno.h>
+#include <libcryptsetup.h>
+#include <libdevmapper.h>
+#include <libkmod.h>
+#include <linux/netlink.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "edgeinit/log.h"
+#include "edgeinit/strutil.h"
+#include "edgeinit/sys.h"
+#include "edgeinit/verity.h"
+
+static int real_mount(const char *source, const char *target, const char *fstype,
+		      unsigned long flags, const char *data)
+{
+	return mount(source, target, fstype, flags, data) < 0 ? negative_errno() : 0;
+}
+
+static int real_umount(const char *target, int flags)
+{
+	return umount2(target, flags) < 0 ? negative_errno() : 0;
+}
+
+static int real_chroot(const char *path)
+{
+	return chroot(path) < 0 ? negative_errno() : 0;
+}
+
+static int real_reboot(int cmd)
+{
+	return reboot(cmd) < 0 ? negative_errno() : 0;
+}
+
+/* libkmod: one context for the whole boot, created on first use, with its indexes loaded once. */
+static struct kmod_ctx *kmod;
+
+static void kmod_log_to_edgeinit(void *data, int priority, const char *file, int line,
+				 const char *fn, const char *format, va_list args)
+{
+	char msg[512];
+
+	(void)data, (void)file, (void)line, (void)fn;
+	vsnprintf(msg, sizeof(msg), format, args);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_full_errno(priority <= 3 ? LOG_LEVEL_WARNING : LOG_LEVEL_DEBUG, 0, "libkmod: %s", msg);
+}
+
+static int real_load_module(const char *name)
+{
+	struct kmod_list *list = NULL, *it;
+	int r, loaded = 0, failed = 0;
+
+	if (!kmod) {
+		kmod = kmod_new(NULL, NULL);
+		if (!kmod)
+			return -ENOMEM;
+		kmod_set_log_fn(kmod, kmod_log_to_edgeinit, NULL);
+		(void)kmod_load_resources(kmod);
+	}
+	r = kmod_module_new_from_lookup(kmod, name, &list);
+	if (r < 0)
+		return r;
+	if (!list)
+		return -ENOENT;
+	kmod_list_foreach(it, list) {
+		struct kmod_module *mod = kmod_module_get_module(it);
+
+		r = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
+		if (r == 0 || r == -EEXIST)
+			loaded++;
+		else {
+			log_debug_errno(r, "Module '%s' for '%s' did not load: %m",
+					kmod_module_get_name(mod), name);
+			failed = r;
+		}
+		kmod_module_unref(mod);
+	}
+	kmod_module_unref_list(list);
+	return loaded > 0 ? 0 : (failed < 0 ? failed : -ENOENT);
+}
+
+static void copy_tag(blkid_probe pr, const char *name, char *out, size_t size)
+{
+	const char *v = NULL;
+
+	out[0] = '\0';
+	if (blkid_probe_lookup_value(pr, name, &v, NULL) == 0 && v)
+		(void)str_copy(out, size, v);
+}
+
+static int real_probe_block(const char *devnode, struct blockdev_tags *tags)
+{
+	blkid_probe pr;
+	int r;
+
+	memset(tags, 0, sizeof(*tags));
+	pr = blkid_new_probe_from_filename(devnode);
+	if (!pr)
+		return errno > 0 ? -errno : -EIO;
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID |
+						      BLKID_SUBLKS_TYPE);
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
+	r = blkid_do_safeprobe(pr);
+	if (r == -1) {
+		blkid_free_probe(pr);
+		return -EIO;
+	}
+	/* r == 1 (nothing found) and -2 (ambiguous) still carry the partition entry. */
+	copy_tag(pr, "PART_ENTRY_NAME", tags->partlabel, sizeof(tags->partlabel));
+	copy_tag(pr, "PART_ENTRY_UUID", tags->partuuid, sizeof(tags->partuuid));
+	if (r == 0) {
+		copy_tag(pr, "UUID", tags->uuid, sizeof(tags->uuid));
+		copy_tag(pr, "LABEL", tags->label, sizeof(tags->label));
+		copy_tag(pr, "TYPE", tags->type, sizeof(tags->type));
+	}
+	blkid_free_probe(pr);
+	return 0;
+}
+
+static void crypt_log_to_edgeinit(int level, const char *msg, void *usrptr)
+{
+	char line[512];
+
+	(void)usrptr;
+	str_copy(line, sizeof(line), msg);
+	line[strcspn(line, "\n")] = '\0';
+	log_full_errno(level == CRYPT_LOG_ERROR ? LOG_LEVEL_ERR
+		       : level == CRYPT_LOG_DEBUG ? LOG_LEVEL_DEBUG
+						  : LOG_LEVEL_INFO,
+		       0, "libcryptsetup: %s", line);
+}
+
+static int real_verity_activate(const struct verity_activation *a)
+{
+	struct crypt_device *cd = NULL;
+	struct crypt_params_verity params = { 0 };
+	int r;
+
+	crypt_set_log_callback(NULL, crypt_log_to_edgeinit, NULL);
+	r = crypt_init_data_device(&cd, a->hash_node, a->data_node);
+	if (r < 0)
+		goto out;
+	crypt_set_log_callback(cd, crypt_log_to_edgeinit, NULL);
+	r = crypt_load(cd, CRYPT_VERITY, &params);
+	if (r < 0)
+		goto out;
+	r = crypt_activate_by_volume_key(cd, a->name, (const char *)a->roothash, a->roothash_size,
+					 a->flags);
+out:
+	crypt_free(cd);
+	return r;
+}
+
+static int real_verity_active_roothash(const char *name, char *hex, size_t size)
+{
+	struct dm_task *dmt;
+	struct dm_info info;
+	uint64_t start, length;
+	char *type = NULL, *params = NULL;
+	int r;
+
+	dmt = dm_task_create(DM_DEVICE_TABLE);
+	if (!dmt)
+		return -ENOMEM;
+	if (!dm_task_set_name(dmt, name) || !dm_task_run(dmt) || !dm_task_get_info(dmt, &info)) {
+		r = -ENODEV;
+		goto out;
+	}
+	if (!info.exists) {
+		r = -ENODEV;
+		goto out;
+	}
+	dm_get_next_target(dmt, NULL, &start, &length, &type, &params);
+	if (!type || strcmp(type, "verity") != 0 || !params) {
+		r = -EMEDIUMTYPE;
+		goto out;
+	}
+	r = verity_table_root_hash(params, hex, size);
+out:
+	dm_task_destroy(dmt);
+	return r;
+}
+
+static int real_uevent_open(void)
+{
+	struct sockaddr_nl addr = { .nl_family = AF_NETLINK, .nl_groups = 1 /* kernel events */ };
+	int fd, size = 8 * 1024 * 1024;
+
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_KOBJECT_UEVENT);
+	if (fd < 0)
+		return negative_errno();
+	/* A burst of coldplug events must not overflow the queue (ENOBUFS would lose events). */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int r = negative_errno();
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+const struct sys_ops sys_real = {
+	.mount = real_mount,
+	.umount = real_umount,
+	.chroot = real_chroot,
+	.load_module = real_load_module,
+	.probe_block = real_probe_block,
+	.verity_activate = real_verity_activate,
+	.verity_active_roothash = real_verity_active_roothash,
+	.uevent_open = real_uevent_open,
+	.reboot = real_reboot,
+};

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "edgeinit/fs.h"
+#include "edgeinit/macro.h"
+
+int is_mount_point(const char *path)
+{
+	struct stat st, parent;
+	char up[4096];
+	int n;
+
+	/* A different device than the parent, or being its own parent ("/"), means a mount root.
+	 * A bind mount within one file system is missed; an initramfs never has those. */
+	n = snprintf(up, sizeof(up), "%s/..", path);
+	if (n < 0 || (size_t)n >= sizeof(up))
+		return -ENAMETOOLONG;
+	if (lstat(path, &st) < 0 || stat(up, &parent) < 0)
+		return negative_errno();
+	return st.st_dev != parent.st_dev || st.st_ino == parent.st_ino;
+}
+
+int read_small_file(const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = -EBADF;
+	size_t len = 0;
+
+	if (size == 0)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return negative_errno();
+	while (len < size - 1) {
+		ssize_t n = read(fd, buf + len, size - 1 - len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return negative_errno();
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return (int)len;
+}
+
+int write_small_file(const char *path, const char *content)
+{
+	_cleanup_close_ int fd = -EBADF;
+	size_t len = strlen(content);
+	ssize_t n;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return negative_errno();
+	n = write(fd, content, len);
+	if (n < 0)
+		return negative_errno();
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int mkdir_exist_ok(const char *path, mode_t mode)
+{
+	struct stat st;
+
+	if (mkdir(path, mode) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return negative_errno();
+	if (stat(path, &st) < 0)
+		return negative_errno();
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}

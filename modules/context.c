@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The boot context shared by the stages. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "edgeinit/stage.h"
+#include "edgeinit/strutil.h"
+
+void boot_context_init(struct boot_context *ctx, const char *root, const struct sys_ops *sys)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->root = root;
+	ctx->sys = sys;
+	ctx->uevent_fd = -EBADF;
+	ctx->sysroot = "/sysroot";
+	boot_options_init(&ctx->opts);
+}
+
+void boot_context_done(struct boot_context *ctx)
+{
+	closep(&ctx->uevent_fd);
+	ctx->uevent_fd = -EBADF;
+}
+
+int ctx_path(const struct boot_context *ctx, const char *path, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s%s", ctx->root, path);
+
+	return n < 0 || (size_t)n >= size ? -E2BIG : 0;
+}
+
+void ctx_set_remedy(struct boot_context *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->remedy, sizeof(ctx->remedy), fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t clock_us(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t now_monotonic_us(void) { return clock_us(CLOCK_MONOTONIC); }
+uint64_t now_realtime_us(void) { return clock_us(CLOCK_REALTIME); }

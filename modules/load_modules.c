@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Stage modules.
+ * Reads: ctx->opts; /sys/bus/<bus>/devices/<dev>/modalias below ctx->root.
+ * Writes: ctx->uevent_fd (opened first, so that no device added from here on is missed by the
+ *   devices stage), ctx->modules_loaded.
+ * Side effects: inserts kernel modules through ctx->sys->load_module (libkmod, in-process):
+ *   the modules the boot path needs, then a driver for every device already present (coldplug,
+ *   by modalias), repeated until no new device appears (loading a bus driver such as virtio_pci
+ *   adds devices that need drivers of their own).
+ * Fails: if a module the boot path needs is neither built in nor in the initrd. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "edgeinit/fs.h"
+#include "edgeinit/log.h"
+#include "edgeinit/stage.h"
+#include "edgeinit/strutil.h"
+
+/* Modules the boot path needs whatever the hardware; device drivers come from coldplug. */
+static const struct required_module {
+	const char *name;
+	const char *why;
+} required_modules[] = {
+	{ "dm_mod", "device-mapper, for the verity root" },
+	{ "dm_verity", "dm-verity, to verify the root file system" },
+};
+
+#define COLDPLUG_PASSES_MAX 4
+#define MODALIAS_SEEN_MAX 512
+
+struct alias_set {
+	char *items[MODALIAS_SEEN_MAX];
+	unsigned n;
+};
+
+static bool alias_set_add(struct alias_set *s, const char *alias)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		if (streq(s->items[i], alias))
+			return false;
+	if (s->n >= MODALIAS_SEEN_MAX)
+		return false;
+	s->items[s->n] = strdup(alias);
+	if (!s->items[s->n])
+		return false;
+	s->n++;
+	return true;
+}
+
+static void alias_set_free(struct alias_set *s)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		free(s->items[i]);
+	s->n = 0;
+}
+
+/* One walk over /sys/bus/<bus>/devices/<dev>/modalias; loads drivers for aliases not seen
+ * before. Returns the number of new aliases. */
+static int coldplug_pass(struct boot_context *ctx, struct alias_set *seen)
+{
+	char bus_dir[512], path[4096], alias[512];
+	DIR *buses, *devs;
+	struct dirent *b, *d;
+	int new_aliases = 0;
+
+	ctx_path(ctx, "/sys/bus", bus_dir, sizeof(bus_dir));
+	buses = opendir(bus_dir);
+	if (!buses)
+		return log_warning_errno(negative_errno(), "Cannot list '%s', skipping coldplug: %m",
+					 bus_dir);
+	while ((b = readdir(buses))) {
+		if (b->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/devices", bus_dir, b->d_name);
+		devs = opendir(path);
+		if (!devs)
+			continue;
+		while ((d = readdir(devs))) {
+			if (d->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s/devices/%s/modalias", bus_dir, b->d_name,
+				 d->d_name);
+			if (read_small_file(path, alias, sizeof(alias)) <= 0)
+				continue;
+			alias[strcspn(alias, "\n")] = '\0';
+			if (!alias[0] || !alias_set_add(seen, alias))
+				continue;
+			new_aliases++;
+			if (ctx->sys->load_module(alias) == 0) {
+				ctx->modules_loaded++;
+				log_debug("Loaded driver for %s/%s (%s).", b->d_name, d->d_name, alias);
+			}
+		}
+		closedir(devs);
+	}
+	closedir(buses);
+	return new_aliases;
+}
+
+static int load_modules_run(struct boot_context *ctx)
+{
+	struct alias_set seen = { .n = 0 };
+	int r, fd;
+
+	fd = ctx->sys->uevent_open();
+	if (fd < 0)
+		return log_error_errno(fd, "Failed to open the kernel uevent socket: %m");
+	ctx->uevent_fd = fd;
+
+	for (size_t i = 0; i < ELEMENTSOF(required_modules); i++) {
+		r = ctx->sys->load_module(required_modules[i].name);
+		if (r < 0) {
+			ctx_set_remedy(ctx,
+				       "Build the initrd with module '%s' (make initrd EXTRA_MODULES=...) or use a kernel that has it built in.",
+				       required_modules[i].name);
+			return log_error_errno(r, "Failed to load kernel module '%s' (%s): %m",
+					       required_modules[i].name, required_modules[i].why);
+		}
+		ctx->modules_loaded++;
+	}
+
+	for (int pass = 0; pass < COLDPLUG_PASSES_MAX; pass++) {
+		r = coldplug_pass(ctx, &seen);
+		if (r <= 0)
+			break;
+	}
+	log_debug("Coldplug saw %u device aliases.", seen.n);
+	alias_set_free(&seen);
+	log_info("Loaded %u kernel modules.", ctx->modules_loaded);
+	return 0;
+}
+
+const struct stage stage_modules = { .name = "modules", .run = load_modules_run };

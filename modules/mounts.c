@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Stage mounts.
+ * Reads: ctx->root_node (the verity mapping), ctx->persist_node, ctx->sysroot.
+ * Writes: report devices.
+ * Side effects: mounts the root read-only at /sysroot and the persistent partition read-write
+ *   at /sysroot/opt. File system drivers are loaded on demand ("fs-<type>" module alias), since
+ *   the kernel cannot run modprobe from an initrd without one.
+ * Fails: if either mount fails, or the root has no /opt (a verity root cannot be changed to add
+ *   one). The persistent partition is never formatted or repaired here. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "edgeinit/fs.h"
+#include "edgeinit/log.h"
+#include "edgeinit/stage.h"
+
+/* Is a file system type known to the kernel? (/proc/filesystems: "[nodev]\t<type>\n") */
+static bool fs_type_known(struct boot_context *ctx, const char *type)
+{
+	char path[512], buf[4096], *line, *save = NULL;
+
+	ctx_path(ctx, "/proc/filesystems", path, sizeof(path));
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
+		return false;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *t = strrchr(line, '\t');
+
+		if (streq(t ? t + 1 : line, type))
+			return true;
+	}
+	return false;
+}
+
+static int mount_block(struct boot_context *ctx, const char *node, const char *target,
+		       unsigned long flags, const char *role)
+{
+	struct blockdev_tags tags;
+	char dev[512], dir[512], alias[64];
+	int r;
+
+	ctx_path(ctx, node, dev, sizeof(dev));
+	ctx_path(ctx, target, dir, sizeof(dir));
+	r = ctx->sys->probe_block(dev, &tags);
+	if (r < 0 || !tags.type[0]) {
+		ctx_set_remedy(ctx, "Make sure the %s holds a file system.", role);
+		return log_error_errno(r < 0 ? r : -EMEDIUMTYPE,
+				       "No file system found on %s (%s).", node, role);
+	}
+	if (!fs_type_known(ctx, tags.type)) {
+		snprintf(alias, sizeof(alias), "fs-%s", tags.type);
+		r = ctx->sys->load_module(alias);
+		if (r < 0) {
+			ctx_set_remedy(ctx, "Add the '%s' file system module to the initrd (EXTRA_MODULES=).",
+				       tags.type);
+			return log_error_errno(r, "No driver for file system '%s' on %s: %m", tags.type, node);
+		}
+		ctx->modules_loaded++;
+	}
+	r = ctx->sys->mount(dev, dir, tags.type, flags, NULL);
+	if (r < 0) {
+		ctx_set_remedy(ctx, "Check the %s on %s; the kernel log above has the file system's reason.",
+			       role, node);
+		return log_error_errno(r, "Failed to mount %s (%s, %s) on %s: %m", node, role, tags.type,
+				       target);
+	}
+	log_info("Mounted %s (%s) on %s %s.", node, tags.type, target,
+		 flags & MS_RDONLY ? "read-only" : "read-write");
+	return 0;
+}
+
+static int mounts_run(struct boot_context *ctx)
+{
+	char sysroot[512], opt_target[512], path[512];
+	int r;
+
+	ctx_path(ctx, ctx->sysroot, sysroot, sizeof(sysroot));
+	r = mkdir_exist_ok(sysroot, 0755);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create '%s': %m", sysroot);
+
+	r = mount_block(ctx, ctx->root_node, ctx->sysroot, MS_RDONLY, "root file system");
+	if (r < 0)
+		return r;
+	report_add_device(&ctx->report, "root", ctx->opts.root, ctx->root_node);
+
+	snprintf(opt_target, sizeof(opt_target), "%s/opt", ctx->sysroot);
+	ctx_path(ctx, opt_target, path, sizeof(path));
+	r = mkdir_exist_ok(path, 0755);
+	if (r < 0) {
+		ctx_set_remedy(ctx, "Add an empty /opt directory to the root file system image.");
+		return log_error_errno(r, "The root file system has no /opt to mount the persistent partition on: %m");
+	}
+	/* No nosuid/nodev: EMT devices keep device nodes and setuid programs in persistent binds. */
+	return mount_block(ctx, ctx->persist_node, opt_target, 0,
+			   "persistent partition");
+}
+
+const struct stage stage_mounts = { .name = "mounts", .run = mounts_run };

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Stage verity.
+ * Reads: ctx->opts (roothash=, systemd.verity_root_options=, the mapper name from root=),
+ *   ctx->verity_data_node, ctx->verity_hash_node.
+ * Writes: ctx->root_node (/dev/mapper/<name>).
+ * How: before the kernel sees anything, the root hash is checked against the hash device's
+ *   top-level hash block (sha256: hash of salt and block), so a wrong roothash= fails here with a
+ *   clear message instead of as I/O errors or a corruption restart later. Then libcryptsetup
+ *   activates the mapping read-only with the corruption policy. An existing mapping of that name
+ *   is accepted only if its root hash is ours.
+ * Fails: closed. Any mismatch, unreadable superblock or activation error stops the boot. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libcryptsetup.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "edgeinit/log.h"
+#include "edgeinit/stage.h"
+#include "edgeinit/strutil.h"
+#include "edgeinit/verity.h"
+
+#define VERITY_BLOCK_MAX (1u << 20)
+
+static int read_at(int fd, void *buf, size_t size, uint64_t offset)
+{
+	size_t done = 0;
+
+	while (done < size) {
+		ssize_t n = pread(fd, (char *)buf + done, size - done, (off_t)(offset + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return negative_errno();
+		if (n == 0)
+			return -EIO; /* short device */
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* Compare roothash= with the root hash the hash device's top block yields. */
+static int check_root_hash(struct boot_context *ctx, const char *hash_node)
+{
+	struct boot_options *o = &ctx->opts;
+	struct verity_superblock sb;
+	uint8_t sbuf[VERITY_SUPERBLOCK_SIZE], digest[64];
+	_cleanup_free_ uint8_t *block = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	char path[512], want[2 * ROOTHASH_MAX + 1], have[2 * sizeof(digest) + 1];
+	int r, n;
+
+	ctx_path(ctx, hash_node, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return log_error_errno(negative_errno(), "Failed to open the verity hash device '%s': %m",
+				       hash_node);
+	r = read_at(fd, sbuf, sizeof(sbuf), 0);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read the verity superblock of '%s': %m", hash_node);
+	r = verity_superblock_parse(sbuf, sizeof(sbuf), &sb);
+	if (r < 0) {
+		ctx_set_remedy(ctx,
+			       "Point systemd.verity_root_hash= at the partition written by 'veritysetup format' (with its superblock).");
+		return log_error_errno(r, "'%s' has no valid dm-verity superblock.", hash_node);
+	}
+	block = malloc(sb.hash_block_size);
+	if (!block)
+		return log_error_errno(-ENOMEM, "Out of memory.");
+	r = read_at(fd, block, sb.hash_block_size, verity_top_block_offset(&sb));
+	if (r < 0)
+		return log_error_errno(r, "Failed to read the top hash block of '%s': %m", hash_node);
+
+	n = verity_root_hash_of_top_block(&sb, block, sb.hash_block_size, digest, sizeof(digest));
+	if (n == -EOPNOTSUPP) {
+		log_notice("Hash algorithm '%s' is not pre-checked; the kernel verifies every block.",
+			   sb.algorithm);
+		return 0;
+	}
+	if (n < 0)
+		return log_error_errno(n, "Failed to compute the root hash of '%s': %m", hash_node);
+
+	hex_encode(o->roothash, o->roothash_size, want, sizeof(want));
+	hex_encode(digest, (size_t)n, have, sizeof(have));
+	if ((size_t)n != o->roothash_size || memcmp(digest, o->roothash, (size_t)n) != 0) {
+		ctx_set_remedy(ctx,
+			       "The UKI and the root file system do not belong together: boot the UKI built for this image, or rebuild the UKI with the root hash 'veritysetup format' printed for it.");
+		return log_error_errno(-EBADMSG,
+				       "Root hash mismatch: roothash=%s on the kernel command line, but the hash device %s yields %s. Refusing to boot an unverified root.",
+				       want, hash_node, have);
+	}
+	log_debug("Root hash %s matches the top hash block of %s.", want, hash_node);
+	return 0;
+}
+
+static uint32_t activation_flags(const struct boot_options *o)
+{
+	uint32_t flags = CRYPT_ACTIVATE_READONLY;
+
+	switch (o->verity_corruption) {
+	case VERITY_CORRUPTION_RESTART:
+		flags |= CRYPT_ACTIVATE_RESTART_ON_CORRUPTION;
+		break;
+	case VERITY_CORRUPTION_PANIC:
+		flags |= CRYPT_ACTIVATE_PANIC_ON_CORRUPTION;
+		break;
+	case VERITY_CORRUPTION_IGNORE:
+		flags |= CRYPT_ACTIVATE_IGNORE_CORRUPTION;
+		break;
+	case VERITY_CORRUPTION_EIO:
+		break;
+	}
+	if (o->verity_ignore_zero_blocks)
+		flags |= CRYPT_ACTIVATE_IGNORE_ZERO_BLOCKS;
+	if (o->verity_check_at_most_once)
+		flags |= CRYPT_ACTIVATE_CHECK_AT_MOST_ONCE;
+	return flags;
+}
+
+static int verity_run(struct boot_context *ctx)
+{
+	struct boot_options *o = &ctx->opts;
+	const char *name = o->root_mapper_name;
+	char want[2 * ROOTHASH_MAX + 1], active[2 * ROOTHASH_MAX + 1];
+	struct verity_activation a = {
+		.name = name,
+		.data_node = ctx->verity_data_node,
+		.hash_node = ctx->verity_hash_node,
+		.roothash = o->roothash,
+		.roothash_size = o->roothash_size,
+		.flags = activation_flags(o),
+	};
+	int r;
+
+	snprintf(ctx->root_node, sizeof(ctx->root_node), "/dev/mapper/%s", name);
+	hex_encode(o->roothash, o->roothash_size, want, sizeof(want));
+
+	r = ctx->sys->verity_active_roothash(name, active, sizeof(active));
+	if (r >= 0) {
+		if (strcasecmp(active, want) != 0) {
+			ctx_set_remedy(ctx, "Something set up '%s' before edgeinit; remove it from the initrd.",
+				       name);
+			return log_error_errno(-EBADMSG,
+					       "Mapping '%s' already exists with root hash %s, not roothash=%s. Refusing to boot.",
+					       name, active, want);
+		}
+		log_info("Mapping '%s' already exists with the expected root hash, using it.", name);
+		return 0;
+	}
+	if (r != -ENODEV)
+		return log_error_errno(r, "Cannot inspect existing mapping '%s': %m", name);
+
+	r = check_root_hash(ctx, ctx->verity_hash_node);
+	if (r < 0)
+		return r;
+
+	r = ctx->sys->verity_activate(&a);
+	if (r < 0) {
+		ctx_set_remedy(ctx,
+			       "Check that the data and hash partitions are the pair 'veritysetup format' produced, and that the initrd has dm-verity.");
+		return log_error_errno(r, "Failed to activate dm-verity '%s' (data %s, hash %s): %m", name,
+				       ctx->verity_data_node, ctx->verity_hash_node);
+	}
+	log_info("Activated dm-verity '%s' (data %s, hash %s, on corruption: %s).", name,
+		 ctx->verity_data_node, ctx->verity_hash_node,
+		 verity_corruption_mode_to_string(o->verity_corruption));
+	return 0;
+}
+
+const struct stage stage_verity = { .name = "verity", .run = verity_run };

@@ -1,0 +1,102 @@
+#!/bin/bash
+# Boot a disk image in QEMU (TCG) with OVMF and a software TPM, serial to a log.
+# Usage: qemu/run.sh --disk DISK --log LOG [--timeout SECONDS] [--machine-dir DIR]
+#                    [--tee] [--smbios STRING]...
+# --machine-dir keeps this machine's NVRAM (OVMF vars) and TPM state across
+#   boots; without it the machine is fresh and thrown away afterwards.
+# --tee also copies the serial console to stdout.
+# --smbios passes an OEM string (SMBIOS type 11) to the guest, e.g.
+#   edgeinit-test.mode=report.
+# Exit status: QEMU's own (0 when the guest powered off or reset, since
+# -no-reboot turns a reset into an exit), 124 when the timeout killed it.
+set -euo pipefail
+
+usage() { echo "usage: $0 --disk DISK --log LOG [--timeout SECONDS] [--machine-dir DIR] [--tee] [--smbios STRING]" >&2; exit 2; }
+
+disk='' log='' timeout_s=300 machine='' tee=0
+smbios=()
+while (($#)); do
+    case $1 in
+        --tee) tee=1; shift; continue ;;
+    esac
+    (($# >= 2)) || usage
+    case $1 in
+        --disk) disk=$2 ;;
+        --log) log=$2 ;;
+        --timeout) timeout_s=$2 ;;
+        --machine-dir) machine=$2 ;;
+        --smbios) smbios+=(-smbios "type=11,value=$2") ;;
+        *) usage ;;
+    esac
+    shift 2
+done
+[[ -n "$disk" && -n "$log" ]] || usage
+[[ -r "$disk" ]] || { echo "run: cannot read $disk" >&2; exit 1; }
+
+ovmf_code=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
+ovmf_vars=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
+
+# The swtpm socket lives in a short private dir: unix socket paths are limited
+# to 108 bytes and machine dirs can be deep.
+rundir=$(mktemp -d /tmp/edgeinit-run.XXXXXX)
+# Without --machine-dir the machine lives in rundir and dies with it.
+[[ -n "$machine" ]] || machine=$rundir/machine
+mkdir -p "$machine/tpm" "$(dirname "$log")"
+[[ -f "$machine/OVMF_VARS.fd" ]] || cp "$ovmf_vars" "$machine/OVMF_VARS.fd"
+
+swtpm_pid='' qemu_pid=''
+# Runs on every exit path (via trap): never leave QEMU or swtpm behind.
+# shellcheck disable=SC2317
+cleanup() {
+    local pid
+    for pid in "$qemu_pid" "$swtpm_pid"; do
+        if [[ -n "$pid" ]]; then kill "$pid" 2>/dev/null || true; fi
+    done
+    for pid in "$qemu_pid" "$swtpm_pid"; do
+        if [[ -n "$pid" ]]; then wait "$pid" 2>/dev/null || true; fi
+    done
+    rm -rf "$rundir"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+sock=$rundir/swtpm.sock
+swtpm socket --tpm2 --tpmstate "dir=$machine/tpm" \
+    --ctrl "type=unixio,path=$sock" --log "file=$machine/swtpm.log" \
+    --terminate &
+swtpm_pid=$!
+for _ in $(seq 50); do
+    [[ -S "$sock" ]] && break
+    sleep 0.1
+done
+[[ -S "$sock" ]] || { echo "run: swtpm did not create $sock" >&2; exit 1; }
+
+qemu=(
+    qemu-system-x86_64
+    -machine q35 -accel "tcg,thread=single" -cpu max -smp 1 -m 1024
+    -drive "if=pflash,format=raw,unit=0,readonly=on,file=$ovmf_code"
+    -drive "if=pflash,format=raw,unit=1,file=$machine/OVMF_VARS.fd"
+    -chardev "socket,id=chrtpm,path=$sock"
+    -tpmdev "emulator,id=tpm0,chardev=chrtpm" -device "tpm-tis,tpmdev=tpm0"
+    -drive "if=none,id=disk0,format=raw,file=$disk"
+    -device "virtio-blk-pci,drive=disk0"
+    "${smbios[@]}"
+    -nodefaults -nographic -serial stdio -no-reboot
+)
+
+# timeout(1) gives the 124 convention; QEMU's stdin is /dev/null so that
+# parallel runs never fight over a terminal.
+if ((tee)); then
+    timeout --kill-after=10 "$timeout_s" "${qemu[@]}" </dev/null > >(tee "$log") 2>"$machine/qemu.stderr" &
+else
+    timeout --kill-after=10 "$timeout_s" "${qemu[@]}" </dev/null >"$log" 2>"$machine/qemu.stderr" &
+fi
+qemu_pid=$!
+rc=0
+wait "$qemu_pid" || rc=$?
+qemu_pid=''
+if ((rc != 0 && rc != 124)) && [[ -s "$machine/qemu.stderr" ]]; then
+    cat "$machine/qemu.stderr" >&2
+fi
+exit "$rc"

@@ -1,0 +1,231 @@
+#!/bin/bash
+# QEMU boot tests: boot the image under scenarios and assert on what the guest
+# printed on its serial console (never on what we hoped it would do).
+# Usage: tests/boot/run.sh [SCENARIO...]     (default: all)
+# Needs: build/initrd.img, build/kernel (make kernel), build/image (make image).
+# Each scenario builds its own UKI (its own command line), ESP and disk, so
+# scenarios are independent and can run in parallel (BOOT_TEST_JOBS, default 2:
+# each QEMU/TCG uses one core). Logs: build/boot-tests/<scenario>/serial.log.
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build=${BUILD:-$top/build}
+[[ "$build" == /* ]] || build=$top/$build
+initrd=${INITRD:-$build/initrd.img}
+kernel_dir=${KERNEL_DIR:-$build/kernel}
+image=${IMAGE_DIR:-$build/image}
+stub=${UKI_STUB:-/usr/lib/systemd/boot/efi/linuxx64.efi.stub}
+jobs=${BOOT_TEST_JOBS:-2}
+outroot=$build/boot-tests
+
+all_scenarios=(happy wrong-roothash corrupt-data missing-persist)
+
+for f in "$initrd:make initrd" "$kernel_dir/vmlinuz:make kernel" \
+    "$image/rootfs.img:make image" "$image/roothash:make image" \
+    "$image/canary-offset:make image"; do
+    if [[ ! -s "${f%%:*}" ]]; then
+        echo "boot-test: missing ${f%%:*} (run '${f#*:}')" >&2
+        exit 2
+    fi
+done
+
+roothash=$(cat "$image/roothash")
+
+happy_cmdline() {
+    local hash=$1
+    echo "console=ttyS0 ro roothash=$hash" \
+        "systemd.verity_root_data=PARTLABEL=rootfs" \
+        "systemd.verity_root_hash=PARTLABEL=hashmap_a" \
+        "systemd.verity_root_options=restart-on-corruption rd.emergency=poweroff"
+}
+
+# A root hash with its first hex digit changed: well-formed, but wrong.
+wrong_hash() {
+    local h=$1 first=0
+    [[ "${h:0:1}" != 0 ]] || first=1
+    echo "$first${h:1}"
+}
+
+# --- assertions on the serial log -------------------------------------------
+# Each records a failure and carries on, so one run reports every broken
+# expectation. The log is read with CRs stripped (the console emits CRLF).
+
+failures=()
+fail() { failures+=("$1"); }
+log_has() { grep -aqE -- "$1" "$clean"; }
+log_has_i() { grep -aqiE -- "$1" "$clean"; }
+expect() { log_has "$1" || fail "${2:-expected /$1/}"; }
+expect_i() { log_has_i "$1" || fail "${2:-expected /$1/ (any case)}"; }
+reject() { ! log_has "$1" || fail "${2:-unexpected /$1/}"; }
+
+# Fields of the probe's "mount <target> <source> <fstype> <options>" line.
+mount_field() {
+    awk -v t="$1" -v n="$2" '$1 == "EDGEINIT-TEST:" && $2 == "mount" && $3 == t { print $(n + 2); exit }' "$clean"
+}
+has_option() { [[ ",$1," == *",$2,"* ]]; }
+
+check_exited() {
+    if ((qemu_rc == 124)); then
+        fail "QEMU hit the ${timeout_s}s timeout (guest did not power off or reboot)"
+    elif ((qemu_rc != 0)); then
+        fail "QEMU failed (exit $qemu_rc)"
+    fi
+}
+
+# --- scenarios --------------------------------------------------------------
+# setup_<name>: sets cmdline, timeout_s, mkdisk_args, and may set corrupt=1.
+# check_<name>: assertions on $clean (the log) and $qemu_rc.
+
+setup_happy() {
+    cmdline=$(happy_cmdline "$roothash")
+    timeout_s=300
+}
+check_happy() {
+    check_exited
+    expect 'EDGEINIT-TEST: BEGIN' "test unit did not start (no 'EDGEINIT-TEST: BEGIN')"
+    expect 'EDGEINIT-TEST: END' "test unit did not finish (no 'EDGEINIT-TEST: END')"
+    local src opts
+    src=$(mount_field / 2) opts=$(mount_field / 4)
+    [[ "$src" == /dev/mapper/rootfs_verity ]] || fail "/ source is '${src:-none}', want /dev/mapper/rootfs_verity"
+    has_option "$opts" ro || fail "/ options '$opts' lack ro"
+    src=$(mount_field /opt 2) opts=$(mount_field /opt 4)
+    [[ "$src" == /dev/vda3 ]] || fail "/opt source is '${src:-none}', want /dev/vda3"
+    has_option "$opts" rw || fail "/opt options '$opts' lack rw"
+    expect 'EDGEINIT-TEST: opt writable yes' "/opt not writable"
+    expect 'EDGEINIT-TEST: canary ok' "canary not ok"
+    expect 'EDGEINIT-TEST: analyze .*\(initrd\)' "systemd-analyze line lacks '(initrd)'"
+    expect 'systemd 252' "no 'systemd 252' on the console"
+    expect 'EDGEINIT-TEST: exists /sysroot no' "/sysroot still exists"
+    expect 'EDGEINIT-TEST: exists /run/initramfs no' "/run/initramfs still exists"
+    reject 'EDGEINIT-TEST: boot.json absent' "/run/edgeinit/boot.json absent"
+    expect 'EDGEINIT-TEST: boot.json .*"outcome": *"ok"' "boot.json lacks \"outcome\": \"ok\""
+}
+
+setup_wrong-roothash() {
+    cmdline=$(happy_cmdline "$(wrong_hash "$roothash")")
+    timeout_s=180
+}
+check_wrong-roothash() {
+    expect 'edgeinit:' "no 'edgeinit:' message"
+    expect_i 'root[ -]?hash' "no 'root hash' message"
+    expect 'FATAL' "no FATAL message"
+    reject 'EDGEINIT-TEST: BEGIN' "the unverified root booted (test unit ran)"
+    reject 'systemd 252' "systemd started ('systemd 252')"
+    reject 'running in system mode' "systemd started ('running in system mode')"
+}
+
+setup_corrupt-data() {
+    cmdline=$(happy_cmdline "$roothash")
+    timeout_s=300
+    corrupt=1
+}
+check_corrupt-data() {
+    check_exited
+    reject 'EDGEINIT-TEST: canary ok' "corrupted canary read as ok"
+    log_has_i 'verity.*corrupted' || fail "no dm-verity 'corrupted' kernel message"
+}
+
+setup_missing-persist() {
+    cmdline="$(happy_cmdline "$roothash") rd.timeout=3"
+    timeout_s=180
+    mkdisk_args=(--omit edge_persistent)
+}
+check_missing-persist() {
+    check_exited
+    expect 'edgeinit:' "no 'edgeinit:' message"
+    expect 'FATAL' "no FATAL message"
+    expect 'edgeinit:.*edge_persistent' "no edgeinit message naming edge_persistent"
+    reject 'EDGEINIT-TEST: BEGIN' "boot went on without the persistent partition"
+}
+
+# Flip one byte of the canary's first block inside the rootfs partition.
+corrupt_canary() {
+    local disk=$1 start off byte
+    start=$(sfdisk -J "$disk" | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
+    if p.get("name") == "rootfs":
+        print(p["start"] * 512)')
+    [[ -n "$start" ]] || { echo "no rootfs partition in $disk" >&2; return 1; }
+    off=$((start + $(cat "$image/canary-offset") + 100))
+    byte=$(dd if="$disk" bs=1 skip="$off" count=1 status=none | od -An -tu1 | tr -d ' ')
+    # shellcheck disable=SC2059 # the format is the escape we build
+    printf "\\x$(printf %02x $((byte ^ 0xff)))" |
+        dd of="$disk" bs=1 seek="$off" conv=notrunc status=none
+}
+
+# --- one scenario -------------------------------------------------------------
+
+run_scenario() {
+    local name=$1 dir=$outroot/$1 t0 secs
+    t0=$(date +%s)
+    cmdline='' timeout_s=${BOOT_TEST_TIMEOUT:-300} corrupt=0 mkdisk_args=() failures=()
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    "setup_$name"
+    [[ -z "${BOOT_TEST_TIMEOUT:-}" ]] || timeout_s=$BOOT_TEST_TIMEOUT
+    {
+        echo "$cmdline" >"$dir/cmdline"
+        "$top/tools/mkuki.sh" --stub "$stub" --kernel "$kernel_dir/vmlinuz" \
+            --initrd "$initrd" --cmdline "$cmdline" --osrel "$top/qemu/os-release" \
+            --out "$dir/uki.efi"
+        "$top/qemu/mkesp.sh" "$dir/uki.efi" "$dir/esp.img"
+        "$top/qemu/mkdisk.sh" --esp "$dir/esp.img" --rootfs "$image/rootfs.img" \
+            --persist "$image/persist.img" --hashmap "$image/hashmap_a.img" \
+            --out "$dir/disk.img" "${mkdisk_args[@]}"
+        if ((corrupt)); then corrupt_canary "$dir/disk.img"; fi
+    } >"$dir/build.log" 2>&1 || {
+        echo "FAIL $name: could not build the disk (see $dir/build.log)"
+        echo fail >"$dir/result"
+        return
+    }
+    qemu_rc=0
+    "$top/qemu/run.sh" --disk "$dir/disk.img" --log "$dir/serial.log" \
+        --timeout "$timeout_s" --machine-dir "$dir/machine" 2>"$dir/run.stderr" || qemu_rc=$?
+    clean=$dir/serial.txt
+    tr -d '\r' <"$dir/serial.log" >"$clean"
+    "check_$name"
+    secs=$(($(date +%s) - t0))
+    # The disk copy is large and reproducible from the build; drop it on success.
+    if ((${#failures[@]} == 0)); then
+        echo "PASS $name ($secs s)"
+        echo pass >"$dir/result"
+        rm -f "$dir/disk.img" "$dir/esp.img"
+    else
+        local IFS=';'
+        echo "FAIL $name: ${failures[*]} ($secs s, log: ${dir#"$top"/}/serial.log)"
+        echo fail >"$dir/result"
+    fi
+}
+
+# --- main -------------------------------------------------------------------
+
+selected=("$@")
+((${#selected[@]})) || selected=("${all_scenarios[@]}")
+for s in "${selected[@]}"; do
+    if ! declare -F "setup_$s" >/dev/null; then
+        echo "boot-test: unknown scenario '$s' (have: ${all_scenarios[*]})" >&2
+        exit 2
+    fi
+done
+
+# Stop every scenario (and through run.sh's traps, QEMU and swtpm) on ^C.
+trap 'jobs -p | xargs -r kill 2>/dev/null; wait; exit 130' INT TERM
+
+mkdir -p "$outroot"
+for s in "${selected[@]}"; do
+    while (($(jobs -rp | wc -l) >= jobs)); do wait -n || true; done
+    run_scenario "$s" &
+done
+wait
+
+passed=0 failed=0
+for s in "${selected[@]}"; do
+    if [[ "$(cat "$outroot/$s/result" 2>/dev/null)" == pass ]]; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+    fi
+done
+echo "$passed passed, $failed failed"
+((failed == 0))

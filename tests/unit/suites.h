@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* One Check suite per lib/ unit; main.c runs them all. */
+#pragma once
+
+#include <check.h>
+
+Suite *strutil_suite(void);
+Suite *cmdline_suite(void);
+Suite *devref_suite(void);
+Suite *uevent_suite(void);
+Suite *sha256_suite(void);
+Suite *verity_suite(void);
+Suite *report_suite(void);

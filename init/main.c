@@ -69,26 +69,27 @@ _noreturn_ static void exec_init(int argc, char **argv)
 	int n = 0, sfd = -EBADF;
 	sigset_t empty;
 
+	log_info("Switched root; executing %s.", init);
+	(void)write_small_file("/proc/sys/kernel/printk_devkmsg", "ratelimit\n");
+	/* Close the log first: its fds must not be reused under the serialization fd. */
+	log_close();
+
 	args[n++] = (char *)init;
 	if (init_is_systemd(init)) {
 		sfd = serialization_fd();
-		if (sfd >= 0 && dup2(sfd, 3) == 3) {
+		if (sfd >= 0 && (sfd == 3 || dup2(sfd, 3) == 3)) {
 			snprintf(fd_arg, sizeof(fd_arg), "3");
 			args[n++] = (char *)"--switched-root";
 			args[n++] = (char *)"--system";
 			args[n++] = (char *)"--deserialize";
 			args[n++] = fd_arg;
 		} else
-			log_warning("Cannot hand the initrd timestamp to systemd, continuing without.");
+			sfd = -EBADF; /* systemd still boots; it only lacks the initrd time */
 	}
 	/* Arguments the kernel gave us that were meant for init. */
 	for (int i = 1; i < argc && n < (int)ELEMENTSOF(args) - 1; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;
-
-	log_info("Switched root; executing %s.", init);
-	(void)write_small_file("/proc/sys/kernel/printk_devkmsg", "ratelimit\n");
-	log_close();
 
 	/* Only fds 0-2 (and the serialization on 3) survive; an empty signal mask. */
 	syscall(SYS_close_range, sfd >= 0 ? 4 : 3, ~0U, 0);
@@ -111,8 +112,8 @@ int main(int argc, char **argv)
 	struct utsname uts;
 	sigset_t all;
 
-	ctx.start_monotonic_us = now_monotonic_us();
-	ctx.start_realtime_us = now_realtime_us();
+	/* First thing: this is the moment systemd-analyze will call the start of the initrd. */
+	uint64_t start_monotonic = now_monotonic_us(), start_realtime = now_realtime_us();
 
 	/* PID 1 gets no default signal actions; block everything, nothing here handles them. */
 	sigfillset(&all);
@@ -120,6 +121,8 @@ int main(int argc, char **argv)
 	umask(022);
 
 	boot_context_init(&ctx, "", &sys_real);
+	ctx.start_monotonic_us = start_monotonic;
+	ctx.start_realtime_us = start_realtime;
 	snprintf(ctx.report.version, sizeof(ctx.report.version), "%s", EDGEINIT_VERSION);
 	if (uname(&uts) == 0)
 		snprintf(ctx.report.kernel, sizeof(ctx.report.kernel), "%s", uts.release);

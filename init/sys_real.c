@@ -7,6 +7,8 @@
 #include <libdevmapper.h>
 #include <libkmod.h>
 #include <linux/netlink.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -161,32 +163,58 @@ out:
 	return r;
 }
 
+/* libdevmapper prints to stderr by default; its messages belong in our log, at debug level
+ * unless they are errors. */
+static void dm_log_to_edgeinit(int level, const char *file, int line, int dm_errno_or_class,
+			       const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	(void)file, (void)line, (void)dm_errno_or_class;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_full_errno((level & 7) <= 3 ? LOG_LEVEL_WARNING : LOG_LEVEL_DEBUG, 0, "libdevmapper: %s", msg);
+}
+
+/* Run a device-mapper task of the given type on name; NULL if the device does not exist. */
+static struct dm_task *dm_task_for(int type, const char *name)
+{
+	struct dm_task *dmt = dm_task_create(type);
+	struct dm_info info;
+
+	if (!dmt)
+		return NULL;
+	if (!dm_task_set_name(dmt, name) || !dm_task_run(dmt) || !dm_task_get_info(dmt, &info) ||
+	    !info.exists) {
+		dm_task_destroy(dmt);
+		return NULL;
+	}
+	return dmt;
+}
+
 static int real_verity_active_roothash(const char *name, char *hex, size_t size)
 {
 	struct dm_task *dmt;
-	struct dm_info info;
 	uint64_t start, length;
 	char *type = NULL, *params = NULL;
 	int r;
 
-	dmt = dm_task_create(DM_DEVICE_TABLE);
+	dm_log_with_errno_init(dm_log_to_edgeinit);
+	/* DM_DEVICE_INFO answers "does not exist" quietly; a table query would log an error. */
+	dmt = dm_task_for(DM_DEVICE_INFO, name);
 	if (!dmt)
-		return -ENOMEM;
-	if (!dm_task_set_name(dmt, name) || !dm_task_run(dmt) || !dm_task_get_info(dmt, &info)) {
-		r = -ENODEV;
-		goto out;
-	}
-	if (!info.exists) {
-		r = -ENODEV;
-		goto out;
-	}
+		return -ENODEV;
+	dm_task_destroy(dmt);
+	dmt = dm_task_for(DM_DEVICE_TABLE, name);
+	if (!dmt)
+		return -ENODEV;
 	dm_get_next_target(dmt, NULL, &start, &length, &type, &params);
-	if (!type || strcmp(type, "verity") != 0 || !params) {
+	if (!type || strcmp(type, "verity") != 0 || !params)
 		r = -EMEDIUMTYPE;
-		goto out;
-	}
-	r = verity_table_root_hash(params, hex, size);
-out:
+	else
+		r = verity_table_root_hash(params, hex, size);
 	dm_task_destroy(dmt);
 	return r;
 }

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "edgeinit/log.h"
+#include "edgeinit/strutil.h"
+#include "fake_sys.h"
+
+struct fake_sys fake;
+char fake_log[16384];
+static char root_buf[256];
+
+static const char *rel(const char *path)
+{
+	const char *r = path ? str_startswith(path, fake.root) : NULL;
+
+	return r ? (*r ? r : "/") : (path ? path : "(null)");
+}
+
+/* Record a call; returns the injected error if this is the call that must fail. */
+static int record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int record(const char *fmt, ...)
+{
+	va_list ap;
+
+	ck_assert_int_lt(fake.n_calls, FAKE_CALLS_MAX);
+	va_start(ap, fmt);
+	vsnprintf(fake.calls[fake.n_calls], FAKE_CALL_LEN, fmt, ap);
+	va_end(ap);
+	fake.n_calls++;
+	return fake.fail_call == fake.n_calls ? fake.fail_errno : 0;
+}
+
+static int f_mount(const char *source, const char *target, const char *fstype, unsigned long flags,
+		   const char *data)
+{
+	return record("mount %s %s %s 0x%lx %s", rel(source), rel(target), fstype ? fstype : "-",
+		      flags, data ? data : "-");
+}
+
+static int f_umount(const char *target, int flags)
+{
+	return record("umount %s %d", rel(target), flags);
+}
+
+static int f_chroot(const char *path) { return record("chroot %s", path); }
+
+static int f_load_module(const char *name)
+{
+	int r = record("load %s", name);
+
+	if (r < 0)
+		return r;
+	if (fake.on_load && fake.on_load_name && streq(name, fake.on_load_name))
+		fake.on_load(&fake);
+	return fake.load_result;
+}
+
+static int f_probe_block(const char *devnode, struct blockdev_tags *tags)
+{
+	int r = record("probe %s", rel(devnode));
+
+	if (r < 0)
+		return r;
+	for (int i = 0; i < fake.n_probe; i++)
+		if (streq(fake.probe[i].node, rel(devnode))) {
+			*tags = fake.probe[i].tags;
+			return 0;
+		}
+	memset(tags, 0, sizeof(*tags));
+	return 0;
+}
+
+static int f_verity_activate(const struct verity_activation *a)
+{
+	char hex[160];
+
+	hex_encode(a->roothash, a->roothash_size, hex, sizeof(hex));
+	return record("verity %s %s %s %s 0x%x", a->name, a->data_node, a->hash_node, hex, a->flags);
+}
+
+static int f_verity_active_roothash(const char *name, char *hex, size_t size)
+{
+	(void)name;
+	if (!fake.active_roothash[0])
+		return -ENODEV;
+	return str_copy(hex, size, fake.active_roothash);
+}
+
+static int f_uevent_open(void)
+{
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv), 0);
+	fake.uevent_peer = sv[1];
+	record("uevent_open");
+	return sv[0];
+}
+
+static int f_reboot(int cmd) { return record("reboot 0x%x", cmd); }
+
+const struct sys_ops sys_fake = {
+	.mount = f_mount,
+	.umount = f_umount,
+	.chroot = f_chroot,
+	.load_module = f_load_module,
+	.probe_block = f_probe_block,
+	.verity_activate = f_verity_activate,
+	.verity_active_roothash = f_verity_active_roothash,
+	.uevent_open = f_uevent_open,
+	.reboot = f_reboot,
+};
+
+static void capture(int level, const char *line)
+{
+	size_t len = strlen(fake_log);
+
+	snprintf(fake_log + len, sizeof(fake_log) - len, "<%d>%s\n", level, line);
+}
+
+bool fake_logged(const char *needle) { return strstr(fake_log, needle) != NULL; }
+
+const char *fake_setup(const char *base)
+{
+	memset(&fake, 0, sizeof(fake));
+	fake.uevent_peer = -1;
+	fake_log[0] = '\0';
+	snprintf(root_buf, sizeof(root_buf), "%s/edgeinit-stage-XXXXXX", base);
+	ck_assert_ptr_nonnull(mkdtemp(root_buf));
+	fake.root = root_buf;
+	log_set_sink(capture);
+	log_set_debug(true);
+	return fake.root;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+void fake_teardown(void)
+{
+	if (fake.uevent_peer >= 0)
+		close(fake.uevent_peer);
+	nftw(root_buf, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	log_set_sink(NULL);
+}
+
+void fake_mkdir(const char *relpath)
+{
+	char path[1024], *p;
+
+	snprintf(path, sizeof(path), "%s%s", fake.root, relpath);
+	for (p = path + strlen(fake.root) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	mkdir(path, 0755);
+}
+
+void fake_write(const char *relpath, const char *content)
+{
+	char path[1024], dir[1024];
+	FILE *f;
+
+	str_copy(dir, sizeof(dir), relpath);
+	*strrchr(dir, '/') = '\0';
+	if (dir[0])
+		fake_mkdir(dir);
+	snprintf(path, sizeof(path), "%s%s", fake.root, relpath);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(content, f);
+	fclose(f);
+}
+
+void fake_add_probe(const char *node, const char *partlabel, const char *type, const char *uuid)
+{
+	ck_assert_int_lt(fake.n_probe, 16);
+	fake.probe[fake.n_probe].node = node;
+	str_copy(fake.probe[fake.n_probe].tags.partlabel, DEVREF_VALUE_MAX, partlabel ? partlabel : "");
+	str_copy(fake.probe[fake.n_probe].tags.type, 32, type ? type : "");
+	str_copy(fake.probe[fake.n_probe].tags.uuid, 64, uuid ? uuid : "");
+	fake.n_probe++;
+}
+
+int fake_call_index(const char *prefix)
+{
+	for (int i = 0; i < fake.n_calls; i++)
+		if (str_startswith(fake.calls[i], prefix))
+			return i;
+	return -1;
+}
+
+bool fake_called(const char *prefix) { return fake_call_index(prefix) >= 0; }

@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Stage tests: each stage runs against a fake root directory with the recording fake of the
+ * side-effect seam; assertions are on the recorded plan of calls, the context and the log. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libcryptsetup.h>
+#include <linux/netlink.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "edgeinit/fs.h"
+#include "edgeinit/stage.h"
+#include "edgeinit/strutil.h"
+#include "fake_sys.h"
+#include "stage_suites.h"
+
+#define HASH64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static struct boot_context ctx;
+
+static void setup(void)
+{
+	boot_context_init(&ctx, fake_setup("/tmp"), &sys_fake);
+}
+
+static void teardown(void)
+{
+	boot_context_done(&ctx);
+	fake_teardown();
+}
+
+/* ---- early-setup ---- */
+
+START_TEST(early_setup_mounts_api_filesystems_in_order)
+{
+	ck_assert_int_eq(stage_early_setup.run(&ctx), 0);
+	ck_assert_int_eq(fake.n_calls, 4);
+	ck_assert_str_eq(fake.calls[0], "mount devtmpfs /dev devtmpfs 0x1000002 mode=0755");
+	ck_assert_str_eq(fake.calls[1], "mount proc /proc proc 0xe -");
+	ck_assert_str_eq(fake.calls[2], "mount sysfs /sys sysfs 0xe -");
+	ck_assert_str_eq(fake.calls[3], "mount tmpfs /run tmpfs 0x1000006 mode=0755");
+	char p[512];
+	snprintf(p, sizeof(p), "%s/run/edgeinit", fake.root);
+	ck_assert_int_eq(access(p, F_OK), 0);
+}
+END_TEST
+
+START_TEST(early_setup_failing_mount_stops_with_remedy)
+{
+	fake.fail_call = 3;
+	fake.fail_errno = -ENODEV;
+	ck_assert_int_eq(stage_early_setup.run(&ctx), -ENODEV);
+	ck_assert_int_eq(fake.n_calls, 3);
+	ck_assert_ptr_nonnull(strstr(ctx.remedy, "sysfs"));
+	ck_assert(fake_logged("Failed to mount sysfs"));
+}
+END_TEST
+
+/* ---- cmdline ---- */
+
+START_TEST(cmdline_reads_options)
+{
+	fake_write("/proc/cmdline",
+		   "console=ttyS0 roothash=" HASH64 " systemd.verity_root_data=PARTLABEL=rootfs "
+		   "systemd.verity_root_hash=PARTLABEL=hashmap_a rd.timeout=7 edgeinit.bogus=1\n");
+	ck_assert_int_eq(stage_cmdline.run(&ctx), 0);
+	ck_assert_int_eq(ctx.opts.roothash_size, 32);
+	ck_assert_str_eq(ctx.opts.verity_data.value, "rootfs");
+	ck_assert_uint_eq(ctx.opts.timeout_sec, 7);
+	ck_assert_str_eq(ctx.opts.root_mapper_name, "rootfs_verity");
+	ck_assert(fake_logged("Unknown option 'edgeinit.bogus'"));
+}
+END_TEST
+
+START_TEST(cmdline_without_roothash_fails_closed)
+{
+	fake_write("/proc/cmdline", "root=/dev/mapper/rootfs_verity rd.timeout=200\n");
+	ck_assert_int_eq(stage_cmdline.run(&ctx), -ENOKEY);
+	ck_assert(fake_logged("No roothash="));
+	ck_assert_ptr_nonnull(strstr(ctx.remedy, "roothash="));
+}
+END_TEST
+
+START_TEST(cmdline_bad_root_names_the_option)
+{
+	fake_write("/proc/cmdline", "roothash=" HASH64 " root=/dev/vda2\n");
+	ck_assert_int_eq(stage_cmdline.run(&ctx), -EINVAL);
+	ck_assert(fake_logged("Invalid 'root='"));
+	ck_assert_ptr_nonnull(strstr(ctx.remedy, "'root='"));
+}
+END_TEST
+
+/* ---- modules ---- */
+
+static void virtio_bus_appears(struct fake_sys *f)
+{
+	(void)f;
+	fake_write("/sys/bus/virtio/devices/virtio0/modalias", "virtio:d00000002v00001AF4\n");
+}
+
+START_TEST(modules_loads_required_then_coldplugs_until_stable)
+{
+	fake_write("/sys/bus/pci/devices/0000:00:02.0/modalias", "pci:v00001AF4d00001001sv00001AF4\n");
+	fake_write("/sys/bus/pci/devices/0000:00:03.0/modalias", "pci:v00001AF4d00001001sv00001AF4\n");
+	fake_mkdir("/sys/bus/virtio/devices");
+	fake.on_load_name = "pci:v00001AF4d00001001sv00001AF4";
+	fake.on_load = virtio_bus_appears;
+	ck_assert_int_eq(stage_modules.run(&ctx), 0);
+	ck_assert_int_ge(ctx.uevent_fd, 0);
+	ck_assert_int_eq(fake_call_index("uevent_open"), 0); /* before any module */
+	ck_assert_str_eq(fake.calls[1], "load dm_mod");
+	ck_assert_str_eq(fake.calls[2], "load dm_verity");
+	/* Each alias once, and the device added by the first driver got its driver too. */
+	int pci = 0, virtio = 0;
+	for (int i = 0; i < fake.n_calls; i++) {
+		pci += !strcmp(fake.calls[i], "load pci:v00001AF4d00001001sv00001AF4");
+		virtio += !strcmp(fake.calls[i], "load virtio:d00000002v00001AF4");
+	}
+	ck_assert_int_eq(pci, 1);
+	ck_assert_int_eq(virtio, 1);
+}
+END_TEST
+
+START_TEST(modules_missing_required_module_fails)
+{
+	fake_mkdir("/sys/bus");
+	fake.fail_call = 3; /* load dm_verity */
+	fake.fail_errno = -ENOENT;
+	ck_assert_int_eq(stage_modules.run(&ctx), -ENOENT);
+	ck_assert(fake_logged("'dm_verity'"));
+	ck_assert_ptr_nonnull(strstr(ctx.remedy, "EXTRA_MODULES"));
+}
+END_TEST
+
+/* ---- devices ---- */
+
+static void devices_fixture(bool with_persist)
+{
+	fake_write("/sys/class/block/vda/uevent", "MAJOR=254\nMINOR=0\nDEVNAME=vda\nDEVTYPE=disk\n");
+	fake_write("/sys/class/block/vda2/uevent", "MAJOR=254\nMINOR=2\nDEVNAME=vda2\nDEVTYPE=partition\nPARTNAME=rootfs\n");
+	fake_write("/sys/class/block/vda4/uevent", "MAJOR=254\nMINOR=4\nDEVNAME=vda4\nDEVTYPE=partition\n");
+	fake_add_probe("/dev/vda2", "rootfs", "ext4", NULL);
+	fake_add_probe("/dev/vda4", "hashmap_a", "DM_verity_hash", NULL);
+	fake_add_probe("/dev/vda3", "edge_persistent", "ext4", NULL);
+	if (with_persist)
+		fake_write("/sys/class/block/vda3/uevent", "DEVNAME=vda3\nDEVTYPE=partition\n");
+	devref_parse("PARTLABEL=rootfs", &ctx.opts.verity_data);
+	devref_parse("PARTLABEL=hashmap_a", &ctx.opts.verity_hash);
+	ctx.opts.timeout_sec = 1;
+	ctx.uevent_fd = sys_fake.uevent_open();
+}
+
+START_TEST(devices_resolves_present_partitions)
+{
+	devices_fixture(true);
+	ck_assert_int_eq(stage_devices.run(&ctx), 0);
+	ck_assert_str_eq(ctx.verity_data_node, "/dev/vda2");
+	ck_assert_str_eq(ctx.verity_hash_node, "/dev/vda4");
+	ck_assert_str_eq(ctx.persist_node, "/dev/vda3");
+	ck_assert_uint_eq(ctx.report.n_devices, 3);
+	ck_assert_str_eq(ctx.report.devices[2].ref, "PARTLABEL=edge_persistent");
+}
+END_TEST
+
+START_TEST(devices_waits_for_uevent)
+{
+	static const char msg[] = "add@/devices/pci0000:00/0000:00:02.0/virtio0/block/vda/vda3\0"
+				  "ACTION=add\0DEVPATH=/devices/pci0000:00/0000:00:02.0/virtio0/block/vda/vda3\0"
+				  "SUBSYSTEM=block\0DEVNAME=vda3\0DEVTYPE=partition\0SEQNUM=100";
+
+	devices_fixture(false);
+	ck_assert_int_eq(send(fake.uevent_peer, msg, sizeof(msg), 0), (ssize_t)sizeof(msg));
+	ck_assert_int_eq(stage_devices.run(&ctx), 0);
+	ck_assert_str_eq(ctx.persist_node, "/dev/vda3");
+}
+END_TEST
+
+START_TEST(devices_timeout_names_missing_reference_and_seen_devices)
+{
+	devices_fixture(false);
+	ck_assert_int_eq(stage_devices.run(&ctx), -ETIMEDOUT);
+	ck_assert(fake_logged("waiting for PARTLABEL=edge_persistent (persist partition"));
+	ck_assert(fake_logged("vda2 (PARTLABEL=rootfs)"));
+	ck_assert(fake_logged("vda4 (PARTLABEL=hashmap_a)"));
+	ck_assert_ptr_nonnull(strstr(ctx.remedy, "rd.timeout="));
+}
+END_TEST
+
+/* ---- verity ---- */
+
+/* Build a real data/hash pair with veritysetup in the fake root's /dev; returns the root hash. */
+static void verity_fixture(char *roothash, size_t size)
+{
+	char cmd[1024], line[256];
+	FILE *p;
+
+	fake_mkdir("/dev");
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s/dev && truncate -s 1M vda2 && veritysetup format vda2 vda4 2>&1", fake.root);
+	p = popen(cmd, "r");
+	ck_assert_msg(p, "cannot run veritysetup (install cryptsetup-bin: make deps)");
+	roothash[0] = '\0';
+	while (fgets(line, sizeof(line), p))
+		if (sscanf(line, "Root hash: %200s", roothash) == 1)
+			continue;
+	ck_assert_int_eq(pclose(p), 0);
+	ck_assert_uint_eq(strlen(roothash), 64);
+	(void)size;
+	ctx.opts.roothash_size = (size_t)hex_decode(roothash, ctx.opts.roothash, sizeof(ctx.opts.roothash));
+	str_copy(ctx.opts.root_mapper_name, sizeof(ctx.opts.root_mapper_name), "rootfs_verity");
+	str_copy(ctx.verity_data_node, sizeof(ctx.verity_data_node), "/dev/vda2");
+	str_copy(ctx.verity_hash_node, sizeof(ctx.verity_hash_node), "/dev/vda4");
+	ctx.opts.verity_corruption = VERITY_CORRUPTION_RESTART;
+}
+
+START_TEST(verity_activates_after_root_hash_check)
+{
+	char hash[256], want[512];
+
+	verity_fixture(hash, sizeof(hash));
+	ck_assert_int_eq(stage_verity.run(&ctx), 0);
+	snprintf(want, sizeof(want), "verity rootfs_verity /dev/vda2 /dev/vda4 %s 0x%x", hash,
+		 CRYPT_ACTIVATE_READONLY | CRYPT_ACTIVATE_RESTART_ON_CORRUPTION);
+	ck_assert_int_eq(fake.n_calls, 1);
+	ck_assert_str_eq(fake.calls[0], want);
+	ck_assert_str_eq(ctx.root_node, "/dev/mapper/rootfs_verity");
+}
+END_TEST
+
+START_TEST(verity_wrong_root_hash_never_reaches_the_kernel)
+{
+	char hash[256];
+
+	verity_fixture(hash, sizeof(hash));
+	ctx.opts.roothash[5] ^= 0x01;
+	ck_assert_int_eq(stage_verity.run(&ctx), -EBADMSG);
+	ck_assert_int_eq(fake.n_calls, 0);
+	ck_assert(fake_logged("Root hash mismatch"));
+	ck_assert(fake_logged(hash)); /* what the device really has */
+}
+END_TEST
+
+START_TEST(verity_not_a_hash_device_fails)
+{
+	char hash[256];
+
+	verity_fixture(hash, sizeof(hash));
+	str_copy(ctx.verity_hash_node, sizeof(ctx.verity_hash_node), "/dev/vda2");
+	ck_assert_int_eq(stage_verity.run(&ctx), -EINVAL);
+	ck_assert_int_eq(fake.n_calls, 0);
+	ck_assert(fake_logged("no valid dm-verity superblock"));
+}
+END_TEST
+
+START_TEST(verity_existing_mapping_must_match)
+{
+	char hash[256];
+
+	verity_fixture(hash, sizeof(hash));
+	str_copy(fake.active_roothash, sizeof(fake.active_roothash), hash);
+	ck_assert_int_eq(stage_verity.run(&ctx), 0);
+	ck_assert_int_eq(fake.n_calls, 0); /* reused, not activated again */
+
+	fake.active_roothash[0] = fake.active_roothash[0] == 'a' ? 'b' : 'a';
+	ck_assert_int_eq(stage_verity.run(&ctx), -EBADMSG);
+	ck_assert(fake_logged("already exists with root hash"));
+}
+END_TEST
+
+/* ---- mounts ---- */
+
+static void mounts_fixture(const char *filesystems)
+{
+	fake_write("/proc/filesystems", filesystems);
+	fake_mkdir("/sysroot");
+	str_copy(ctx.root_node, sizeof(ctx.root_node), "/dev/mapper/rootfs_verity");
+	str_copy(ctx.persist_node, sizeof(ctx.persist_node), "/dev/vda3");
+	fake_add_probe("/dev/mapper/rootfs_verity", NULL, "ext4", NULL);
+	fake_add_probe("/dev/vda3", "edge_persistent", "ext4", NULL);
+}
+
+START_TEST(mounts_root_ro_then_opt_rw)
+{
+	mounts_fixture("nodev\tsysfs\n\text4\n");
+	ck_assert_int_eq(stage_mounts.run(&ctx), 0);
+	ck_assert_int_eq(fake.n_calls, 4);
+	ck_assert_str_eq(fake.calls[1], "mount /dev/mapper/rootfs_verity /sysroot ext4 0x1 -");
+	ck_assert_str_eq(fake.calls[3], "mount /dev/vda3 /sysroot/opt ext4 0x0 -");
+	ck_assert(!fake_called("load"));
+}
+END_TEST
+
+START_TEST(mounts_loads_filesystem_driver_on_demand)
+{
+	mounts_fixture("nodev\tsysfs\n");
+	ck_assert_int_eq(stage_mounts.run(&ctx), 0);
+	ck_assert_str_eq(fake.calls[1], "load fs-ext4");
+}
+END_TEST
+
+START_TEST(mounts_persist_failure_stops_boot)
+{
+	mounts_fixture("\text4\n");
+	fake.fail_call = 4;
+	fake.fail_errno = -EUCLEAN;
+	ck_assert_int_eq(stage_mounts.run(&ctx), -EUCLEAN);
+	ck_assert(fake_logged("persistent partition"));
+}
+END_TEST
+
+/* ---- switch-root ---- */
+
+START_TEST(switch_root_refuses_when_sysroot_is_not_a_mount)
+{
+	fake_write("/sysroot/sbin/init", "#!/bin/true\n");
+	fake_write("/init", "x");
+	ck_assert_int_eq(stage_switch_root.run(&ctx), -EINVAL);
+	ck_assert_int_eq(fake.n_calls, 0);
+	char p[512];
+	snprintf(p, sizeof(p), "%s/init", fake.root);
+	ck_assert_int_eq(access(p, F_OK), 0); /* nothing deleted */
+}
+END_TEST
+
+/* Privileged tier: the real switch_root in a private mount namespace. The child mounts a tmpfs
+ * as the fake old root, another as the new root, runs the stage with real mount/chroot, then
+ * checks what it sees from inside the new root and reports through its exit status. */
+static int real_mount(const char *s, const char *t, const char *f, unsigned long fl, const char *d)
+{
+	return mount(s, t, f, fl, d) < 0 ? -errno : 0;
+}
+static int real_umount(const char *t, int fl) { return umount2(t, fl) < 0 ? -errno : 0; }
+static int real_chroot(const char *p) { return chroot(p) < 0 ? -errno : 0; }
+
+static int switch_root_child(const char *root)
+{
+	static const struct sys_ops ops = { .mount = real_mount, .umount = real_umount,
+					    .chroot = real_chroot };
+	static const char *const api[] = { "/dev", "/proc", "/sys", "/run" };
+	struct boot_context c;
+	char p[512];
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return 10;
+	if (mount("tmpfs", root, "tmpfs", 0, "mode=0755") < 0)
+		return 11;
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s%s", root, api[i]);
+		mkdir(p, 0755);
+		if (mount("tmpfs", p, "tmpfs", 0, NULL) < 0)
+			return 12;
+		snprintf(p, sizeof(p), "%s%s/marker", root, api[i]);
+		close(open(p, O_CREAT | O_WRONLY, 0644));
+	}
+	snprintf(p, sizeof(p), "%s/sysroot", root);
+	mkdir(p, 0755);
+	if (mount("tmpfs", p, "tmpfs", 0, "mode=0755") < 0)
+		return 13;
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s/sysroot%s", root, api[i]);
+		mkdir(p, 0755);
+	}
+	snprintf(p, sizeof(p), "%s/sysroot/sbin", root);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/sysroot/sbin/init", root);
+	int fd = open(p, O_CREAT | O_WRONLY, 0755);
+	if (fd < 0 || write(fd, "#!/bin/true\n", 12) != 12)
+		return 14;
+	close(fd);
+	/* initramfs content: 3 files of known size in a directory tree */
+	snprintf(p, sizeof(p), "%s/lib", root);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/lib/modules", root);
+	mkdir(p, 0755);
+	const char *files[] = { "/init", "/layout.env", "/lib/modules/a.ko" };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", root, files[i]);
+		fd = open(p, O_CREAT | O_WRONLY, 0644);
+		if (fd < 0 || write(fd, "0123456789", 10) != 10)
+			return 15;
+		close(fd);
+	}
+
+	boot_context_init(&c, root, &ops);
+	if (stage_switch_root.run(&c) != 0)
+		return 20;
+	/* Now inside the new root. */
+	if (access("/sbin/init", X_OK) != 0)
+		return 21;
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s/marker", api[i]);
+		if (access(p, F_OK) != 0) /* the API mount moved along */
+			return 22;
+	}
+	if (c.report.initramfs_freed_bytes != 30)
+		return 23;
+	if (c.report.initramfs_left_entries != 0)
+		return 24;
+	return 0;
+}
+
+START_TEST(switch_root_real_in_private_namespace)
+{
+	char root[] = "/tmp/edgeinit-switch-XXXXXX";
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "SKIP switch_root_real_in_private_namespace: needs root (privileged tier)\n");
+		return;
+	}
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(switch_root_child(root));
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	rmdir(root);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "switch_root child failed with status %d (see test source for codes)",
+		      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+END_TEST
+
+Suite *stages_suite(void)
+{
+	Suite *s = suite_create("stages");
+	TCase *tc = tcase_create("stages");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, early_setup_mounts_api_filesystems_in_order);
+	tcase_add_test(tc, early_setup_failing_mount_stops_with_remedy);
+	tcase_add_test(tc, cmdline_reads_options);
+	tcase_add_test(tc, cmdline_without_roothash_fails_closed);
+	tcase_add_test(tc, cmdline_bad_root_names_the_option);
+	tcase_add_test(tc, modules_loads_required_then_coldplugs_until_stable);
+	tcase_add_test(tc, modules_missing_required_module_fails);
+	tcase_add_test(tc, devices_resolves_present_partitions);
+	tcase_add_test(tc, devices_waits_for_uevent);
+	tcase_add_test(tc, devices_timeout_names_missing_reference_and_seen_devices);
+	tcase_add_test(tc, verity_activates_after_root_hash_check);
+	tcase_add_test(tc, verity_wrong_root_hash_never_reaches_the_kernel);
+	tcase_add_test(tc, verity_not_a_hash_device_fails);
+	tcase_add_test(tc, verity_existing_mapping_must_match);
+	tcase_add_test(tc, mounts_root_ro_then_opt_rw);
+	tcase_add_test(tc, mounts_loads_filesystem_driver_on_demand);
+	tcase_add_test(tc, mounts_persist_failure_stops_boot);
+	tcase_add_test(tc, switch_root_refuses_when_sysroot_is_not_a_mount);
+	tcase_add_test(tc, switch_root_real_in_private_namespace);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -26,10 +26,10 @@ $(INIT): $(LIB_SRC) $(MODULE_SRC) $(INIT_SRC) $(HEADERS) Makefile
 
 # Unit and stage tests (Check). Stages run against a fake root with a recording fake of the
 # side-effect seam, so init/sys_real.c and init/main.c are not linked.
-UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
-$(BUILD)/unit-tests: $(UNIT_SRC) $(LIB_SRC) $(MODULE_SRC) init/log.c $(HEADERS) $(wildcard tests/unit/*.h)
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c tests/stages/*.c))
+$(BUILD)/unit-tests: $(UNIT_SRC) $(LIB_SRC) $(MODULE_SRC) init/log.c $(HEADERS) $(wildcard tests/unit/*.h tests/stages/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -fsanitize=address,undefined -Iinit -Itests/unit $(shell pkg-config --cflags $(LIBS_PC)) \
+	$(CC) $(CFLAGS) -fsanitize=address,undefined -Iinit -Itests/unit -Itests/stages $(shell pkg-config --cflags $(LIBS_PC)) \
 		-o $@ $(UNIT_SRC) $(LIB_SRC) $(MODULE_SRC) init/log.c $(shell pkg-config --cflags --libs check)
 
 unit: $(BUILD)/unit-tests

@@ -9,27 +9,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "edgeinit/fs.h"
 #include "edgeinit/log.h"
 #include "emergency.h"
 
 int boot_report_write(struct boot_context *ctx)
 {
-	char json[8192], path[512], tmp[512];
-	_cleanup_close_ int fd = -EBADF;
+	char json[8192], path[512];
 	int n;
 
 	n = report_format_json(&ctx->report, json, sizeof(json));
 	if (n < 0)
 		return n;
 	ctx_path(ctx, "/run/edgeinit/boot.json", path, sizeof(path));
-	ctx_path(ctx, "/run/edgeinit/.boot.json.tmp", tmp, sizeof(tmp));
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return negative_errno();
-	if (write(fd, json, (size_t)n) != n)
-		return -EIO;
-	/* Readers see the old report or the whole new one, never half of it. */
-	return rename(tmp, path) < 0 ? negative_errno() : 0;
+	return write_new_file(path, json);
 }
 
 void emergency(struct boot_context *ctx, const char *stage, int error)

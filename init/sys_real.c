@@ -98,7 +98,7 @@ static void copy_tag(blkid_probe pr, const char *name, char *out, size_t size)
 		(void)str_copy(out, size, v);
 }
 
-static int real_probe_block(const char *devnode, struct blockdev_tags *tags)
+static int real_probe_block(const char *devnode, bool superblocks, struct blockdev_tags *tags)
 {
 	blkid_probe pr;
 	int r;
@@ -107,9 +107,10 @@ static int real_probe_block(const char *devnode, struct blockdev_tags *tags)
 	pr = blkid_new_probe_from_filename(devnode);
 	if (!pr)
 		return errno > 0 ? -errno : -EIO;
-	blkid_probe_enable_superblocks(pr, 1);
-	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID |
-						      BLKID_SUBLKS_TYPE);
+	blkid_probe_enable_superblocks(pr, superblocks);
+	if (superblocks)
+		blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID |
+							      BLKID_SUBLKS_TYPE);
 	blkid_probe_enable_partitions(pr, 1);
 	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
 	r = blkid_do_safeprobe(pr);
@@ -120,7 +121,7 @@ static int real_probe_block(const char *devnode, struct blockdev_tags *tags)
 	/* r == 1 (nothing found) and -2 (ambiguous) still carry the partition entry. */
 	copy_tag(pr, "PART_ENTRY_NAME", tags->partlabel, sizeof(tags->partlabel));
 	copy_tag(pr, "PART_ENTRY_UUID", tags->partuuid, sizeof(tags->partuuid));
-	if (r == 0) {
+	if (r == 0 && superblocks) {
 		copy_tag(pr, "UUID", tags->uuid, sizeof(tags->uuid));
 		copy_tag(pr, "LABEL", tags->label, sizeof(tags->label));
 		copy_tag(pr, "TYPE", tags->type, sizeof(tags->type));

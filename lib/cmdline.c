@@ -289,21 +289,24 @@ static int parse_debug(struct boot_options *o, const struct cmdline_word *w, cha
 	return parse_bool_flag(&o->debug, w, reason);
 }
 
+/* decides: the option decides what is mounted or executed, so a value we cannot take stops the
+ * boot instead of falling back to an earlier value or the default. */
 static const struct {
 	const char *key;
 	option_handler parse;
+	bool decides;
 } options[] = {
-	{ "roothash", parse_roothash },
-	{ "systemd.verity_root_data", parse_verity_data },
-	{ "systemd.verity_root_hash", parse_verity_hash },
-	{ "systemd.verity_root_options", parse_verity_options },
-	{ "root", parse_root },
-	{ "init", parse_init },
-	{ "rd.timeout", parse_timeout },
-	{ "rd.emergency", parse_emergency },
-	{ "edgeinit.persist", parse_persist },
-	{ "edgeinit.debug", parse_debug },
-	{ "edgeinit.emergency_delay", parse_emergency_delay },
+	{ "roothash", parse_roothash, true },
+	{ "systemd.verity_root_data", parse_verity_data, true },
+	{ "systemd.verity_root_hash", parse_verity_hash, true },
+	{ "systemd.verity_root_options", parse_verity_options, true },
+	{ "root", parse_root, true },
+	{ "init", parse_init, true },
+	{ "edgeinit.persist", parse_persist, true },
+	{ "rd.timeout", parse_timeout, false },
+	{ "rd.emergency", parse_emergency, false },
+	{ "edgeinit.debug", parse_debug, false },
+	{ "edgeinit.emergency_delay", parse_emergency_delay, false },
 };
 
 static void fail(char *bad_key, char *reason, const char *key, const char *why)
@@ -369,15 +372,18 @@ int boot_options_parse(const char *cmdline, struct boot_options *o, cmdline_note
 		r = cmdline_next_word(&cursor, &w);
 		if (r == 0)
 			break;
-		if (r < 0) {
-			if (note)
-				note(userdata, CMDLINE_NOTE_TOO_LONG, w.key, "word too long, skipped");
-			continue;
-		}
 		for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
 			if (strcmp(w.key, options[i].key) != 0)
 				continue;
-			known = true;
+			known = r >= 0 || options[i].decides;
+			if (r < 0 && options[i].decides) {
+				/* Skipping it would let an earlier value win silently. */
+				str_copy(bad_key, CMDLINE_KEY_MAX, w.key);
+				str_copy(reason, CMDLINE_REASON_MAX, "value too long");
+				return -EINVAL;
+			}
+			if (r < 0)
+				break;
 			r = options[i].parse(o, &w, reason);
 			if (r == -EINVAL) {
 				str_copy(bad_key, CMDLINE_KEY_MAX, w.key);
@@ -387,7 +393,9 @@ int boot_options_parse(const char *cmdline, struct boot_options *o, cmdline_note
 				note(userdata, CMDLINE_NOTE_INVALID_VALUE, w.key, reason);
 			reason[0] = '\0';
 		}
-		if (!known && str_startswith(w.key, "edgeinit.") && note)
+		if (!known && r < 0 && note)
+			note(userdata, CMDLINE_NOTE_TOO_LONG, w.key, "word too long, skipped");
+		else if (!known && str_startswith(w.key, "edgeinit.") && note)
 			note(userdata, CMDLINE_NOTE_UNKNOWN_KEY, w.key, "");
 	}
 	return finalize(o, bad_key, reason);

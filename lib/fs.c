@@ -78,3 +78,29 @@ int mkdir_exist_ok(const char *path, mode_t mode)
 		return negative_errno();
 	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
+
+int write_new_file(const char *path, const char *content)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char tmp[4096];
+	size_t len = strlen(content);
+	int n;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return negative_errno();
+	if (write(fd, content, len) != (ssize_t)len) {
+		unlink(tmp);
+		return -EIO;
+	}
+	if (rename(tmp, path) < 0) {
+		int r = negative_errno();
+
+		unlink(tmp);
+		return r;
+	}
+	return 0;
+}

@@ -21,30 +21,61 @@ int report_add_device(struct boot_report *r, const char *role, const char *ref, 
 	return 0;
 }
 
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one. */
+static size_t utf8_sequence_length(const unsigned char *s)
+{
+	size_t n;
+	uint32_t c;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		n = 2, c = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3, c = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		n = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	/* No overlong forms, no surrogates, nothing above U+10FFFF. */
+	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	return n;
+}
+
 int json_escape(const char *s, char *buf, size_t size)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	size_t n = 0;
 
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	if (size == 0)
+		return -ENOSPC;
+	while (*p) {
 		char tmp[8];
-		size_t len;
+		size_t len, in = utf8_sequence_length(p);
 
-		if (c == '"' || c == '\\')
-			len = (size_t)snprintf(tmp, sizeof(tmp), "\\%c", c);
-		else if (c == '\n')
+		if (in == 0) /* not UTF-8: JSON cannot carry raw bytes */
+			len = (size_t)snprintf(tmp, sizeof(tmp), "\\ufffd"), in = 1;
+		else if (*p == '"' || *p == '\\')
+			len = (size_t)snprintf(tmp, sizeof(tmp), "\\%c", *p);
+		else if (*p == '\n')
 			len = (size_t)snprintf(tmp, sizeof(tmp), "\\n");
-		else if (c < 0x20 || c == 0x7f)
-			len = (size_t)snprintf(tmp, sizeof(tmp), "\\u%04x", c);
+		else if (*p < 0x20 || *p == 0x7f)
+			len = (size_t)snprintf(tmp, sizeof(tmp), "\\u%04x", *p);
 		else
-			tmp[0] = (char)c, tmp[1] = '\0', len = 1;
+			memcpy(tmp, p, in), len = in;
 		if (n + len >= size)
 			return -ENOSPC;
 		memcpy(buf + n, tmp, len);
 		n += len;
+		p += in;
 	}
-	if (size == 0)
-		return -ENOSPC;
 	buf[n] = '\0';
 	return (int)n;
 }
@@ -75,17 +106,23 @@ static void emit(struct out *o, const char *fmt, ...)
 
 static void emit_string(struct out *o, const char *s)
 {
-	char esc[1024];
+	int n;
 
 	if (!s) {
 		emit(o, "null");
 		return;
 	}
-	if (json_escape(s, esc, sizeof(esc)) < 0) {
+	emit(o, "\"");
+	if (o->overflow)
+		return;
+	/* Escape straight into the output: a field's escaped form can be 6x its length. */
+	n = json_escape(s, o->buf + o->len, o->size - o->len);
+	if (n < 0) {
 		o->overflow = true;
 		return;
 	}
-	emit(o, "\"%s\"", esc);
+	o->len += (size_t)n;
+	emit(o, "\"");
 }
 
 static const char *stage_result_to_string(enum stage_result r)

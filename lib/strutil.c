@@ -73,11 +73,13 @@ int parse_uint(const char *s, unsigned long long max, unsigned long long *ret)
 	if (!s || !*s)
 		return -EINVAL;
 	for (; *s; s++) {
+		unsigned d = (unsigned)(*s - '0');
+
 		if (*s < '0' || *s > '9')
 			return -EINVAL;
-		if (v > (max - (unsigned)(*s - '0')) / 10)
+		if (d > max || v > (max - d) / 10)
 			return -ERANGE;
-		v = v * 10 + (unsigned)(*s - '0');
+		v = v * 10 + d;
 	}
 	*ret = v;
 	return 0;

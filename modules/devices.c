@@ -6,7 +6,8 @@
  *   ctx->verity_hash_node, ctx->persist_node, report devices.
  * How: block devices already present are read from sysfs; new ones arrive as kernel uevents on
  *   the socket the modules stage opened before any driver was loaded, so none is missed. Each
- *   device is probed once with libblkid. Uevents with a MODALIAS get their driver loaded
+ *   device is probed once with libblkid, for its partition entry only unless a UUID= or LABEL=
+ *   reference needs file system superblocks. Uevents with a MODALIAS get their driver loaded
  *   (hotplug). The wait is poll() on the socket with the remaining time: no sleeps, no rescans.
  * Fails: after rd.timeout seconds, naming each missing reference and listing what was seen. */
 #include <dirent.h>
@@ -60,7 +61,7 @@ static void device_add(struct boot_context *ctx, const char *devname, bool repro
 		snprintf(d->node, sizeof(d->node), "/dev/%s", devname);
 	}
 	ctx_path(ctx, d->node, path, sizeof(path));
-	r = ctx->sys->probe_block(path, &d->tags);
+	r = ctx->sys->probe_block(path, ctx->probe_superblocks, &d->tags);
 	d->probed = r >= 0;
 	if (r < 0)
 		log_debug_errno(r, "Cannot probe '%s', ignoring: %m", d->node);
@@ -181,6 +182,9 @@ static int devices_run(struct boot_context *ctx)
 	char ref[300], seen[1024];
 	unsigned missing;
 
+	for (size_t i = 0; i < ELEMENTSOF(wanted); i++)
+		if (wanted[i].ref->kind == DEVREF_UUID || wanted[i].ref->kind == DEVREF_LABEL)
+			ctx->probe_superblocks = true;
 	scan_sysfs(ctx);
 	drain_uevents(ctx);
 	while ((missing = resolve(ctx, wanted, ELEMENTSOF(wanted))) > 0) {

@@ -43,7 +43,7 @@ static int mount_block(struct boot_context *ctx, const char *node, const char *t
 
 	ctx_path(ctx, node, dev, sizeof(dev));
 	ctx_path(ctx, target, dir, sizeof(dir));
-	r = ctx->sys->probe_block(dev, &tags);
+	r = ctx->sys->probe_block(dev, true, &tags);
 	if (r < 0 || !tags.type[0]) {
 		ctx_set_remedy(ctx, "Make sure the %s holds a file system.", role);
 		return log_error_errno(r < 0 ? r : -EMEDIUMTYPE,

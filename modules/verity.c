@@ -8,6 +8,10 @@
  *   clear message instead of as I/O errors or a corruption restart later. Then libcryptsetup
  *   activates the mapping read-only with the corruption policy. An existing mapping of that name
  *   is accepted only if its root hash is ours.
+ * Also: the real root's systemd reads the same roothash= and would set up its own mapping "root"
+ *   (systemd-veritysetup@root.service). With a systemd initrd that is a no-op because "root"
+ *   exists; under another name it would fail. A runtime drop-in in /run makes systemd skip it
+ *   while our mapping exists.
  * Fails: closed. Any mismatch, unreadable superblock or activation error stops the boot. */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +21,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "edgeinit/fs.h"
 #include "edgeinit/log.h"
 #include "edgeinit/stage.h"
 #include "edgeinit/strutil.h"
@@ -66,6 +71,10 @@ static int check_root_hash(struct boot_context *ctx, const char *hash_node)
 		ctx_set_remedy(ctx,
 			       "Point systemd.verity_root_hash= at the partition written by 'veritysetup format' (with its superblock).");
 		return log_error_errno(r, "'%s' has no valid dm-verity superblock.", hash_node);
+	}
+	if (sb.data_blocks == 1) {
+		log_notice("One-block verity device: the root hash is not pre-checked; the kernel verifies it.");
+		return 0;
 	}
 	block = malloc(sb.hash_block_size);
 	if (!block)
@@ -120,6 +129,30 @@ static uint32_t activation_flags(const struct boot_options *o)
 	return flags;
 }
 
+static int skip_systemd_veritysetup(struct boot_context *ctx, const char *name)
+{
+	static const char *const dirs[] = { "/run/systemd", "/run/systemd/system",
+					    "/run/systemd/system/systemd-veritysetup@root.service.d" };
+	char path[512], content[512];
+	int r;
+
+	if (streq(name, "root"))
+		return 0;
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+		ctx_path(ctx, dirs[i], path, sizeof(path));
+		r = mkdir_exist_ok(path, 0755);
+		if (r < 0)
+			return r;
+	}
+	snprintf(content, sizeof(content),
+		 "# Written by edgeinit: it verified and activated the root as /dev/mapper/%s.\n"
+		 "[Unit]\nConditionPathExists=!/dev/mapper/%s\n",
+		 name, name);
+	ctx_path(ctx, "/run/systemd/system/systemd-veritysetup@root.service.d/50-edgeinit.conf", path,
+		 sizeof(path));
+	return write_new_file(path, content);
+}
+
 static int verity_run(struct boot_context *ctx)
 {
 	struct boot_options *o = &ctx->opts;
@@ -148,6 +181,7 @@ static int verity_run(struct boot_context *ctx)
 					       name, active, want);
 		}
 		log_info("Mapping '%s' already exists with the expected root hash, using it.", name);
+		(void)skip_systemd_veritysetup(ctx, name);
 		return 0;
 	}
 	if (r != -ENODEV)
@@ -167,6 +201,9 @@ static int verity_run(struct boot_context *ctx)
 	log_info("Activated dm-verity '%s' (data %s, hash %s, on corruption: %s).", name,
 		 ctx->verity_data_node, ctx->verity_hash_node,
 		 verity_corruption_mode_to_string(o->verity_corruption));
+	r = skip_systemd_veritysetup(ctx, name);
+	if (r < 0)
+		log_warning_errno(r, "Cannot tell systemd that the verity root is active, ignoring: %m");
 	return 0;
 }
 

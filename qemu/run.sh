@@ -1,19 +1,22 @@
 #!/bin/bash
 # Boot a disk image in QEMU (TCG) with OVMF and a software TPM, serial to a log.
 # Usage: qemu/run.sh --disk DISK --log LOG [--timeout SECONDS] [--machine-dir DIR]
-#                    [--tee] [--smbios STRING]...
+#                    [--tee] [--smbios STRING]... [--stop-on REGEX]
 # --machine-dir keeps this machine's NVRAM (OVMF vars) and TPM state across
 #   boots; without it the machine is fresh and thrown away afterwards.
 # --tee also copies the serial console to stdout.
 # --smbios passes an OEM string (SMBIOS type 11) to the guest, e.g.
 #   edgeinit-test.mode=report.
+# --stop-on ends the run early (2 s later) once the log matches the extended
+#   regex, for states the guest never leaves (e.g. "Freezing execution").
 # Exit status: QEMU's own (0 when the guest powered off or reset, since
-# -no-reboot turns a reset into an exit), 124 when the timeout killed it.
+# -no-reboot turns a reset into an exit), 124 when the timeout killed it,
+# 125 when --stop-on matched.
 set -euo pipefail
 
 usage() { echo "usage: $0 --disk DISK --log LOG [--timeout SECONDS] [--machine-dir DIR] [--tee] [--smbios STRING]" >&2; exit 2; }
 
-disk='' log='' timeout_s=300 machine='' tee=0
+disk='' log='' timeout_s=300 machine='' tee=0 stop_re=
 smbios=()
 while (($#)); do
     case $1 in
@@ -26,6 +29,7 @@ while (($#)); do
         --timeout) timeout_s=$2 ;;
         --machine-dir) machine=$2 ;;
         --smbios) smbios+=(-smbios "type=11,value=$2") ;;
+        --stop-on) stop_re=$2 ;;
         *) usage ;;
     esac
     shift 2
@@ -94,6 +98,20 @@ else
 fi
 qemu_pid=$!
 rc=0
+if [[ -n "$stop_re" ]]; then
+    # Poll the log while QEMU runs; the log is the guest's only voice.
+    while kill -0 "$qemu_pid" 2>/dev/null; do
+        if grep -aqE -- "$stop_re" "$log" 2>/dev/null; then
+            sleep 2
+            kill "$qemu_pid" 2>/dev/null || true
+            wait "$qemu_pid" 2>/dev/null || true
+            qemu_pid=''
+            echo "run: stopped: log matched /$stop_re/" >&2
+            exit 125
+        fi
+        sleep 1
+    done
+fi
 wait "$qemu_pid" || rc=$?
 qemu_pid=''
 if ((rc != 0 && rc != 124)) && [[ -s "$machine/qemu.stderr" ]]; then

@@ -75,10 +75,12 @@ typedef void (*cmdline_note_fn)(void *userdata, enum cmdline_note note, const ch
 void boot_options_init(struct boot_options *o);
 
 /* Parse a whole command line into o (which boot_options_init() prepared). Later words win over
- * earlier ones, as with systemd. Returns 0, or -EINVAL when a security-relevant option (roothash=,
- * the verity devices and options, root=, init=) is invalid: then bad_key (CMDLINE_KEY_MAX) names it
- * and reason (CMDLINE_REASON_MAX) says why. Unknown edgeinit.* keys, over-long words and bad values
- * of other options go to note (may be NULL) and do not fail the parse. Finally derives defaults that
+ * earlier ones, as with systemd. Returns 0, or -EINVAL when an option that decides what is mounted
+ * or executed (roothash=, the verity devices and options, root=, init=, edgeinit.persist=) is
+ * invalid or too long: then bad_key (CMDLINE_KEY_MAX) names it and reason (CMDLINE_REASON_MAX) says
+ * why. Falling back to a default there could boot or mount something the integrator did not name.
+ * Unknown edgeinit.* keys, over-long unknown words and bad values of the other options (timeouts,
+ * emergency action, debug) go to note (may be NULL), and their default stays. Finally derives defaults that
  * depend on other options (the verity partitions from the root hash, as systemd does). */
 int boot_options_parse(const char *cmdline, struct boot_options *o, cmdline_note_fn note,
 		       void *userdata, char *bad_key, char *reason);

@@ -15,5 +15,9 @@ int read_small_file(const char *path, char *buf, size_t size);
 /* Replace the contents of an existing file (sysctl/proc style writes). */
 int write_small_file(const char *path, const char *content);
 
+/* Create a file with this content (0644), replacing an existing one atomically (temporary name
+ * in the same directory, then rename), so a reader never sees half of it. */
+int write_new_file(const char *path, const char *content);
+
 /* mkdir that is happy when the directory already exists. */
 int mkdir_exist_ok(const char *path, mode_t mode);

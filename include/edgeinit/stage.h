@@ -38,6 +38,7 @@ struct boot_context {
 
 	struct blockdev seen[BLOCKDEV_SEEN_MAX];
 	unsigned n_seen;
+	bool probe_superblocks;  /* a UUID=/LABEL= reference needs file system superblocks */
 
 	/* Resolved devices. */
 	char verity_data_node[DEVNODE_MAX];

@@ -5,6 +5,7 @@
  * here are absolute paths on the machine (the real implementation) or below the fake root. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,8 +28,10 @@ struct sys_ops {
 	/* Load a kernel module by name or alias with its dependencies (libkmod). 0 if loaded or
 	 * built in, -ENOENT if no module matches. */
 	int (*load_module)(const char *name_or_alias);
-	/* libblkid: fill tags for a block device node. */
-	int (*probe_block)(const char *devnode, struct blockdev_tags *tags);
+	/* libblkid: fill tags for a block device node. The partition entry (PARTLABEL, PARTUUID)
+	 * is always read; file system superblocks (UUID, LABEL, TYPE) only if superblocks is set,
+	 * since trying every superblock type is most of the cost of a probe. */
+	int (*probe_block)(const char *devnode, bool superblocks, struct blockdev_tags *tags);
 	/* libcryptsetup: activate a dm-verity mapping. */
 	int (*verity_activate)(const struct verity_activation *a);
 	/* libdevmapper: hex root hash of an active verity mapping; -ENODEV if there is none. */

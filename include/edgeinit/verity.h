@@ -27,7 +27,8 @@ struct verity_superblock {
 int verity_superblock_parse(const uint8_t *buf, size_t len, struct verity_superblock *sb);
 
 /* Byte offset of the top-level hash block on the hash device: the hash area starts at the first
- * hash block boundary after the superblock, and the tree is stored top level first. */
+ * hash block boundary after the superblock, and the tree is stored top level first. Only valid
+ * when data_blocks > 1: a one-block device has no tree, its root hash is that of the data block. */
 uint64_t verity_top_block_offset(const struct verity_superblock *sb);
 
 /* Compute the root hash of a top-level hash block (hash_block_size bytes). Only sha256 is

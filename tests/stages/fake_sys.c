@@ -65,15 +65,17 @@ static int f_load_module(const char *name)
 	return fake.load_result;
 }
 
-static int f_probe_block(const char *devnode, struct blockdev_tags *tags)
+static int f_probe_block(const char *devnode, bool superblocks, struct blockdev_tags *tags)
 {
-	int r = record("probe %s", rel(devnode));
+	int r = record("probe %s%s", rel(devnode), superblocks ? " +sb" : "");
 
 	if (r < 0)
 		return r;
 	for (int i = 0; i < fake.n_probe; i++)
 		if (streq(fake.probe[i].node, rel(devnode))) {
 			*tags = fake.probe[i].tags;
+			if (!superblocks)
+				tags->uuid[0] = tags->label[0] = tags->type[0] = '\0';
 			return 0;
 		}
 	memset(tags, 0, sizeof(*tags));

@@ -20,7 +20,7 @@
 #include "edgeinit/stage.h"
 #include "edgeinit/strutil.h"
 #include "fake_sys.h"
-#include "stage_suites.h"
+#include "suites.h"
 
 #define HASH64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -170,6 +170,28 @@ START_TEST(devices_resolves_present_partitions)
 }
 END_TEST
 
+START_TEST(devices_partlabels_need_no_superblock_probe)
+{
+	devices_fixture(true);
+	ck_assert_int_eq(stage_devices.run(&ctx), 0);
+	ck_assert(fake_called("probe /dev/vda2"));
+	for (int i = 0; i < fake.n_calls; i++)
+		ck_assert_ptr_null(strstr(fake.calls[i], "+sb"));
+}
+END_TEST
+
+START_TEST(devices_uuid_reference_probes_superblocks)
+{
+	devices_fixture(true);
+	fake.probe[2].tags.uuid[0] = '\0';
+	str_copy(fake.probe[2].tags.uuid, 64, "3F0B2D6E-1111-4222-8333-944455556666");
+	devref_parse("UUID=3f0b2d6e-1111-4222-8333-944455556666", &ctx.opts.persist);
+	ck_assert_int_eq(stage_devices.run(&ctx), 0);
+	ck_assert(fake_called("probe /dev/vda3 +sb"));
+	ck_assert_str_eq(ctx.persist_node, "/dev/vda3");
+}
+END_TEST
+
 START_TEST(devices_waits_for_uevent)
 {
 	static const char msg[] = "add@/devices/pci0000:00/0000:00:02.0/virtio0/block/vda/vda3\0"
@@ -203,6 +225,7 @@ static void verity_fixture(char *roothash, size_t size)
 	FILE *p;
 
 	fake_mkdir("/dev");
+	fake_mkdir("/run");
 	snprintf(cmd, sizeof(cmd),
 		 "cd %s/dev && truncate -s 1M vda2 && veritysetup format vda2 vda4 2>&1", fake.root);
 	p = popen(cmd, "r");
@@ -232,6 +255,13 @@ START_TEST(verity_activates_after_root_hash_check)
 	ck_assert_int_eq(fake.n_calls, 1);
 	ck_assert_str_eq(fake.calls[0], want);
 	ck_assert_str_eq(ctx.root_node, "/dev/mapper/rootfs_verity");
+
+	/* systemd in the new root is told to leave the root mapping alone. */
+	char p[512], buf[512];
+	snprintf(p, sizeof(p), "%s/run/systemd/system/systemd-veritysetup@root.service.d/50-edgeinit.conf",
+		 fake.root);
+	ck_assert_int_gt(read_small_file(p, buf, sizeof(buf)), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "ConditionPathExists=!/dev/mapper/rootfs_verity\n"));
 }
 END_TEST
 
@@ -445,6 +475,8 @@ Suite *stages_suite(void)
 	tcase_add_test(tc, modules_loads_required_then_coldplugs_until_stable);
 	tcase_add_test(tc, modules_missing_required_module_fails);
 	tcase_add_test(tc, devices_resolves_present_partitions);
+	tcase_add_test(tc, devices_partlabels_need_no_superblock_probe);
+	tcase_add_test(tc, devices_uuid_reference_probes_superblocks);
 	tcase_add_test(tc, devices_waits_for_uevent);
 	tcase_add_test(tc, devices_timeout_names_missing_reference_and_seen_devices);
 	tcase_add_test(tc, verity_activates_after_root_hash_check);

@@ -11,3 +11,5 @@ Suite *uevent_suite(void);
 Suite *sha256_suite(void);
 Suite *verity_suite(void);
 Suite *report_suite(void);
+Suite *fs_suite(void);
+Suite *stages_suite(void); /* tests/stages: stages on a fake root */

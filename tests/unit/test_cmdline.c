@@ -47,7 +47,7 @@ static const struct {
 	/* Unterminated quotes run to the end of the line. */
 	{ "k=\"abc def", { { "k", "abc def" } }, 1, "" },
 	{ "\"abc def", { { "abc def", NULL } }, 1, "" },
-	{ "a \"b c=d e", { { "a", NULL }, { "b c=d e", NULL } }, 2, "" },
+	{ "a \"b c=d e", { { "a", NULL }, { "b c", "d e" } }, 2, "" }, /* quoted whole word */
 	/* Quotes inside a value protect spaces but are not removed. */
 	{ "k=a\"b c\" d", { { "k", "a\"b c\"" }, { "d", NULL } }, 2, "" },
 	/* Only a leading quote of the value starts stripping; the trailing one must be last. */
@@ -468,6 +468,11 @@ static const struct {
 	{ "roothash=0112233445566778899aabbccddeeff0f1e2d3c4b5a69788796a5b4c3d2e1f0", "roothash" }, /* 63 digits */
 	{ "roothash=00112233445566778899aabbccddeeff", "roothash" },             /* 16 bytes < sha1 */
 	{ "roothash=00112233445566778899aabbccddeeff001122", "roothash" },       /* 19 bytes */
+	/* Too short even when nothing has to be derived from it. */
+	{ "roothash=00112233445566778899aabbccddeeff systemd.verity_root_data=PARTLABEL=a "
+	  "systemd.verity_root_hash=PARTLABEL=b", "roothash" },
+	{ "roothash=00112233445566778899aabbccddeeff001122 systemd.verity_root_data=PARTLABEL=a "
+	  "systemd.verity_root_hash=PARTLABEL=b", "roothash" },
 	{ "roothash=", "roothash" },
 	{ "roothash=\"\"", "roothash" },
 	{ "roothash", "roothash" },
@@ -541,24 +546,32 @@ START_TEST(test_root_name_length)
 }
 END_TEST
 
-/* BUG: cmdline.h lists the security-relevant options that fail the parse as "roothash=, the
- * verity devices and options, root=, init=" and says bad values of other options only go to
- * note with the default kept. lib/cmdline.c treats a bad edgeinit.persist= as fatal instead:
- * "edgeinit.persist=relative" returns -EINVAL with bad_key "edgeinit.persist" (and, via
- * devref_parse(), clears the default PARTLABEL=edge_persistent). Expected: 0, one
- * CMDLINE_NOTE_INVALID_VALUE note for "edgeinit.persist", persist still PARTLABEL=edge_persistent. */
-START_TEST(test_persist_invalid_is_note)
+/* edgeinit.persist= decides what is mounted read-write at /opt: a bad value is fatal (falling back
+ * to the default would mount a partition the integrator did not name). */
+START_TEST(test_persist_invalid_is_fatal)
 {
 	struct parsed p;
 
 	parse("edgeinit.persist=relative rd.timeout=9", &p);
-	ck_assert_msg(p.r == 0, "edgeinit.persist=relative: r=%d bad_key '%s' (%s)", p.r, p.bad_key, p.reason);
-	ck_assert_uint_eq(p.notes.n, 1);
-	ck_assert_int_eq(p.notes.rec[0].note, CMDLINE_NOTE_INVALID_VALUE);
-	ck_assert_str_eq(p.notes.rec[0].key, "edgeinit.persist");
-	ck_assert_int_eq(p.o.persist.kind, DEVREF_PARTLABEL);
-	ck_assert_str_eq(p.o.persist.value, "edge_persistent");
-	ck_assert_uint_eq(p.o.timeout_sec, 9);
+	ck_assert_int_eq(p.r, -EINVAL);
+	ck_assert_str_eq(p.bad_key, "edgeinit.persist");
+	ck_assert_uint_eq(p.notes.n, 0);
+}
+END_TEST
+
+/* An over-long value of an option edgeinit reads must not let an earlier value win silently. */
+START_TEST(test_overlong_known_option_is_fatal)
+{
+	static char line[4096];
+	struct parsed p;
+
+	memset(line, 'a', sizeof(line));
+	memcpy(line, "roothash=" RH_A " roothash=", 9 + 64 + 10);
+	line[sizeof(line) - 1] = '\0';
+	parse(line, &p);
+	ck_assert_int_eq(p.r, -EINVAL);
+	ck_assert_str_eq(p.bad_key, "roothash");
+	ck_assert_ptr_nonnull(strstr(p.reason, "too long"));
 }
 END_TEST
 
@@ -719,7 +732,8 @@ Suite *cmdline_suite(void)
 	tcase_add_loop_test(opts, test_verity_options_table, 0, N(verity_option_cases));
 	tcase_add_loop_test(opts, test_reject_table, 0, N(reject_cases));
 	tcase_add_test(opts, test_root_name_length);
-	tcase_add_test(opts, test_persist_invalid_is_note);
+	tcase_add_test(opts, test_persist_invalid_is_fatal);
+	tcase_add_test(opts, test_overlong_known_option_is_fatal);
 	tcase_add_loop_test(opts, test_invalid_value_table, 0, N(invalid_value_cases));
 	tcase_add_loop_test(opts, test_valid_value_table, 0, N(valid_value_cases));
 	tcase_add_test(opts, test_unknown_keys);

@@ -153,9 +153,7 @@ static const struct {
 	{ "1a", 10, -EINVAL, 0 },
 	{ "0x10", 100, -EINVAL, 0 },
 	{ "1.5", 10, -EINVAL, 0 },
-	/* BUG: lib/strutil.c parse_uint(): when a digit is larger than max, "max - digit"
-	 * wraps around and the range check passes, so parse_uint("5", 3) returns 0 with 5 and
-	 * parse_uint("9", 0) returns 0 with 9, violating "value <= max". Expected -ERANGE. */
+	/* A digit larger than max must not wrap "max - digit" (regression). */
 	{ "5", 3, -ERANGE, 0 },
 	{ "9", 0, -ERANGE, 0 },
 	{ "0", 0, 0, 0 },

@@ -46,7 +46,9 @@ fuzz-run: $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do \
 		n=$$(basename $$t); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 		echo "fuzz $$n for $(FUZZ_SECONDS) s"; \
-		$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus/$${n#fuzz_} 2>&1 | tail -n 2 || exit 1; \
+		if ! $$t -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus/$${n#fuzz_} \
+			>$(BUILD)/fuzz/$$n.log 2>&1; then tail -n 40 $(BUILD)/fuzz/$$n.log; exit 1; fi; \
+		grep -a '^Done' $(BUILD)/fuzz/$$n.log; \
 	done
 
 -include qemu/image.mk

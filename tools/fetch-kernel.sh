@@ -13,10 +13,19 @@ fi
 
 # The metapackage depends on the current ABI's image package, e.g.
 # linux-image-6.1.0-56-amd64; resolve it rather than hard-coding the ABI.
-pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-    sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n1)
+resolve() {
+    apt-cache depends linux-image-amd64 2>/dev/null |
+        sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n1
+}
+pkg=$(resolve)
+if [[ -z "$pkg" ]] && ((EUID == 0)); then
+    # A fresh machine may have no package lists yet.
+    echo "fetch-kernel: refreshing the apt package lists"
+    apt-get update -q
+    pkg=$(resolve)
+fi
 if [[ -z "$pkg" ]]; then
-    echo "fetch-kernel: cannot resolve linux-image-amd64 (run apt-get update?)" >&2
+    echo "fetch-kernel: cannot resolve linux-image-amd64 from the apt sources; run 'apt-get update' as root" >&2
     exit 1
 fi
 kver=${pkg#linux-image-}

@@ -2,6 +2,7 @@
 /* The boot context shared by the stages. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,6 +23,28 @@ void boot_context_done(struct boot_context *ctx)
 {
 	closep(&ctx->uevent_fd);
 	ctx->uevent_fd = -EBADF;
+	for (unsigned i = 0; i < ctx->n_aliases_seen; i++)
+		free(ctx->aliases_seen[i]);
+	ctx->n_aliases_seen = 0;
+}
+
+int ctx_load_driver(struct boot_context *ctx, const char *alias)
+{
+	char *copy;
+
+	for (unsigned i = 0; i < ctx->n_aliases_seen; i++)
+		if (streq(ctx->aliases_seen[i], alias))
+			return 0;
+	/* Remember it first: a lookup that found nothing need not be repeated either. */
+	copy = strdup(alias);
+	if (copy && ctx->n_aliases_seen < MODALIAS_SEEN_MAX)
+		ctx->aliases_seen[ctx->n_aliases_seen++] = copy;
+	else
+		free(copy);
+	if (ctx->sys->load_module(alias) < 0)
+		return 0;
+	ctx->modules_loaded++;
+	return 1;
 }
 
 int ctx_path(const struct boot_context *ctx, const char *path, char *buf, size_t size)

@@ -141,10 +141,8 @@ static void drain_uevents(struct boot_context *ctx)
 		}
 		if (sender.nl_pid != 0 || uevent_parse_netlink(buf, (size_t)n, &ev) < 0)
 			continue;
-		if (ev.modalias[0] && streq(ev.action, "add") && ctx->sys->load_module(ev.modalias) == 0) {
-			ctx->modules_loaded++;
+		if (ev.modalias[0] && streq(ev.action, "add") && ctx_load_driver(ctx, ev.modalias) > 0)
 			log_debug("Loaded driver for %s (%s).", ev.devpath, ev.modalias);
-		}
 		if (streq(ev.subsystem, "block") && ev.devname[0] &&
 		    (streq(ev.action, "add") || streq(ev.action, "change")))
 			device_add(ctx, ev.devname, streq(ev.action, "change"));

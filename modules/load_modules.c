@@ -28,37 +28,10 @@ static const struct required_module {
 };
 
 #define COLDPLUG_PASSES_MAX 4
-#define MODALIAS_SEEN_MAX 512
-
-struct alias_set {
-	char *items[MODALIAS_SEEN_MAX];
-	unsigned n;
-};
-
-static bool alias_set_add(struct alias_set *s, const char *alias)
-{
-	for (unsigned i = 0; i < s->n; i++)
-		if (streq(s->items[i], alias))
-			return false;
-	if (s->n >= MODALIAS_SEEN_MAX)
-		return false;
-	s->items[s->n] = strdup(alias);
-	if (!s->items[s->n])
-		return false;
-	s->n++;
-	return true;
-}
-
-static void alias_set_free(struct alias_set *s)
-{
-	for (unsigned i = 0; i < s->n; i++)
-		free(s->items[i]);
-	s->n = 0;
-}
 
 /* One walk over /sys/bus/<bus>/devices/<dev>/modalias; loads drivers for aliases not seen
  * before. Returns the number of new aliases. */
-static int coldplug_pass(struct boot_context *ctx, struct alias_set *seen)
+static int coldplug_pass(struct boot_context *ctx)
 {
 	char bus_dir[512], path[4096], alias[512];
 	DIR *buses, *devs;
@@ -85,13 +58,12 @@ static int coldplug_pass(struct boot_context *ctx, struct alias_set *seen)
 			if (read_small_file(path, alias, sizeof(alias)) <= 0)
 				continue;
 			alias[strcspn(alias, "\n")] = '\0';
-			if (!alias[0] || !alias_set_add(seen, alias))
+			if (!alias[0])
 				continue;
-			new_aliases++;
-			if (ctx->sys->load_module(alias) == 0) {
-				ctx->modules_loaded++;
+			unsigned before = ctx->n_aliases_seen;
+			if (ctx_load_driver(ctx, alias) > 0)
 				log_debug("Loaded driver for %s/%s (%s).", b->d_name, d->d_name, alias);
-			}
+			new_aliases += ctx->n_aliases_seen > before;
 		}
 		closedir(devs);
 	}
@@ -101,7 +73,6 @@ static int coldplug_pass(struct boot_context *ctx, struct alias_set *seen)
 
 static int load_modules_run(struct boot_context *ctx)
 {
-	struct alias_set seen = { .n = 0 };
 	int r, fd;
 
 	fd = ctx->sys->uevent_open();
@@ -122,12 +93,11 @@ static int load_modules_run(struct boot_context *ctx)
 	}
 
 	for (int pass = 0; pass < COLDPLUG_PASSES_MAX; pass++) {
-		r = coldplug_pass(ctx, &seen);
+		r = coldplug_pass(ctx);
 		if (r <= 0)
 			break;
 	}
-	log_debug("Coldplug saw %u device aliases.", seen.n);
-	alias_set_free(&seen);
+	log_debug("Coldplug saw %u device aliases.", ctx->n_aliases_seen);
 	log_info("Loaded %u kernel modules.", ctx->modules_loaded);
 	return 0;
 }

@@ -12,8 +12,7 @@
 
 #define DEVNODE_MAX 160
 #define BLOCKDEV_SEEN_MAX 64
-
-struct kmod_ctx;
+#define MODALIAS_SEEN_MAX 512
 
 /* A block device seen during the boot, with what libblkid said about it. */
 struct blockdev {
@@ -33,8 +32,10 @@ struct boot_context {
 	bool opts_parsed;
 
 	int uevent_fd;           /* kernel uevents, opened by the modules stage */
-	struct kmod_ctx *kmod;   /* kept open so hotplugged devices can get their drivers */
 	unsigned modules_loaded;
+	/* Device aliases a driver was already looked up for (coldplug and hotplug share it). */
+	char *aliases_seen[MODALIAS_SEEN_MAX];
+	unsigned n_aliases_seen;
 
 	struct blockdev seen[BLOCKDEV_SEEN_MAX];
 	unsigned n_seen;
@@ -68,6 +69,10 @@ void boot_context_done(struct boot_context *ctx);
 
 /* Build "<ctx->root><path>" into buf. -E2BIG if it does not fit. */
 int ctx_path(const struct boot_context *ctx, const char *path, char *buf, size_t size);
+
+/* Load the driver for a device alias once per boot. Returns 1 if a module was loaded, 0 if the
+ * alias was handled before or has no module in the initrd. */
+int ctx_load_driver(struct boot_context *ctx, const char *alias);
 
 /* Set the remedy line printed with a fatal error. */
 void ctx_set_remedy(struct boot_context *ctx, const char *fmt, ...) _printf_(2, 3);

@@ -205,6 +205,24 @@ START_TEST(devices_waits_for_uevent)
 }
 END_TEST
 
+START_TEST(devices_hotplug_loads_each_driver_once)
+{
+	static const char nvme[] = "add@/devices/pci0000:00/0000:00:05.0\0ACTION=add\0"
+				   "DEVPATH=/devices/pci0000:00/0000:00:05.0\0SUBSYSTEM=pci\0"
+				   "MODALIAS=pci:v00008086d00005845sv00001AF4\0SEQNUM=7";
+
+	devices_fixture(true);
+	ck_assert_int_eq(ctx_load_driver(&ctx, "pci:v00008086d00005845sv00001AF4"), 1); /* coldplug */
+	ck_assert_int_eq(send(fake.uevent_peer, nvme, sizeof(nvme), 0), (ssize_t)sizeof(nvme));
+	ck_assert_int_eq(send(fake.uevent_peer, nvme, sizeof(nvme), 0), (ssize_t)sizeof(nvme));
+	ck_assert_int_eq(stage_devices.run(&ctx), 0);
+	int loads = 0;
+	for (int i = 0; i < fake.n_calls; i++)
+		loads += !strcmp(fake.calls[i], "load pci:v00008086d00005845sv00001AF4");
+	ck_assert_int_eq(loads, 1);
+}
+END_TEST
+
 START_TEST(devices_timeout_names_missing_reference_and_seen_devices)
 {
 	devices_fixture(false);
@@ -478,6 +496,7 @@ Suite *stages_suite(void)
 	tcase_add_test(tc, devices_partlabels_need_no_superblock_probe);
 	tcase_add_test(tc, devices_uuid_reference_probes_superblocks);
 	tcase_add_test(tc, devices_waits_for_uevent);
+	tcase_add_test(tc, devices_hotplug_loads_each_driver_once);
 	tcase_add_test(tc, devices_timeout_names_missing_reference_and_seen_devices);
 	tcase_add_test(tc, verity_activates_after_root_hash_check);
 	tcase_add_test(tc, verity_wrong_root_hash_never_reaches_the_kernel);

@@ -166,7 +166,9 @@ int report_format_json(const struct boot_report *r, char *buf, size_t size)
 		emit_string(&o, r->devices[i].node);
 		emit(&o, "}");
 	}
-	emit(&o, "], \"initramfs\": {\"freed_bytes\": %" PRIu64 ", \"entries_left\": %u}}\n",
+	emit(&o, "], \"layout\": {\"mounts\": %u, \"skipped\": %u, \"failed\": %u, \"seeded\": %u}",
+	     r->layout_mounts, r->layout_skipped, r->layout_failed, r->layout_seeded);
+	emit(&o, ", \"initramfs\": {\"freed_bytes\": %" PRIu64 ", \"entries_left\": %u}}\n",
 	     r->initramfs_freed_bytes, r->initramfs_left_entries);
 	if (o.overflow)
 		return -ENOSPC;

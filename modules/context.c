@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "edgeinit/fs.h"
 #include "edgeinit/stage.h"
 #include "edgeinit/strutil.h"
 
@@ -52,6 +53,38 @@ int ctx_path(const struct boot_context *ctx, const char *path, char *buf, size_t
 	int n = snprintf(buf, size, "%s%s", ctx->root, path);
 
 	return n < 0 || (size_t)n >= size ? -E2BIG : 0;
+}
+
+/* /proc/filesystems lines are "[nodev]\t<type>". */
+static bool filesystem_known(struct boot_context *ctx, const char *type)
+{
+	char path[512], buf[4096], *line, *save = NULL;
+
+	ctx_path(ctx, "/proc/filesystems", path, sizeof(path));
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
+		return false;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *t = strrchr(line, '\t');
+
+		if (streq(t ? t + 1 : line, type))
+			return true;
+	}
+	return false;
+}
+
+int ctx_ensure_filesystem(struct boot_context *ctx, const char *type)
+{
+	char alias[64];
+	int r;
+
+	if (filesystem_known(ctx, type))
+		return 0;
+	snprintf(alias, sizeof(alias), "fs-%s", type);
+	r = ctx->sys->load_module(alias);
+	if (r < 0)
+		return r;
+	ctx->modules_loaded++;
+	return 0;
 }
 
 void ctx_set_remedy(struct boot_context *ctx, const char *fmt, ...)

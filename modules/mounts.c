@@ -17,28 +17,11 @@
 #include "edgeinit/log.h"
 #include "edgeinit/stage.h"
 
-/* Is a file system type known to the kernel? (/proc/filesystems: "[nodev]\t<type>\n") */
-static bool fs_type_known(struct boot_context *ctx, const char *type)
-{
-	char path[512], buf[4096], *line, *save = NULL;
-
-	ctx_path(ctx, "/proc/filesystems", path, sizeof(path));
-	if (read_small_file(path, buf, sizeof(buf)) < 0)
-		return false;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *t = strrchr(line, '\t');
-
-		if (streq(t ? t + 1 : line, type))
-			return true;
-	}
-	return false;
-}
-
 static int mount_block(struct boot_context *ctx, const char *node, const char *target,
 		       unsigned long flags, const char *role)
 {
 	struct blockdev_tags tags;
-	char dev[512], dir[512], alias[64];
+	char dev[512], dir[512];
 	int r;
 
 	ctx_path(ctx, node, dev, sizeof(dev));
@@ -49,15 +32,11 @@ static int mount_block(struct boot_context *ctx, const char *node, const char *t
 		return log_error_errno(r < 0 ? r : -EMEDIUMTYPE,
 				       "No file system found on %s (%s).", node, role);
 	}
-	if (!fs_type_known(ctx, tags.type)) {
-		snprintf(alias, sizeof(alias), "fs-%s", tags.type);
-		r = ctx->sys->load_module(alias);
-		if (r < 0) {
-			ctx_set_remedy(ctx, "Add the '%s' file system module to the initrd (EXTRA_MODULES=).",
-				       tags.type);
-			return log_error_errno(r, "No driver for file system '%s' on %s: %m", tags.type, node);
-		}
-		ctx->modules_loaded++;
+	r = ctx_ensure_filesystem(ctx, tags.type);
+	if (r < 0) {
+		ctx_set_remedy(ctx, "Add the '%s' file system module to the initrd (EXTRA_MODULES=).",
+			       tags.type);
+		return log_error_errno(r, "No driver for file system '%s' on %s: %m", tags.type, node);
 	}
 	r = ctx->sys->mount(dev, dir, tags.type, flags, NULL);
 	if (r < 0) {

@@ -40,6 +40,10 @@ struct boot_report {
 	char error[512];
 	uint64_t initramfs_freed_bytes;
 	unsigned initramfs_left_entries;
+	unsigned layout_mounts;   /* overlays and binds mounted */
+	unsigned layout_skipped;  /* paths and entries skipped with a warning */
+	unsigned layout_failed;   /* overlays and binds that failed (warnings) */
+	unsigned layout_seeded;   /* entries copied into persistent copies */
 };
 
 /* Record a device; -ENOSPC when full. */

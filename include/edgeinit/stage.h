@@ -74,6 +74,9 @@ int ctx_path(const struct boot_context *ctx, const char *path, char *buf, size_t
  * alias was handled before or has no module in the initrd. */
 int ctx_load_driver(struct boot_context *ctx, const char *alias);
 
+/* Make sure the kernel knows file system type (else load the "fs-<type>" module). 0 or -errno. */
+int ctx_ensure_filesystem(struct boot_context *ctx, const char *type);
+
 /* Set the remedy line printed with a fatal error. */
 void ctx_set_remedy(struct boot_context *ctx, const char *fmt, ...) _printf_(2, 3);
 
@@ -84,6 +87,7 @@ extern const struct stage stage_modules;
 extern const struct stage stage_devices;
 extern const struct stage stage_verity;
 extern const struct stage stage_mounts;
+extern const struct stage stage_layout;
 extern const struct stage stage_switch_root;
 
 /* Monotonic clock in microseconds. */

@@ -13,3 +13,4 @@ Suite *verity_suite(void);
 Suite *report_suite(void);
 Suite *fs_suite(void);
 Suite *stages_suite(void); /* tests/stages: stages on a fake root */
+Suite *seed_suite(void);   /* tests/stages: seeding persistent copies */

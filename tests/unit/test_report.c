@@ -351,6 +351,7 @@ static const char small_expected[] =
 	"{\"name\": \"verity\", \"result\": \"failed\", \"ms\": 0.012}, "
 	"{\"name\": \"switch_root\", \"result\": \"not-run\", \"ms\": 0.000}], "
 	"\"devices\": [{\"role\": \"verity-data\", \"ref\": \"PARTLABEL=rootfs\", \"node\": \"/dev/vda3\"}], "
+	"\"layout\": {\"mounts\": 0, \"skipped\": 0, \"failed\": 0, \"seeded\": 0}, "
 	"\"initramfs\": {\"freed_bytes\": 1048576, \"entries_left\": 3}}\n";
 
 START_TEST(test_format_small)
@@ -372,7 +373,8 @@ START_TEST(test_format_empty)
 	static const char expected[] =
 		"{\"version\": \"\", \"kernel\": \"\", \"outcome\": \"unknown\", \"failed_stage\": null, "
 		"\"error\": null, \"start_monotonic_us\": 0, \"total_ms\": 0.000, \"stages\": [], "
-		"\"devices\": [], \"initramfs\": {\"freed_bytes\": 0, \"entries_left\": 0}}\n";
+		"\"devices\": [], \"layout\": {\"mounts\": 0, \"skipped\": 0, \"failed\": 0, \"seeded\": 0}, "
+		"\"initramfs\": {\"freed_bytes\": 0, \"entries_left\": 0}}\n";
 	struct boot_report r;
 	char buf[1024];
 

@@ -12,5 +12,6 @@ Suite *sha256_suite(void);
 Suite *verity_suite(void);
 Suite *report_suite(void);
 Suite *fs_suite(void);
+Suite *layout_suite(void);
 Suite *stages_suite(void); /* tests/stages: stages on a fake root */
 Suite *seed_suite(void);   /* tests/stages: seeding persistent copies */

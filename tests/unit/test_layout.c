@@ -1,0 +1,954 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "edgeinit/layout.h"
+#include "suites.h"
+
+#ifndef LAYOUT_FIXTURES
+#define LAYOUT_FIXTURES "tests/unit/fixtures/layout"
+#endif
+
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* "path:line path:line ..." */
+static const char *join(const struct layout_path *p, size_t n)
+{
+	static char buf[LAYOUT_PATHS_MAX * (LAYOUT_PATH_MAX + 12)];
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t k = 0; k < n; k++)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s:%u", k ? " " : "", p[k].path,
+				      p[k].line);
+	return buf;
+}
+
+static char *read_fixture(const char *name, size_t *len)
+{
+	char path[256];
+	FILE *f;
+	char *buf = malloc(LAYOUT_FILE_MAX + 1);
+
+	ck_assert_ptr_nonnull(buf);
+	snprintf(path, sizeof(path), "%s/%s", LAYOUT_FIXTURES, name);
+	f = fopen(path, "re");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	*len = fread(buf, 1, LAYOUT_FILE_MAX, f);
+	fclose(f);
+	buf[*len] = '\0';
+	return buf;
+}
+
+static int parse_str(const char *text, struct layout *l, struct layout_diag *d)
+{
+	return layout_parse(text, strlen(text), l, d);
+}
+
+/* =============================== EMT's real files =============================== */
+
+static const struct {
+	const char *file;
+	const char *overlays;
+	const char *binds;
+	const char *bind_target;
+	unsigned bind_target_line, overlay_target_line;
+} emt_cases[] = {
+	{ "emt-default.layout.env", "/var:7 /usr/share/pki:8 /etc:9",
+	  "/home:12 /etc/fstab:13 /etc/environment:14 /etc/hosts:15 "
+	  "/etc/intel_edge_node:16 /etc/machine-id:17 /etc/pki:18 /etc/ssh:19 /etc/systemd:20 "
+	  "/etc/udev:21 /etc/cloud:22 /etc/sysconfig:23 /etc/rancher:24 /etc/netplan:25 /etc/cni:26 "
+	  "/etc/kubernetes:27 /etc/lvm/archive:28 /etc/lvm/backup:29 /etc/default:30 "
+	  "/var/lib/rancher:31 /var/intel-manageability:34 /var/cache/manageability:35 "
+	  "/etc/intel-manageability:36 /var/lib/dispatcher:37 /var/log/inbm-update-status.log:38 "
+	  "/var/log/inbm-update-log.log:39 /etc/dispatcher.environment:40 "
+	  "/etc/intel_manageability.conf:41 /etc/intel_manageability.conf_bak:42 "
+	  "/var/edge-node/pua:45",
+	  "/opt/.mount/persistence", 48, 49 },
+	{ "emt-docker.layout.env", "/var:5 /usr/share/pki:6 /etc:7",
+	  "/home:9 /etc/fstab:10 /etc/hosts:11 /etc/machine-id:12 "
+	  "/etc/ssh:13 /etc/systemd:14 /var/lib/rancher:15 /var/lib/docker:18 /var/log/docker:19 "
+	  "/etc/docker:20 /usr/lib/systemd/system/docker.service:21",
+	  "/opt/.mount/persistence", 23, 24 },
+	{ "seed-doc.layout.env",
+	  "/var:4 /etc/lp:4 /etc/node-agent:4 /etc/cluster-agent:4 /etc/fluent-bit:4 "
+	  "/etc/health-check:4 /etc/telegraf:4 /etc/caddy:4 /etc/otelcol:4",
+	  "/etc/fstab:6 /etc/environment:7 /etc/hosts:8 /etc/intel_edge_node:9 /etc/machine-id:10 "
+	  "/etc/pki:11 /etc/ssh:12 /etc/systemd:13 /etc/udev:14 /etc/cloud:15 /etc/sysconfig:16 "
+	  "/etc/rancher:17 /etc/netplan:18 /etc/cni:19 /etc/kubernetes:20 /etc/lvm/archive:21 "
+	  "/etc/lvm/backup:22 /var/lib/rancher:23",
+	  "/opt/.mount/persistent", 0, 0 },
+};
+
+START_TEST(test_emt_files)
+{
+	struct layout l;
+	struct layout_diag d;
+	size_t len;
+	char *text = read_fixture(emt_cases[_i].file, &len);
+
+	ck_assert_msg(layout_parse(text, len, &l, &d) == 0, "%s:%u:%u: %s", emt_cases[_i].file,
+		      d.line, d.column, d.message);
+	ck_assert(l.overlay_tmpfs);
+	ck_assert_str_eq(l.tmpfs_size, "25%");
+	ck_assert(l.overlay_paths_set);
+	ck_assert_str_eq(join(l.overlay_paths, l.n_overlay_paths), emt_cases[_i].overlays);
+	ck_assert_str_eq(join(l.bind_paths, l.n_bind_paths), emt_cases[_i].binds);
+	ck_assert_str_eq(l.bind_target, emt_cases[_i].bind_target);
+	ck_assert_str_eq(l.overlay_target, "/opt/.mount/tmpfs");
+	ck_assert_uint_eq(l.bind_target_line, emt_cases[_i].bind_target_line);
+	ck_assert_uint_eq(l.overlay_target_line, emt_cases[_i].overlay_target_line);
+	ck_assert_msg(layout_validate(&l, &d) == 0, "%s:%u: %s", emt_cases[_i].file, d.line,
+		      d.message);
+	ck_assert_str_eq(d.message, "");
+	free(text);
+}
+END_TEST
+
+/* ================================= syntax forms ================================= */
+
+static const struct {
+	const char *text;
+	bool tmpfs;
+	const char *size;
+	bool overlays_set;
+	const char *overlays;
+	const char *binds;
+	const char *bind_target;    /* NULL: the default */
+	const char *overlay_target; /* NULL: the default */
+} syntax_cases[] = {
+	/* Defaults. */
+	{ "", true, "25%", false, "/var:0", "", NULL, NULL },
+	{ "# only a comment\n\n   \n\t\n", true, "25%", false, "/var:0", "", NULL, NULL },
+	{ "#!/bin/bash\nOVERLAY=tmpfs:512m\n", true, "512m", false, "/var:0", "", NULL, NULL },
+	{ "export OVERLAY=\"tmpfs:1g\"", true, "1g", false, "/var:0", "", NULL, NULL },
+	{ "OVERLAY='tmpfs:50%'", true, "50%", false, "/var:0", "", NULL, NULL },
+	{ "OVERLAY=tmpfs:1048576", true, "1048576", false, "/var:0", "", NULL, NULL },
+	{ "OVERLAY=tmpfs:2G", true, "2G", false, "/var:0", "", NULL, NULL },
+	/* Any other OVERLAY: upper/work on the persistent partition. */
+	{ "OVERLAY=persistent", false, "", false, "/var:0", "", NULL, NULL },
+	{ "OVERLAY=", false, "", false, "/var:0", "", NULL, NULL },
+	{ "OVERLAY=TMPFS:25%", false, "", false, "/var:0", "", NULL, NULL },
+	/* Set but empty means no overlays; unset (even exported) means /var. */
+	{ "TMPFS_OVERLAYS_PATHS=", true, "25%", true, "", "", NULL, NULL },
+	{ "TMPFS_OVERLAYS_PATHS=\"\"", true, "25%", true, "", "", NULL, NULL },
+	{ "TMPFS_OVERLAYS_PATHS=\"\n  \n\"", true, "25%", true, "", "", NULL, NULL },
+	{ "export TMPFS_OVERLAYS_PATHS", true, "25%", false, "/var:0", "", NULL, NULL },
+	/* += on an unset list sets it (bash), so the /var default does not apply. */
+	{ "TMPFS_OVERLAYS_PATHS+=/etc", true, "25%", true, "/etc:1", "", NULL, NULL },
+	/* Later assignments win. */
+	{ "TMPFS_OVERLAYS_PATHS=/a\nTMPFS_OVERLAYS_PATHS=/b\n", true, "25%", true, "/b:2", "", NULL, NULL },
+	{ "OVERLAY=none\nOVERLAY=tmpfs:1m\n", true, "1m", false, "/var:0", "", NULL, NULL },
+	/* Appends never glue two words together. */
+	{ "PERSISTENT_BIND_PATHS=\"/a\"\nPERSISTENT_BIND_PATHS+=\"/b\"", true, "25%", false, "/var:0",
+	  "/a:1 /b:2", NULL, NULL },
+	{ "PERSISTENT_BIND_PATHS=/a\nPERSISTENT_BIND_PATHS+=\"\n /b /c\"\nPERSISTENT_BIND_PATHS+=''",
+	  true, "25%", false, "/var:0", "/a:1 /b:3 /c:3", NULL, NULL },
+	/* Multi-line values keep each path's own line. */
+	{ "PERSISTENT_BIND_PATHS=\"\n  /a\n\n\t/b  /c\n\"", true, "25%", false, "/var:0",
+	  "/a:2 /b:4 /c:4", NULL, NULL },
+	{ "\n\nPERSISTENT_BIND_PATHS='\n/a\n/b'", true, "25%", false, "/var:0", "/a:4 /b:5", NULL, NULL },
+	/* Quoting forms, concatenated in one word. */
+	{ "PERSISTENT_BIND_PATHS='/a /b'", true, "25%", false, "/var:0", "/a:1 /b:1", NULL, NULL },
+	{ "PERSISTENT_BIND_PATHS=/a'/b c'\"/d\"", true, "25%", false, "/var:0", "/a/b:1 c/d:1", NULL, NULL },
+	{ "PERSISTENT_BIND_PATHS=\"/a\\\"b /c\\\\d /e\\$f /g\\`h\"", true, "25%", false, "/var:0",
+	  "/a\"b:1 /c\\d:1 /e$f:1 /g`h:1", NULL, NULL },
+	{ "PERSISTENT_BIND_PATHS='$x `y` \"z\" \\'", true, "25%", false, "/var:0",
+	  "$x:1 `y`:1 \"z\":1 \\:1", NULL, NULL },
+	/* Backslash-newline: joins lines, unquoted or in double quotes. */
+	{ "PERSISTENT_BIND_PATHS=/a\\\n/b", true, "25%", false, "/var:0", "/a/b:1", NULL, NULL },
+	{ "PERSISTENT_BIND_PATHS=\"/a \\\n/b\"", true, "25%", false, "/var:0", "/a:1 /b:2", NULL, NULL },
+	{ "export \\\n OVERLAY=none", false, "", false, "/var:0", "", NULL, NULL },
+	/* Several assignments per line; export of several names. */
+	{ "OVERLAY=x TMPFS_OVERLAYS_PATHS=/a", false, "", true, "/a:1", "", NULL, NULL },
+	{ "export FOO=1 OVERLAY=none BAR", false, "", false, "/var:0", "", NULL, NULL },
+	{ "  export\tOVERLAY=none   \t", false, "", false, "/var:0", "", NULL, NULL },
+	/* Comments: at the start of a word only. */
+	{ "OVERLAY=none # comment $(reboot)", false, "", false, "/var:0", "", NULL, NULL },
+	{ "PERSISTENT_BIND_PATHS=/a#b", true, "25%", false, "/var:0", "/a#b:1", NULL, NULL },
+	{ "PERSISTENT_BIND_PATHS=\"/a # b\"", true, "25%", false, "/var:0", "/a:1 #:1 b:1", NULL, NULL },
+	{ "  # indented comment; with | shell & chars\n", true, "25%", false, "/var:0", "", NULL, NULL },
+	/* Unknown variables are ignored (but still parsed). */
+	{ "FOO=bar\nFOO+=\"x y\"\n_x1=2", true, "25%", false, "/var:0", "", NULL, NULL },
+	/* CRLF line endings, and a final CR, are tolerated. */
+	{ "OVERLAY=none\r\nPERSISTENT_BIND_PATHS=\"\r\n/a\r\n/b\"\r\n", false, "", false, "/var:0",
+	  "/a:3 /b:4", NULL, NULL },
+	{ "OVERLAY=none\r", false, "", false, "/var:0", "", NULL, NULL },
+	{ "PERSISTENT_BIND_PATHS=/a\\\r\n/b", true, "25%", false, "/var:0", "/a/b:1", NULL, NULL },
+	/* No final newline. */
+	{ "PERSISTENT_BIND_PATHS=/x", true, "25%", false, "/var:0", "/x:1", NULL, NULL },
+	/* Targets, and += on a scalar concatenates as bash does. */
+	{ "PERSISTENT_BIND_TARGET=/opt/p\nTMPFS_OVERLAY_TARGET=/opt/t", true, "25%", false, "/var:0",
+	  "", "/opt/p", "/opt/t" },
+	{ "PERSISTENT_BIND_TARGET=/opt\nPERSISTENT_BIND_TARGET+=/x", true, "25%", false, "/var:0", "",
+	  "/opt/x", NULL },
+	{ "TMPFS_OVERLAY_TARGET+=/opt/y", true, "25%", false, "/var:0", "", NULL, "/opt/y" },
+	/* A variable named like a keyword is still an assignment. */
+	{ "export=1\nexport_x=2", true, "25%", false, "/var:0", "", NULL, NULL },
+};
+
+START_TEST(test_syntax_table)
+{
+	struct layout l;
+	struct layout_diag d;
+	const char *text = syntax_cases[_i].text;
+
+	ck_assert_msg(parse_str(text, &l, &d) == 0, "[%s] %u:%u: %s", text, d.line, d.column,
+		      d.message);
+	ck_assert_msg(l.overlay_tmpfs == syntax_cases[_i].tmpfs, "[%s] tmpfs", text);
+	ck_assert_str_eq(l.tmpfs_size, syntax_cases[_i].size);
+	ck_assert_msg(l.overlay_paths_set == syntax_cases[_i].overlays_set, "[%s] set", text);
+	ck_assert_str_eq(join(l.overlay_paths, l.n_overlay_paths), syntax_cases[_i].overlays);
+	ck_assert_str_eq(join(l.bind_paths, l.n_bind_paths), syntax_cases[_i].binds);
+	ck_assert_str_eq(l.bind_target, syntax_cases[_i].bind_target ?: "/opt/.mount/persistent");
+	ck_assert_str_eq(l.overlay_target, syntax_cases[_i].overlay_target ?: "/opt/.mount/tmpfs");
+	ck_assert_uint_eq(l.bind_target_line, syntax_cases[_i].bind_target ? 1 : 0);
+}
+END_TEST
+
+START_TEST(test_target_lines)
+{
+	struct layout l;
+	struct layout_diag d;
+
+	ck_assert_int_eq(parse_str("\nTMPFS_OVERLAY_TARGET=/opt/t\n\nPERSISTENT_BIND_TARGET=\"\n/opt/p\"", &l, &d), 0);
+	ck_assert_uint_eq(l.overlay_target_line, 2);
+	ck_assert_uint_eq(l.bind_target_line, 4);
+	/* The value keeps the newline: validation refuses it. */
+	ck_assert_str_eq(l.bind_target, "\n/opt/p");
+	ck_assert_int_eq(layout_validate(&l, &d), -EINVAL);
+	ck_assert_uint_eq(d.line, 4);
+}
+END_TEST
+
+/* ================================== rejections ================================== */
+
+static const struct {
+	const char *text;
+	size_t len; /* 0: strlen */
+	unsigned line, column;
+	const char *message; /* a part of it */
+} reject_cases[] = {
+	{ "echo hi", 0, 1, 1, "a command ('echo'); only NAME=value assignments are accepted; layout.env is parsed, never executed" },
+	{ "OVERLAY=none reboot", 0, 1, 14, "a command ('reboot')" },
+	{ "A=x\nB=y\n  cmd arg", 0, 3, 3, "a command ('cmd')" },
+	{ "if true; then A=1; fi", 0, 1, 1, "a command ('if')" },
+	{ ". /etc/other.env", 0, 1, 1, "a command ('.')" },
+	{ "source /etc/other.env", 0, 1, 1, "a command ('source')" },
+	{ "\"A\"=1", 0, 1, 1, "a command" },
+	{ "A=$HOME", 0, 1, 3, "found '$' (parameter expansion); layout.env is parsed, never executed" },
+	{ "A=\"/x$HOME\"", 0, 1, 6, "found '$' (parameter expansion) inside double quotes" },
+	{ "A=${B}", 0, 1, 3, "found '${' (parameter expansion)" },
+	{ "A=`id`", 0, 1, 3, "found '`' (command substitution)" },
+	{ "A=\"`id`\"", 0, 1, 4, "found '`' (command substitution) inside double quotes" },
+	{ "A=$(id)", 0, 1, 3, "found '$(' (command substitution)" },
+	{ "$(reboot)", 0, 1, 1, "found '$(' (command substitution)" },
+	{ "A=1; B=2", 0, 1, 4, "found ';' (a command separator)" },
+	{ "A=1;", 0, 1, 4, "found ';'" },
+	{ "A=1 && B=2", 0, 1, 5, "found '&' (a background job or '&&')" },
+	{ "A=1 &", 0, 1, 5, "found '&'" },
+	{ "A=1 | tee", 0, 1, 5, "found '|' (a pipe or '||')" },
+	{ "A=1 >/x", 0, 1, 5, "found '>' (a redirection)" },
+	{ "A=1</x", 0, 1, 4, "found '<' (a redirection)" },
+	{ "A=(a b)", 0, 1, 3, "found '(' (an array assignment NAME=(...))" },
+	{ "PERSISTENT_BIND_PATHS+=(/a)", 0, 1, 24, "an array assignment" },
+	{ "A=x(y)", 0, 1, 4, "found '('" },
+	{ "A[0]=x", 0, 1, 1, "an array element assignment ('A[0]=x')" },
+	{ "f() { :; }", 0, 1, 1, "a function definition ('f()')" },
+	{ "function f { :; }", 0, 1, 1, "a function definition" },
+	{ "{ A=1; }", 0, 1, 1, "found '{'" },
+	{ "A={a,b}", 0, 1, 3, "found '{' (brace expansion or a command group)" },
+	{ "A=~/x", 0, 1, 3, "found '~' (tilde expansion)" },
+	{ "A=\\x", 0, 1, 3, "found '\\x' (a backslash escape, which is not supported)" },
+	{ "A=\"\\n\"", 0, 1, 4, "found '\\n' (a backslash escape, which is not supported) inside double quotes" },
+	{ "A=\"abc", 0, 1, 3, "unterminated double quote (opened here)" },
+	{ "\n\nA='abc\n\n", 0, 3, 3, "unterminated single quote (opened here)" },
+	{ "A='x'y\"z", 0, 1, 7, "unterminated double quote" },
+	{ "PERSISTENT_BIND_PATHS=\"/a\n  /b\" $x", 0, 2, 7, "found '$'" },
+	{ "1A=x", 0, 1, 1, "'1A' is not a valid variable name" },
+	{ "A-B=x", 0, 1, 1, "'A-B' is not a valid variable name" },
+	{ "A.B+=x", 0, 1, 1, "'A.B' is not a valid variable name" },
+	{ "=x", 0, 1, 1, "'' is not a valid variable name" },
+	{ "  export -n OVERLAY", 0, 1, 10, "export options ('-n') are not supported" },
+	{ "export", 0, 1, 7, "'export' without a NAME" },
+	{ "export # nothing", 0, 1, 8, "'export' without a NAME" },
+	{ "export A-B", 0, 1, 8, "'A-B' is not a valid variable name to export" },
+	{ "export A=1 $B", 0, 1, 12, "found '$'" },
+	{ "A=1\0B=2", 7, 1, 4, "a NUL byte" },
+	{ "# comment\0", 10, 1, 10, "a NUL byte" },
+	{ "A=1\rB=2", 0, 1, 4, "a carriage return inside a line" },
+	{ "OVERLAY=tmpfs:abc", 0, 1, 15, "OVERLAY='tmpfs:abc': the tmpfs size must be digits with an optional k, m, g or % suffix" },
+	{ "OVERLAY=tmpfs:", 0, 1, 15, "the tmpfs size must be" },
+	{ "OVERLAY=tmpfs:25%%", 0, 1, 15, "the tmpfs size must be" },
+	{ "OVERLAY=tmpfs:-1", 0, 1, 15, "the tmpfs size must be" },
+	{ "\n  export OVERLAY=\"tmpfs:1 g\"", 0, 2, 25, "the tmpfs size must be" },
+	{ "OVERLAY=tmp'fs:'\\\n2x", 0, 2, 1, "the tmpfs size must be" },
+	{ "OVERLAY=tmpfs\nOVERLAY+=: #", 0, 2, 11, "the tmpfs size must be" },
+	{ "OVERLAY=tmpfs:1234567890123456789012345678901234567890", 0, 1, 15, "the tmpfs size is too long" },
+	{ "\xef\xbb\xbfOVERLAY=none", 0, 1, 1, "a UTF-8 byte order mark" },
+	{ "\xef\xbb", 0, 1, 1, "a command ('\\xef\\xbb')" },
+};
+
+START_TEST(test_reject_table)
+{
+	struct layout l;
+	struct layout_diag d;
+	const char *text = reject_cases[_i].text;
+	size_t len = reject_cases[_i].len ? reject_cases[_i].len : strlen(text);
+
+	memset(&l, 'X', sizeof(l));
+	ck_assert_int_eq(layout_parse(text, len, &l, &d), -EINVAL);
+	ck_assert_msg(strstr(d.message, reject_cases[_i].message) != NULL, "[%s] message '%s'", text,
+		      d.message);
+	ck_assert_msg(d.line == reject_cases[_i].line && d.column == reject_cases[_i].column,
+		      "[%s] at %u:%u, expected %u:%u (%s)", text, d.line, d.column,
+		      reject_cases[_i].line, reject_cases[_i].column, d.message);
+	/* Nothing half-parsed is left behind. */
+	ck_assert_uint_eq(l.n_overlay_paths, 0);
+	ck_assert_uint_eq(l.n_bind_paths, 0);
+	ck_assert_str_eq(l.bind_target, "");
+}
+END_TEST
+
+/* ==================================== limits ==================================== */
+
+static char *repeat(const char *prefix, const char *unit, size_t count, const char *suffix)
+{
+	size_t n = strlen(prefix) + strlen(unit) * count + strlen(suffix) + 1;
+	char *s = malloc(n), *p = s;
+
+	ck_assert_ptr_nonnull(s);
+	p = stpcpy(p, prefix);
+	for (size_t k = 0; k < count; k++)
+		p = stpcpy(p, unit);
+	stpcpy(p, suffix);
+	return s;
+}
+
+START_TEST(test_path_count_limit)
+{
+	struct layout l;
+	struct layout_diag d;
+	char *ok = repeat("PERSISTENT_BIND_PATHS=\"", "/x\n", LAYOUT_PATHS_MAX, "\"");
+	char *bad = repeat("PERSISTENT_BIND_PATHS=\"", "/x\n", LAYOUT_PATHS_MAX + 1, "\"");
+
+	ck_assert_int_eq(parse_str(ok, &l, &d), 0);
+	ck_assert_uint_eq(l.n_bind_paths, LAYOUT_PATHS_MAX);
+	ck_assert_uint_eq(l.bind_paths[LAYOUT_PATHS_MAX - 1].line, LAYOUT_PATHS_MAX);
+	ck_assert_int_eq(parse_str(bad, &l, &d), -EINVAL);
+	ck_assert_uint_eq(d.line, LAYOUT_PATHS_MAX + 1);
+	ck_assert_uint_eq(d.column, 1);
+	ck_assert_str_eq(d.message, "more than 256 paths in PERSISTENT_BIND_PATHS");
+	/* Reassigning starts over; appending counts on. */
+	free(bad);
+	bad = repeat("TMPFS_OVERLAYS_PATHS+=\"/a /b\"\n", "TMPFS_OVERLAYS_PATHS+=\"/a /b\"\n",
+		     LAYOUT_PATHS_MAX / 2, "");
+	ck_assert_int_eq(parse_str(bad, &l, &d), -EINVAL);
+	ck_assert_uint_eq(d.line, LAYOUT_PATHS_MAX / 2 + 1);
+	ck_assert_uint_eq(d.column, 24);
+	free(bad);
+	bad = repeat("", "TMPFS_OVERLAYS_PATHS=\"/a /b\"\n", 1000, "");
+	ck_assert_int_eq(parse_str(bad, &l, &d), 0);
+	ck_assert_uint_eq(l.n_overlay_paths, 2);
+	ck_assert_uint_eq(l.overlay_paths[1].line, 1000);
+	free(ok);
+	free(bad);
+}
+END_TEST
+
+START_TEST(test_path_length_limit)
+{
+	struct layout l;
+	struct layout_diag d;
+	char *ok = repeat("PERSISTENT_BIND_PATHS=", "a", LAYOUT_PATH_MAX - 1, "");
+	char *bad = repeat("PERSISTENT_BIND_PATHS=\"\n  /x ", "a", LAYOUT_PATH_MAX, "\"");
+	char *target = repeat("PERSISTENT_BIND_TARGET=/opt/", "a", LAYOUT_PATH_MAX, "");
+	char *append = repeat("TMPFS_OVERLAY_TARGET=/opt/\nTMPFS_OVERLAY_TARGET+=", "a", 251, "");
+
+	ck_assert_int_eq(parse_str(ok, &l, &d), 0);
+	ck_assert_uint_eq(strlen(l.bind_paths[0].path), LAYOUT_PATH_MAX - 1);
+	ck_assert_int_eq(parse_str(bad, &l, &d), -EINVAL);
+	ck_assert_uint_eq(d.line, 2);
+	ck_assert_uint_eq(d.column, 6);
+	ck_assert_str_eq(d.message, "a path in PERSISTENT_BIND_PATHS is longer than 255 bytes");
+	ck_assert_int_eq(parse_str(target, &l, &d), -EINVAL);
+	ck_assert_uint_eq(d.column, 24);
+	ck_assert_str_eq(d.message, "the value of PERSISTENT_BIND_TARGET is longer than 255 bytes");
+	ck_assert_int_eq(parse_str(append, &l, &d), -EINVAL);
+	ck_assert_uint_eq(d.line, 2);
+	free(ok);
+	free(bad);
+	free(target);
+	free(append);
+}
+END_TEST
+
+START_TEST(test_hostile_sizes)
+{
+	struct layout l;
+	struct layout_diag d;
+	char *big = malloc(LAYOUT_FILE_MAX + 1), *s;
+
+	/* Too large as a whole. */
+	ck_assert_ptr_nonnull(big);
+	memset(big, '#', LAYOUT_FILE_MAX + 1);
+	ck_assert_int_eq(layout_parse(big, LAYOUT_FILE_MAX + 1, &l, &d), -EINVAL);
+	ck_assert_uint_eq(d.line, 0);
+	ck_assert_str_eq(d.message, "larger than 262144 bytes");
+	/* Exactly the limit, one huge comment line: fine. */
+	ck_assert_int_eq(layout_parse(big, LAYOUT_FILE_MAX, &l, &d), 0);
+	/* A huge value of an unknown variable is ignored; of a list, words are limited. */
+	s = repeat("FOO=\"", "x", LAYOUT_FILE_MAX - 16, "\"");
+	ck_assert_int_eq(parse_str(s, &l, &d), 0);
+	free(s);
+	s = repeat("FOO=\"", "x", LAYOUT_FILE_MAX, "\"");
+	ck_assert_int_eq(parse_str(s, &l, &d), -EINVAL);
+	free(s);
+	/* Many lines: line numbers keep counting. */
+	s = repeat("", "\n", 100000, "echo");
+	ck_assert_int_eq(parse_str(s, &l, &d), -EINVAL);
+	ck_assert_uint_eq(d.line, 100001);
+	free(s);
+	/* A long line: the column keeps counting. */
+	s = repeat("A=", "x", 200000, ";");
+	ck_assert_int_eq(parse_str(s, &l, &d), -EINVAL);
+	ck_assert_uint_eq(d.column, 200003);
+	free(s);
+	/* The input need not be NUL-terminated: parse a prefix of a larger buffer. */
+	ck_assert_int_eq(layout_parse("OVERLAY=none$(reboot)", 12, &l, &d), 0);
+	ck_assert(!l.overlay_tmpfs);
+	/* A message never overflows, whatever the word. */
+	s = repeat("", "y", 5000, " x");
+	ck_assert_int_eq(parse_str(s, &l, &d), -EINVAL);
+	ck_assert(strlen(d.message) < sizeof(d.message));
+	free(s);
+	free(big);
+}
+END_TEST
+
+START_TEST(test_hostile_random)
+{
+	/* Every byte in every position of a few seeds: no crash, diag always inside the input. */
+	static const char *const seeds[] = {
+		"export A=\"/a\n/b\" # c\n",
+		"PERSISTENT_BIND_PATHS+='x'\\\n\"y\"\r\n",
+	};
+	struct layout l;
+	struct layout_diag d;
+
+	for (int s = 0; s < N(seeds); s++) {
+		size_t len = strlen(seeds[s]);
+		char buf[64];
+
+		for (size_t pos = 0; pos < len; pos++)
+			for (int c = 0; c < 256; c++) {
+				unsigned lines = 1;
+				int r;
+
+				memcpy(buf, seeds[s], len);
+				buf[pos] = (char)c;
+				for (size_t k = 0; k < len; k++)
+					lines += buf[k] == '\n';
+				r = layout_parse(buf, len, &l, &d);
+				ck_assert(r == 0 || r == -EINVAL);
+				ck_assert(r == 0 ? d.message[0] == '\0' : d.message[0] != '\0');
+				ck_assert(d.line <= lines);
+				ck_assert(d.column <= len + 1);
+				if (r == 0)
+					layout_validate(&l, &d);
+			}
+	}
+}
+END_TEST
+
+/* ================================== validation ================================== */
+
+static const struct {
+	const char *text;
+	unsigned line;       /* 0: valid */
+	const char *message; /* a part of it */
+} validate_cases[] = {
+	{ "TMPFS_OVERLAYS_PATHS=var", 1, "overlay path 'var' is not an absolute path" },
+	{ "TMPFS_OVERLAYS_PATHS=/var/", 1, "overlay path '/var/' is not normalised (it ends with '/')" },
+	{ "TMPFS_OVERLAYS_PATHS=//var", 1, "is not normalised (it contains '//')" },
+	{ "TMPFS_OVERLAYS_PATHS=/var//log", 1, "is not normalised (it contains '//')" },
+	{ "TMPFS_OVERLAYS_PATHS=/var/./x", 1, "is not normalised (it has a '.' component)" },
+	{ "TMPFS_OVERLAYS_PATHS=/var/.", 1, "is not normalised (it has a '.' component)" },
+	{ "TMPFS_OVERLAYS_PATHS=/var/../x", 1, "has a '..' component" },
+	{ "PERSISTENT_BIND_PATHS=/..", 1, "bind path '/..' has a '..' component" },
+	{ "TMPFS_OVERLAYS_PATHS=/.hidden/..x/...", 0, NULL },
+	{ "TMPFS_OVERLAYS_PATHS=/", 1, "overlay path '/' is the root directory" },
+	{ "PERSISTENT_BIND_PATHS=/", 1, "bind path '/' is the root directory" },
+	{ "TMPFS_OVERLAYS_PATHS=/var/*", 1, "contains a glob character" },
+	{ "PERSISTENT_BIND_PATHS=/etc/[ab]", 1, "contains a glob character" },
+	{ "PERSISTENT_BIND_PATHS=/etc/a?", 1, "contains a glob character" },
+	{ "PERSISTENT_BIND_PATHS=/etc/\x01", 1, "bind path '/etc/\\x01' contains a control character" },
+	{ "PERSISTENT_BIND_PATHS=\"\n/opt\"", 2, "bind path '/opt' is the persistent partition's mount point" },
+	{ "TMPFS_OVERLAYS_PATHS=/opt/data", 1, "overlay path '/opt/data' is inside the persistent partition's mount point /opt" },
+	{ "PERSISTENT_BIND_PATHS=/opt/.mount/persistent/x", 1, "is inside the persistent partition's mount point /opt" },
+	{ "PERSISTENT_BIND_PATHS=\"/optical /opt-x\"", 0, NULL },
+	/* Duplicates, within and across lists. */
+	{ "TMPFS_OVERLAYS_PATHS=\"/a\n/b\n/a\"", 3, "overlay path '/a' is listed twice in TMPFS_OVERLAYS_PATHS (first on line 1)" },
+	{ "PERSISTENT_BIND_PATHS=\"/a /a\"", 1, "bind path '/a' is listed twice in PERSISTENT_BIND_PATHS (first on line 1)" },
+	{ "TMPFS_OVERLAYS_PATHS=/a\nPERSISTENT_BIND_PATHS=\"\n/a\"", 3, "'/a' is both a bind path and an overlay path (TMPFS_OVERLAYS_PATHS, line 1)" },
+	{ "PERSISTENT_BIND_PATHS=/var", 1, "'/var' is both a bind path and an overlay path (TMPFS_OVERLAYS_PATHS, line 0)" },
+	/* Mangled-name collisions, within one list; across lists the suffixes differ. */
+	{ "TMPFS_OVERLAYS_PATHS=\"/a-b/c\n/a/b-c\"", 2, "overlay path '/a/b-c' and '/a-b/c' (line 1) would share the directory 'a-b-c.overlay'" },
+	{ "PERSISTENT_BIND_PATHS=\"/a-b/c /a/b-c\"", 1, "would share the directory 'a-b-c.bind'" },
+	{ "PERSISTENT_BIND_PATHS=\"/x/y\n/x-y\"", 2, "bind path '/x-y' and '/x/y' (line 1) would share the directory 'x-y.bind'" },
+	{ "TMPFS_OVERLAYS_PATHS=/a-b/c\nPERSISTENT_BIND_PATHS=/a/b-c", 0, NULL },
+	/* Overlay basename "work". */
+	{ "TMPFS_OVERLAYS_PATHS=\"/var /srv/work\"", 1, "overlay path '/srv/work' ends in 'work', which would make its upper and work directories the same" },
+	{ "TMPFS_OVERLAYS_PATHS=/work", 1, "ends in 'work'" },
+	{ "TMPFS_OVERLAYS_PATHS=\"/srv/work/x /srv/workdir\"\nPERSISTENT_BIND_PATHS=/srv/work", 0, NULL },
+	/* Targets. */
+	{ "PERSISTENT_BIND_TARGET=/srv/p", 1, "PERSISTENT_BIND_TARGET '/srv/p' must be below /opt, where the persistent partition is mounted" },
+	{ "\nTMPFS_OVERLAY_TARGET=/opt", 2, "TMPFS_OVERLAY_TARGET '/opt' must be below /opt" },
+	{ "TMPFS_OVERLAY_TARGET=/optx/t", 1, "must be below /opt" },
+	{ "PERSISTENT_BIND_TARGET=/opt/p/", 1, "PERSISTENT_BIND_TARGET '/opt/p/' is not normalised" },
+	{ "PERSISTENT_BIND_TARGET=opt/p", 1, "PERSISTENT_BIND_TARGET 'opt/p' is not an absolute path" },
+	{ "TMPFS_OVERLAY_TARGET=/opt/a/../b", 1, "TMPFS_OVERLAY_TARGET '/opt/a/../b' has a '..' component" },
+	{ "PERSISTENT_BIND_TARGET=\"/opt/a b\"", 1, "PERSISTENT_BIND_TARGET '/opt/a b' contains a space, which EMT's hook would split" },
+	{ "PERSISTENT_BIND_TARGET=", 1, "PERSISTENT_BIND_TARGET '' is not an absolute path" },
+	{ "TMPFS_OVERLAY_TARGET=/opt/m\nPERSISTENT_BIND_TARGET=/opt/m/p", 2, "PERSISTENT_BIND_TARGET '/opt/m/p' is inside TMPFS_OVERLAY_TARGET '/opt/m', where a tmpfs is mounted: nothing would persist" },
+	{ "PERSISTENT_BIND_TARGET=/opt/.mount/tmpfs", 1, "nothing would persist" },
+	{ "OVERLAY=none\nTMPFS_OVERLAY_TARGET=/opt/m\nPERSISTENT_BIND_TARGET=/opt/m", 0, NULL },
+	{ "TMPFS_OVERLAY_TARGET=/opt/m\nPERSISTENT_BIND_TARGET=/opt/mm", 0, NULL },
+	{ "TMPFS_OVERLAYS_PATHS=\nPERSISTENT_BIND_PATHS=", 0, NULL },
+};
+
+START_TEST(test_validate_table)
+{
+	struct layout l;
+	struct layout_diag d;
+	const char *text = validate_cases[_i].text;
+	int r;
+
+	ck_assert_msg(parse_str(text, &l, &d) == 0, "[%s] %s", text, d.message);
+	r = layout_validate(&l, &d);
+	if (!validate_cases[_i].message) {
+		ck_assert_msg(r == 0, "[%s] %u: %s", text, d.line, d.message);
+		ck_assert_str_eq(d.message, "");
+		return;
+	}
+	ck_assert_int_eq(r, -EINVAL);
+	ck_assert_msg(strstr(d.message, validate_cases[_i].message) != NULL, "[%s] message '%s'",
+		      text, d.message);
+	ck_assert_uint_eq(d.line, validate_cases[_i].line);
+	ck_assert_uint_eq(d.column, 0);
+}
+END_TEST
+
+START_TEST(test_validate_lengths)
+{
+	struct layout l;
+	struct layout_diag d;
+	/* /opt/.mount/tmpfs/ (18) + mangled (n-1) + ".overlay/" (9) + basename (n-1) */
+	char *fits = repeat("TMPFS_OVERLAYS_PATHS=/", "a", 114, "");
+	char *long_ = repeat("TMPFS_OVERLAYS_PATHS=/", "a", 115, "");
+	char *deep = repeat("PERSISTENT_BIND_PATHS=", "/d", 120, "");
+
+	ck_assert_int_eq(parse_str(fits, &l, &d), 0);
+	ck_assert_int_eq(layout_validate(&l, &d), 0);
+	ck_assert_int_eq(parse_str(long_, &l, &d), 0);
+	ck_assert_int_eq(layout_validate(&l, &d), -EINVAL);
+	ck_assert_msg(strstr(d.message, "is too long: its state directory under '/opt/.mount/tmpfs' would not fit in 255 bytes"),
+		      "%s", d.message);
+	ck_assert_int_eq(parse_str(deep, &l, &d), 0);
+	ck_assert_int_eq(layout_validate(&l, &d), -EINVAL);
+	ck_assert_msg(strstr(d.message, "is too long"), "%s", d.message);
+	free(fits);
+	free(long_);
+	free(deep);
+}
+END_TEST
+
+START_TEST(test_validate_hand_built)
+{
+	static struct layout l;
+	struct layout_diag d;
+	struct layout_diag *nodiag = NULL;
+
+	ck_assert_int_eq(parse_str("", &l, &d), 0);
+	ck_assert_int_eq(layout_validate(&l, &d), 0);
+	l.n_bind_paths = LAYOUT_PATHS_MAX + 1;
+	ck_assert_int_eq(layout_validate(&l, &d), -EINVAL);
+	ck_assert_str_eq(d.message, "more than 256 paths in PERSISTENT_BIND_PATHS");
+	l.n_bind_paths = 1;
+	memset(l.bind_paths[0].path, 'a', LAYOUT_PATH_MAX);
+	ck_assert_int_eq(layout_validate(&l, nodiag), -EINVAL);
+	ck_assert_int_eq(layout_validate(&l, &d), -EINVAL);
+	ck_assert_str_eq(d.message, "a path is not NUL-terminated");
+}
+END_TEST
+
+START_TEST(test_mangle)
+{
+	char out[16];
+
+	ck_assert_int_eq(layout_mangle("/usr/share/pki", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "usr-share-pki");
+	ck_assert_int_eq(layout_mangle("/etc/machine-id", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "etc-machine-id");
+	ck_assert_int_eq(layout_mangle("/a-b/c", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "a-b-c");
+	ck_assert_int_eq(layout_mangle("/", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "");
+	ck_assert_int_eq(layout_mangle("/0123456789abcde", out, sizeof(out)), 0);
+	ck_assert_int_eq(layout_mangle("/0123456789abcdef", out, sizeof(out)), -E2BIG);
+	ck_assert_int_eq(layout_mangle("relative", out, sizeof(out)), -EINVAL);
+}
+END_TEST
+
+/* ==================================== planner ==================================== */
+
+static char root_dir[64];
+
+/* Paths the fake says are mount points. */
+static const char *const fake_mounts[] = { "/var/lib/rancher", "/usr/share/pki" };
+
+static int fixture_kind(void *userdata, const char *path)
+{
+	char full[512];
+	struct stat st;
+
+	snprintf(full, sizeof(full), "%s%s", (const char *)userdata, path);
+	if (lstat(full, &st) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	return S_ISDIR(st.st_mode) ? 'd' : S_ISLNK(st.st_mode) ? 'l' : 'f';
+}
+
+static int fixture_is_mount(void *userdata, const char *path)
+{
+	(void)userdata;
+	for (int k = 0; k < N(fake_mounts); k++)
+		if (strcmp(fake_mounts[k], path) == 0)
+			return 1;
+	return 0;
+}
+
+static void mk(const char *rel, char type)
+{
+	char full[256];
+
+	snprintf(full, sizeof(full), "%s%s", root_dir, rel);
+	if (type == 'd') {
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", full);
+		ck_assert_int_eq(system(cmd), 0);
+	} else if (type == 'f') {
+		int fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+	}
+}
+
+static void setup_root(void)
+{
+	char link[256];
+
+	snprintf(root_dir, sizeof(root_dir), "/tmp/edgeinit-layout-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(root_dir));
+	mk("/var/lib/rancher", 'd');
+	mk("/var/log", 'd');
+	mk("/usr/share/pki", 'd');
+	mk("/etc/ssh", 'd');
+	mk("/etc/pki", 'd');
+	mk("/etc/systemd", 'd');
+	mk("/etc/lvm/archive", 'd');
+	mk("/home", 'd');
+	mk("/etc/fstab", 'f');
+	mk("/etc/machine-id", 'f');
+	mk("/etc/motd", 'f');
+	mk("/var/log/inbm-update-log.log", 'f');
+	snprintf(link, sizeof(link), "%s/etc/hosts", root_dir);
+	ck_assert_int_eq(symlink("/run/hosts", link), 0); /* dangling, absolute */
+	snprintf(link, sizeof(link), "%s/etc/udev", root_dir);
+	ck_assert_int_eq(symlink("ssh", link), 0); /* to a directory */
+}
+
+static void teardown_root(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root_dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static void build_plan(const char *file, struct layout_plan *plan)
+{
+	struct layout_root_ops ops = { fixture_kind, fixture_is_mount, root_dir };
+	static struct layout l;
+	struct layout_diag d;
+	size_t len;
+	char *text = read_fixture(file, &len);
+
+	ck_assert_msg(layout_parse(text, len, &l, &d) == 0, "%s: %s", file, d.message);
+	ck_assert_msg(layout_validate(&l, &d) == 0, "%s: %s", file, d.message);
+	ck_assert_int_eq(layout_plan_build(&l, &ops, plan), 0);
+	free(text);
+}
+
+/* Set EDGEINIT_UPDATE_GOLDEN=1 to rewrite the golden files (then review the diff). */
+static void compare_golden(const char *golden, const char *text)
+{
+	char path[256];
+	size_t len;
+	char *want;
+
+	if (getenv("EDGEINIT_UPDATE_GOLDEN")) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s", LAYOUT_FIXTURES, golden);
+		f = fopen(path, "we");
+		ck_assert_ptr_nonnull(f);
+		fputs(text, f);
+		fclose(f);
+	}
+	want = read_fixture(golden, &len);
+	ck_assert_msg(strcmp(want, text) == 0, "plan differs from %s:\n%s", golden, text);
+	free(want);
+}
+
+static const struct {
+	const char *layout, *golden;
+	size_t n_actions;
+} plan_cases[] = {
+	{ "emt-default.layout.env", "emt-default.plan", 52 },
+	{ "planner.layout.env", "planner.plan", 22 },
+	{ "seed-doc.layout.env", "seed-doc.plan", 42 },
+};
+
+START_TEST(test_plan_golden)
+{
+	struct layout_plan plan;
+	static char text[256 * 1024];
+
+	build_plan(plan_cases[_i].layout, &plan);
+	ck_assert_int_gt(layout_plan_format_text(&plan, text, sizeof(text)), 0);
+	compare_golden(plan_cases[_i].golden, text);
+	ck_assert_uint_eq(plan.n, plan_cases[_i].n_actions);
+	layout_plan_free(&plan);
+	ck_assert_ptr_null(plan.actions);
+	ck_assert_uint_eq(plan.n, 0);
+}
+END_TEST
+
+START_TEST(test_plan_actions)
+{
+	struct layout_plan plan;
+	const struct layout_action *a;
+
+	build_plan("planner.layout.env", &plan);
+	/* No tmpfs: the overlay target is only created. */
+	ck_assert_int_eq(plan.actions[0].kind, LAYOUT_ACTION_MKDIR);
+	ck_assert_str_eq(plan.actions[0].target, "/opt/state/overlay");
+	ck_assert_uint_eq(plan.actions[0].line, 0);
+	a = &plan.actions[1];
+	ck_assert_int_eq(a->kind, LAYOUT_ACTION_OVERLAY);
+	ck_assert_str_eq(a->path, "/var");
+	ck_assert_str_eq(a->upper, "/opt/state/overlay/var.overlay/var");
+	ck_assert_str_eq(a->work, "/opt/state/overlay/var.overlay/work");
+	ck_assert_uint_eq(a->line, 4);
+	for (size_t k = 0; k < plan.n; k++) {
+		a = &plan.actions[k];
+		ck_assert_int_ne(a->kind, LAYOUT_ACTION_MOUNT_TMPFS);
+		if (a->kind == LAYOUT_ACTION_SKIP)
+			ck_assert(a->reason[0] && a->line);
+		if (a->kind == LAYOUT_ACTION_BIND && strcmp(a->path, "/etc/machine-id") == 0)
+			ck_assert_str_eq(a->source, "/opt/state/bind/etc-machine-id.bind/machine-id");
+		if (a->kind == LAYOUT_ACTION_SEED_FILE)
+			ck_assert_ptr_nonnull(strstr(a->target, ".bind/"));
+	}
+	layout_plan_free(&plan);
+}
+END_TEST
+
+static int failing_kind(void *userdata, const char *path)
+{
+	(void)path;
+	return -*(int *)userdata;
+}
+
+static int failing_mount(void *userdata, const char *path)
+{
+	(void)userdata;
+	(void)path;
+	return -EIO;
+}
+
+START_TEST(test_plan_errors)
+{
+	struct layout l;
+	struct layout_diag d;
+	struct layout_plan plan;
+	int err = EACCES;
+	struct layout_root_ops ops = { failing_kind, fixture_is_mount, &err };
+
+	ck_assert_int_eq(parse_str("PERSISTENT_BIND_PATHS=/a", &l, &d), 0);
+	/* An error inspecting the root fails the plan, and nothing is left allocated. */
+	ck_assert_int_eq(layout_plan_build(&l, &ops, &plan), -EACCES);
+	ck_assert_ptr_null(plan.actions);
+	ck_assert_uint_eq(plan.n, 0);
+	/* ENOENT and ENOTDIR mean missing. */
+	err = ENOTDIR;
+	ck_assert_int_eq(layout_plan_build(&l, &ops, &plan), 0);
+	ck_assert_uint_eq(plan.n, 5);
+	ck_assert_int_eq(plan.actions[2].kind, LAYOUT_ACTION_SKIP);
+	ck_assert_str_eq(plan.actions[2].reason, "not in the image");
+	ck_assert_int_eq(plan.actions[4].kind, LAYOUT_ACTION_SKIP);
+	layout_plan_free(&plan);
+	/* A failing mount check fails too. */
+	ops.kind = fixture_kind;
+	ops.is_mount = failing_mount;
+	ops.userdata = root_dir;
+	ck_assert_int_eq(layout_plan_build(&l, &ops, &plan), -EIO);
+	ck_assert_ptr_null(plan.actions);
+}
+END_TEST
+
+START_TEST(test_plan_format_small_buffer)
+{
+	struct layout_plan plan;
+	char buf[64];
+
+	build_plan("emt-default.layout.env", &plan);
+	ck_assert_int_eq(layout_plan_format_text(&plan, buf, sizeof(buf)), -ENOSPC);
+	ck_assert_int_eq(layout_plan_format_json(&plan, buf, sizeof(buf)), -ENOSPC);
+	ck_assert_int_eq(layout_plan_format_text(&plan, buf, 0), -ENOSPC);
+	layout_plan_free(&plan);
+	/* An empty plan. */
+	ck_assert_int_eq(layout_plan_format_text(&plan, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "");
+	ck_assert_int_eq(layout_plan_format_json(&plan, buf, sizeof(buf)), 3);
+	ck_assert_str_eq(buf, "[]\n");
+}
+END_TEST
+
+/* Hand the JSON to Python; it prints a summary we compare. */
+static void check_json_with_python(const char *json, const char *script, const char *want)
+{
+	char path[] = "/tmp/edgeinit-layout-json-XXXXXX", cmd[1024], got[4096];
+	int fd = mkstemp(path), status;
+	size_t n;
+	FILE *p;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, json, strlen(json)), (ssize_t)strlen(json));
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "python3 -c '%s' < %s", script, path);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	n = fread(got, 1, sizeof(got) - 1, p);
+	got[n] = '\0';
+	status = pclose(p);
+	unlink(path);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "python3 rejected:\n%s", json);
+	ck_assert_str_eq(got, want);
+}
+
+START_TEST(test_plan_json)
+{
+	struct layout_plan plan;
+	static char json[512 * 1024];
+
+	build_plan("planner.layout.env", &plan);
+	ck_assert_int_gt(layout_plan_format_json(&plan, json, sizeof(json)), 0);
+	check_json_with_python(json,
+			       "import json,sys\n"
+			       "d = json.load(sys.stdin)\n"
+			       "for a in d: print(a[\"action\"], *sorted(k for k in a if k != \"action\"))\n",
+			       "mkdir target\n"
+			       "overlay line lower path upper work\n"
+			       "skip line path reason\n"
+			       "skip line path reason\n"
+			       "skip line path reason\n"
+			       "skip line path reason\n"
+			       "mkdir target\n"
+			       "mkdir line path target\n"
+			       "seed-dir line path target\n"
+			       "bind line path source\n"
+			       "mkdir line path target\n"
+			       "seed-file line path target\n"
+			       "bind line path source\n"
+			       "skip line path reason\n"
+			       "mkdir line path target\n"
+			       "seed-dir line path target\n"
+			       "bind line path source\n"
+			       "skip line path reason\n"
+			       "skip line path reason\n"
+			       "mkdir line path target\n"
+			       "seed-file line path target\n"
+			       "bind line path source\n");
+	layout_plan_free(&plan);
+	build_plan("emt-default.layout.env", &plan);
+	ck_assert_int_gt(layout_plan_format_json(&plan, json, sizeof(json)), 0);
+	check_json_with_python(json,
+			       "import json,sys\n"
+			       "d = json.load(sys.stdin)\n"
+			       "print(len(d), d[1][\"option\"], d[2][\"upper\"], d[-1][\"line\"])\n",
+			       "52 size=25% /opt/.mount/tmpfs/var.overlay/var 45\n");
+	layout_plan_free(&plan);
+}
+END_TEST
+
+START_TEST(test_plan_json_escaping)
+{
+	struct layout_action actions[2] = {
+		{ .kind = LAYOUT_ACTION_SKIP, .path = "/a\"b\\c\n\x01", .reason = "tab\there", .line = 3 },
+		{ .kind = LAYOUT_ACTION_BIND, .path = "/\xc3\xa9t\xc3\xa9", .source = "/opt/\xff" },
+	};
+	struct layout_plan plan = { .actions = actions, .n = 2, .allocated = 2 };
+	char json[1024];
+
+	ck_assert_int_gt(layout_plan_format_json(&plan, json, sizeof(json)), 0);
+	check_json_with_python(json,
+			       "import json,sys\n"
+			       "d = json.load(sys.stdin)\n"
+			       "print(ascii(d[0][\"path\"]), ascii(d[0][\"reason\"]), ascii(d[1][\"path\"]), ascii(d[1][\"source\"]))\n",
+			       "'/a\"b\\\\c\\n\\x01' 'tab\\there' '/\\xe9t\\xe9' '/opt/\\ufffd'\n");
+}
+END_TEST
+
+Suite *layout_suite(void)
+{
+	Suite *s = suite_create("layout");
+	TCase *parse = tcase_create("parse"), *validate = tcase_create("validate"),
+	      *plan = tcase_create("plan");
+
+	tcase_add_loop_test(parse, test_emt_files, 0, N(emt_cases));
+	tcase_add_loop_test(parse, test_syntax_table, 0, N(syntax_cases));
+	tcase_add_test(parse, test_target_lines);
+	tcase_add_loop_test(parse, test_reject_table, 0, N(reject_cases));
+	tcase_add_test(parse, test_path_count_limit);
+	tcase_add_test(parse, test_path_length_limit);
+	tcase_add_test(parse, test_hostile_sizes);
+	tcase_add_test(parse, test_hostile_random);
+	tcase_set_timeout(parse, 60);
+	suite_add_tcase(s, parse);
+
+	tcase_add_loop_test(validate, test_validate_table, 0, N(validate_cases));
+	tcase_add_test(validate, test_validate_lengths);
+	tcase_add_test(validate, test_validate_hand_built);
+	tcase_add_test(validate, test_mangle);
+	suite_add_tcase(s, validate);
+
+	tcase_add_checked_fixture(plan, setup_root, teardown_root);
+	tcase_add_loop_test(plan, test_plan_golden, 0, N(plan_cases));
+	tcase_add_test(plan, test_plan_actions);
+	tcase_add_test(plan, test_plan_errors);
+	tcase_add_test(plan, test_plan_format_small_buffer);
+	tcase_add_test(plan, test_plan_json);
+	tcase_add_test(plan, test_plan_json_escaping);
+	suite_add_tcase(s, plan);
+	return s;
+}

@@ -494,11 +494,11 @@ static int word_error(struct parser *p, bool after_export)
 			    "'%s' is not a valid variable name (letters, digits and '_', not starting with a digit)",
 			    quote_n(w, sizeof(w), p->text + p->i, eq));
 	if (k > 0 && peek(p, k) == '(') {
-		char name[64];
+		char fn[64];
 
-		quote_n(name, sizeof(name), p->text + p->i, k);
+		quote_n(fn, sizeof(fn), p->text + p->i, k);
 		return fail(p->diag, p->pos.line, p->pos.column, "a function definition ('%s()')%s",
-			    name, NEVER_EXECUTED);
+			    fn, NEVER_EXECUTED);
 	}
 	if (after_export && peek(p, 0) == '-')
 		return fail(p->diag, p->pos.line, p->pos.column,

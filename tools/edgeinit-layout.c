@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "edgeinit/fs.h"
 #include "edgeinit/layout.h"
 #include "edgeinit/macro.h"
 
@@ -27,34 +28,19 @@ static void usage(FILE *f)
 		   "       edgeinit-layout plan --root ROOTFS_DIR [--json] FILE\n");
 }
 
-/* The whole file, NUL-terminated for convenience (the parser does not need it). */
+/* The whole file; one byte more than the limit at most, so the parser can say it is too large. */
 static int read_file(const char *path, char **ret, size_t *ret_len)
 {
-	_cleanup_close_ int fd = -EBADF;
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, size = LAYOUT_FILE_MAX + 2;
+	_cleanup_free_ char *buf = malloc(LAYOUT_FILE_MAX + 2);
+	int n;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return negative_errno();
-	buf = malloc(size);
 	if (!buf)
 		return -ENOMEM;
-	while (len < size - 1) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return negative_errno();
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
+	n = read_small_file(path, buf, LAYOUT_FILE_MAX + 2);
+	if (n < 0)
+		return n;
 	*ret = TAKE_PTR(buf);
-	*ret_len = len; /* LAYOUT_FILE_MAX + 1 at most: the parser says it is too large */
+	*ret_len = (size_t)n;
 	return 0;
 }
 

@@ -8,6 +8,10 @@ packages=(
     # C build of edgeinit (dynamic and static variants, unit tests)
     gcc clang make pkg-config musl-tools check
     libcryptsetup-dev libblkid-dev libmount-dev libkmod-dev libtss2-dev
+    # static /init: the libraries built from Debian source packages (tools/build-deps.sh):
+    # apt-get source / dpkg-source, autotools for tarballs without configure, cmake for json-c
+    dpkg-dev autoconf automake libtool autoconf-archive libltdl-dev autopoint gettext
+    cmake ninja-build xz-utils
     # initrd, kernel and UKI tooling
     kmod zstd binutils cpio python3 systemd-boot-efi
     # images: rootfs, verity, GPT, ESP

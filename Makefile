@@ -7,6 +7,7 @@ export SOURCE_DATE_EPOCH
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 CC ?= gcc
+# Host build (unit tests, fuzzers): Debian's -dev packages, dynamic, with sanitizers.
 LIBS_PC := libcryptsetup blkid libkmod devmapper
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
@@ -16,13 +17,61 @@ MODULE_SRC := $(sort $(wildcard modules/*.c))
 INIT_SRC := $(sort $(wildcard init/*.c))
 HEADERS := $(wildcard include/edgeinit/*.h init/*.h)
 
-.PHONY: all test unit fuzz fuzz-run demo clean
+# /init: static, musl, against libraries built from the Debian source packages pinned in
+# deps.lock (tools/build-deps.sh), once, into $(DEPS). DEPS may point at a shared cache.
+DEPS ?= $(BUILD)/deps
+DEPS_STAMP := $(DEPS)/stamp
+SYSROOT := $(DEPS)/sysroot
+STATIC_CC := musl-gcc
+# Only the prefix's .pc files: a host (glibc) library must never end up in /init.
+STATIC_PKG_CONFIG := PKG_CONFIG_LIBDIR=$(SYSROOT)/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$(SYSROOT) \
+	PKG_CONFIG_PATH= pkg-config --static
+# libmount and tpm2-tss (ESYS, MU, SYS, RC, device TCTI) are on the link line for the code that
+# is coming; until something calls them the linker takes nothing from them.
+INIT_PC := libcryptsetup devmapper blkid mount libkmod tss2-esys tss2-sys tss2-mu tss2-rc tss2-tcti-device
+INIT_CFLAGS := -Os -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iinit \
+	-include tools/musl-compat.h \
+	-ffunction-sections -fdata-sections -fno-plt \
+	-ffile-prefix-map=$(CURDIR)=. -ffile-prefix-map=$(abspath $(DEPS))=/deps \
+	-idirafter $(DEPS)/kinc
+INIT_LDFLAGS := -static -Wl,--gc-sections -Wl,-Map=$(BUILD)/init.map
+INIT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC) $(MODULE_SRC) $(INIT_SRC))
+
+.PHONY: all test unit fuzz fuzz-run demo clean distclean deps-build size relink static-check repro-test
 all: $(INIT)
 
-$(INIT): $(LIB_SRC) $(MODULE_SRC) $(INIT_SRC) $(HEADERS) Makefile
+deps-build: $(DEPS_STAMP)
+$(DEPS_STAMP): deps.lock tools/build-deps.sh
+	tools/build-deps.sh deps.lock $(DEPS)
+
+# The version string changes with every commit; only main.c uses it, only main.o depends on it.
+$(BUILD)/version: edgeinit-version-force
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -DEDGEINIT_VERSION='"$(VERSION)"' -Iinit $(shell pkg-config --cflags $(LIBS_PC)) \
-		-o $@ $(LIB_SRC) $(MODULE_SRC) $(INIT_SRC) $(shell pkg-config --libs $(LIBS_PC))
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
+edgeinit-version-force:
+$(BUILD)/obj/init/main.o: $(BUILD)/version
+$(BUILD)/obj/init/main.o: VERSION_DEF := -DEDGEINIT_VERSION='"$(VERSION)"'
+
+# pkg-config runs when the recipe does, after the prefix exists.
+$(BUILD)/obj/%.o: %.c $(HEADERS) tools/musl-compat.h Makefile $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(STATIC_CC) $(INIT_CFLAGS) $(VERSION_DEF) \
+		$$($(STATIC_PKG_CONFIG) --cflags $(INIT_PC)) -c -o $@ $<
+
+# Relinking (LGPL): this rule plus $(BUILD)/obj and the prefix recipe is the relinkable form:
+# rebuild a library in $(DEPS) (or replace its .a) and `make relink` links /init against it.
+$(INIT): $(INIT_OBJ) $(DEPS_STAMP)
+	$(STATIC_CC) $(INIT_CFLAGS) $(INIT_LDFLAGS) -o $@ $(INIT_OBJ) \
+		$$($(STATIC_PKG_CONFIG) --libs $(INIT_PC))
+	tests/static/check-init.sh $@
+
+relink:
+	rm -f $(INIT)
+	$(MAKE) $(INIT)
+
+# Size of /init stripped, and what each library contributes (from the link map).
+size: $(INIT)
+	tools/size-report.py --binary $(INIT) --map $(BUILD)/init.map
 
 # Unit and stage tests (Check). Stages run against a fake root with a recording fake of the
 # side-effect seam, so init/sys_real.c and init/main.c are not linked.
@@ -51,16 +100,40 @@ fuzz-run: $(FUZZ_TARGETS)
 		grep -a '^Done' $(BUILD)/fuzz/$$n.log; \
 	done
 
+# Modules the reference image's boot path needs besides edgeinit's own required_modules[] table
+# (which tools/mkinitrd.py reads): the disk driver, the file system of root and persistent
+# partition, overlay (layout.env's tmpfs overlays), the TPM drivers. The initrd build fails if
+# one is neither built into the kernel nor in the initrd.
+BOOT_PATH_MODULES ?= virtio_blk ext4 overlay tpm_tis tpm_crb
+export MKINITRD_REQUIRE := $(BOOT_PATH_MODULES)
+
 -include qemu/image.mk
+
+$(BUILD)/initrd.img: modules/load_modules.c
+
+# The static /init: no PT_INTERP, no DT_NEEDED, no dlopen (also checked after every link).
+static-check: $(INIT)
+	tests/static/run.sh $(INIT)
+
+# Two clean clones of HEAD build byte-identical init, initrd and UKI (a few minutes: one of
+# them builds the dependency prefix from scratch).
+repro-test: $(KERNEL_DIR)/kver $(IMAGE_DIR)/roothash
+	BUILD=$(BUILD) DEPS=$(abspath $(DEPS)) tests/repro/run.sh
 
 test: deps
 	$(MAKE) unit
+	$(MAKE) static-check
 	$(MAKE) fuzz-run
 	$(MAKE) boot-test
+	$(MAKE) repro-test
 
 demo: deps
 	$(MAKE) all initrd uki image
 	$(MAKE) demo-boot
 
+# The dependency prefix survives `clean` (it takes minutes to build); `distclean` removes it.
 clean:
-	rm -rf $(BUILD)/init $(BUILD)/unit-tests $(BUILD)/fuzz $(BUILD)/initrd* $(BUILD)/uki.efi $(BUILD)/boot-tests
+	rm -rf $(BUILD)/init $(BUILD)/init.map $(BUILD)/obj $(BUILD)/version $(BUILD)/unit-tests \
+		$(BUILD)/fuzz $(BUILD)/initrd* $(BUILD)/uki.efi $(BUILD)/boot-tests
+distclean: clean
+	rm -rf $(DEPS) $(DEPS).tmp $(DEPS).cache

@@ -1,0 +1,32 @@
+#!/bin/bash
+# Unit test of the static /init: build/init passes check-init.sh (no PT_INTERP, no DT_NEEDED,
+# no dlopen), and check-init.sh itself rejects a dynamic binary, so a passing check means
+# something. Usage: tests/static/run.sh [binary]   (default build/init)
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+bin=${1:-${BUILD:-$top/build}/init}
+check=$top/tests/static/check-init.sh
+failed=0
+
+if ! "$check" "$bin"; then
+    echo "FAIL static: $bin is not a static, dlopen-free executable" >&2
+    failed=1
+fi
+# Negative control: any dynamically linked host program must be refused.
+dynamic=$(command -v true)
+if "$check" "$dynamic" >/dev/null 2>&1; then
+    echo "FAIL static: check-init.sh accepted the dynamic $dynamic" >&2
+    failed=1
+fi
+# The initrd gets a stripped copy. The size target is a benchmark: reported, never a failure.
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+strip --strip-all -o "$tmp" "$bin"
+size=$(stat -c %s "$tmp")
+echo "static: $bin stripped is $size bytes"
+if ((size > 3 * 512 * 1024)); then
+    echo "WARNING static: stripped size $size is over the 1.5 MiB target (see make size)" >&2
+fi
+((failed == 0)) && echo "static: passed"
+exit "$failed"

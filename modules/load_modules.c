@@ -25,6 +25,8 @@ static const struct required_module {
 } required_modules[] = {
 	{ "dm_mod", "device-mapper, for the verity root" },
 	{ "dm_verity", "dm-verity, to verify the root file system" },
+	{ "algif_hash", "AF_ALG hashes, for libcryptsetup's kernel crypto backend" },
+	{ "algif_skcipher", "AF_ALG ciphers, for libcryptsetup's kernel crypto backend" },
 };
 
 #define COLDPLUG_PASSES_MAX 4

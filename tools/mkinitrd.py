@@ -6,14 +6,22 @@ is under our control: entries sorted by path, uid/gid 0, one mtime
 (SOURCE_DATE_EPOCH), sequential inode numbers, no hard links. Two runs with the
 same inputs give byte-identical output.
 
-Contents: /init (the edgeinit binary), /layout.env, the binary's ELF
-interpreter and shared libraries at their absolute paths, the selected kernel
-modules with their dependencies (hard and soft) plus depmod's indexes for just
-that subset, a few empty directories, and /dev/console and /dev/null.
+Contents: /init (the edgeinit binary, stripped), /layout.env, the selected
+kernel modules with their dependencies (hard and soft) plus depmod's indexes for
+just that subset, a few empty directories, and /dev/console and /dev/null.
+
+/init must be static (no PT_INTERP): the initrd carries no libraries. A dynamic
+binary is refused unless --allow-dynamic, which copies its ELF interpreter and
+shared libraries at their absolute paths (for debugging builds only).
+
+The build fails if a module the boot path needs is neither built into the
+kernel nor in the archive: the names in edgeinit's own required_modules[] table
+(--required-table) and those given with --require (disk driver, file systems).
 """
 
 import argparse
 import os
+import re
 import shutil
 import stat
 import struct
@@ -26,6 +34,7 @@ EMPTY_DIRS = ["dev", "proc", "sys", "run", "sysroot", "etc"]
 # (path, major, minor, mode): written as cpio entries, no mknod needed.
 DEVICE_NODES = [("dev/console", 5, 1, 0o600), ("dev/null", 1, 3, 0o666)]
 KMOD_SUFFIXES = (".ko", ".ko.xz", ".ko.zst", ".ko.gz")
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def die(msg):
@@ -159,6 +168,37 @@ def shared_libraries(binary):
     return sorted(libs)
 
 
+# --- modules the boot path needs ---------------------------------------------
+
+
+def required_modules(args):
+    """(name, why) pairs: edgeinit's required_modules[] table plus --require."""
+    wanted = []
+    if args.required_table:
+        with open(args.required_table) as f:
+            src = f.read()
+        table = re.search(r"required_modules\[\]\s*=\s*\{(.*?)\n\};", src, re.S)
+        if not table:
+            die(f"{args.required_table}: no required_modules[] table found")
+        for name, why in re.findall(r'\{\s*"([^"]+)"\s*,\s*"([^"]*)"\s*\}', table.group(1)):
+            wanted.append((name, f"{why} (loaded by /init, {args.required_table})"))
+        if not wanted:
+            die(f"{args.required_table}: required_modules[] table is empty or unparsable")
+    for name in args.require.split():
+        wanted.append((name, "boot path of the image (--require)"))
+    return wanted
+
+
+def check_required(index, selected, wanted):
+    """Fail unless every needed module is built in or among the selected .ko files."""
+    present = {modname(rel) for rel in selected}
+    missing = [f"{name}: {why}" for name, why in wanted
+               if name.replace("-", "_") not in present | index.builtin]
+    if missing:
+        die("modules the boot path needs are neither built in nor in the initrd "
+            "(add them to INITRD_MODULES or EXTRA_MODULES):\n  " + "\n  ".join(missing))
+
+
 # --- cpio -------------------------------------------------------------------
 
 
@@ -220,8 +260,7 @@ def sort_key(entry):
 def default_epoch():
     if os.environ.get("SOURCE_DATE_EPOCH"):
         return int(os.environ["SOURCE_DATE_EPOCH"])
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    r = subprocess.run(["git", "-C", repo, "log", "-1", "--format=%ct"],
+    r = subprocess.run(["git", "-C", REPO, "log", "-1", "--format=%ct"],
                        capture_output=True, text=True)
     return int(r.stdout.strip()) if r.returncode == 0 and r.stdout.strip() else 0
 
@@ -239,17 +278,28 @@ def build_stage(args, stage):
 
     for d in EMPTY_DIRS:
         os.makedirs(os.path.join(stage, d), exist_ok=True)
-    copy_into(stage, args.init, "/init")
+    interp = elf_interpreter(args.init)
+    if interp is not None and not args.allow_dynamic:
+        die(f"{args.init} is dynamically linked (PT_INTERP {interp}); the initrd "
+            "carries no libraries. Build the static /init (make), or pass "
+            "--allow-dynamic to copy its libraries")
+    # The initrd gets a stripped copy; build/init keeps its symbols for debugging
+    # and for the link-map size report. strip is deterministic.
+    subprocess.run(["strip", "--strip-all", "-o", os.path.join(stage, "init"),
+                    args.init], check=True)
     os.chmod(os.path.join(stage, "init"), 0o755)
     copy_into(stage, args.layout, "/layout.env")
-    for lib in shared_libraries(args.init):
-        copy_into(stage, lib, lib)
+    if interp is not None:
+        for lib in shared_libraries(args.init):
+            copy_into(stage, lib, lib)
 
     index = ModuleIndex(kmoddir)
     names = args.modules.split()
     stage_moddir = os.path.join(stage, "lib", "modules", kver)
     os.makedirs(stage_moddir, exist_ok=True)
-    for rel in index.resolve(names):
+    selected = index.resolve(names)
+    check_required(index, selected, required_modules(args))
+    for rel in selected:
         copy_into(stage, os.path.join(kmoddir, rel),
                   f"/lib/modules/{kver}/{rel}")
     for name in ("modules.order", "modules.builtin", "modules.builtin.modinfo"):
@@ -268,6 +318,13 @@ def main():
     ap.add_argument("--layout", required=True, help="copied to /layout.env")
     ap.add_argument("--out", help="compressed initrd to write")
     ap.add_argument("--list", action="store_true", help="print entries and sizes")
+    ap.add_argument("--allow-dynamic", action="store_true",
+                    help="accept a dynamic --init and copy its shared libraries")
+    ap.add_argument("--required-table", default=os.environ.get(
+        "MKINITRD_REQUIRED_TABLE", os.path.join(REPO, "modules", "load_modules.c")),
+        help="C source with edgeinit's required_modules[] table ('' for none)")
+    ap.add_argument("--require", default=os.environ.get("MKINITRD_REQUIRE", ""),
+                    help="more module names that must be built in or in the initrd")
     args = ap.parse_args()
     if not args.out and not args.list:
         ap.error("need --out and/or --list")

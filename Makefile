@@ -110,6 +110,7 @@ export MKINITRD_REQUIRE := $(BOOT_PATH_MODULES)
 -include qemu/image.mk
 
 $(BUILD)/initrd.img: modules/load_modules.c
+$(BUILD)/uki.efi: tools/pe-set-timestamp.py
 
 # The static /init: no PT_INTERP, no DT_NEEDED, no dlopen (also checked after every link).
 static-check: $(INIT)

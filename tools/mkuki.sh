@@ -5,8 +5,10 @@
 # Sections go after the stub's last section, each page-aligned, in the order
 # .osrel .cmdline .initrd .linux: .linux last so that the kernel, which the stub
 # hands over in place, is not followed by anything it might overwrite.
-# Deterministic: the inputs alone decide the output (objcopy keeps the stub's
-# zero PE timestamp; the files we write carry no dates).
+# Deterministic: the inputs alone decide the output. objcopy (binutils 2.40)
+# stamps the PE header with the current time whatever SOURCE_DATE_EPOCH says, so
+# the stamp is reset afterwards to SOURCE_DATE_EPOCH (0 if unset, as the stub
+# ships) and the PE checksum recomputed; the files we write carry no dates.
 set -euo pipefail
 
 usage() { echo "usage: $0 --stub STUB --kernel K --initrd I --cmdline CMDLINE --osrel FILE --out UKI" >&2; exit 2; }
@@ -57,5 +59,6 @@ for sect in osrel:"$osrel" cmdline:"$tmp/cmdline" initrd:"$initrd" linux:"$kerne
 done
 
 objcopy "${args[@]}" "$stub" "$tmp/uki.efi"
+"$(dirname "${BASH_SOURCE[0]}")/pe-set-timestamp.py" "$tmp/uki.efi" "${SOURCE_DATE_EPOCH:-0}"
 mv "$tmp/uki.efi" "$out"
 echo "mkuki: $out ($(stat -c %s "$out") bytes)"

@@ -37,8 +37,15 @@ INIT_CFLAGS := -Os -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -
 INIT_LDFLAGS := -static -Wl,--gc-sections -Wl,-Map=$(BUILD)/init.map
 INIT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC) $(MODULE_SRC) $(INIT_SRC))
 
-.PHONY: all test unit fuzz fuzz-run demo clean distclean deps-build size relink static-check repro-test
-all: $(INIT)
+.PHONY: all test unit fuzz fuzz-run demo clean distclean deps-build size relink static-check repro-test \
+	layout-tool-test
+# The integrators' layout.env tool: a host program with the same parser and planner as /init.
+LAYOUT_TOOL := $(BUILD)/edgeinit-layout
+all: $(INIT) $(LAYOUT_TOOL)
+
+$(LAYOUT_TOOL): tools/edgeinit-layout.c $(LIB_SRC) $(HEADERS) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ tools/edgeinit-layout.c $(LIB_SRC)
 
 deps-build: $(DEPS_STAMP)
 $(DEPS_STAMP): deps.lock tools/build-deps.sh
@@ -121,8 +128,12 @@ static-check: $(INIT)
 repro-test: $(KERNEL_DIR)/kver $(IMAGE_DIR)/roothash
 	BUILD=$(BUILD) DEPS=$(abspath $(DEPS)) tests/repro/run.sh
 
+layout-tool-test: $(BUILD)/edgeinit-layout $(ROOTFS_DIR).stamp
+	tests/layout-tool/run.sh $(BUILD)/edgeinit-layout $(ROOTFS_DIR)
+
 test: deps
 	$(MAKE) unit
+	$(MAKE) layout-tool-test
 	$(MAKE) static-check
 	$(MAKE) fuzz-run
 	$(MAKE) boot-test
@@ -134,7 +145,7 @@ demo: deps
 
 # The dependency prefix survives `clean` (it takes minutes to build); `distclean` removes it.
 clean:
-	rm -rf $(BUILD)/init $(BUILD)/init.map $(BUILD)/obj $(BUILD)/version $(BUILD)/unit-tests \
+	rm -rf $(BUILD)/init $(BUILD)/edgeinit-layout $(BUILD)/init.map $(BUILD)/obj $(BUILD)/version $(BUILD)/unit-tests \
 		$(BUILD)/fuzz $(BUILD)/initrd* $(BUILD)/uki.efi $(BUILD)/boot-tests
 distclean: clean
 	rm -rf $(DEPS) $(DEPS).tmp $(DEPS).cache

@@ -27,7 +27,7 @@
 
 static const struct stage *const boot_stages[] = {
 	&stage_early_setup, &stage_cmdline, &stage_modules, &stage_devices,
-	&stage_verity,      &stage_mounts,  &stage_switch_root,
+	&stage_verity,      &stage_mounts,  &stage_layout,  &stage_switch_root,
 };
 
 static struct boot_context ctx;

@@ -274,8 +274,10 @@ static int seed_one(struct seeding *s, int src_dir_fd, const char *name, int dst
 
 	if (fstatat(src_dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return negative_errno();
-	if (s->src_dev && st.st_dev != s->src_dev) {
-		log_warning("'%s' is on another file system, not copying it.", rel);
+	/* Only a directory can be a mount point. (Files under an overlay report the device of the
+	 * layer they come from, so their st_dev says nothing.) */
+	if (S_ISDIR(st.st_mode) && s->src_dev && st.st_dev != s->src_dev) {
+		log_warning("'%s' is another mount, not copying it.", rel);
 		s->st->skipped++;
 		return 0;
 	}

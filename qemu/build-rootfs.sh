@@ -42,6 +42,14 @@ echo edgeinit-test >"$tmp/etc/hostname"
 # Empty machine-id: systemd mounts a transient one over it on a read-only root
 # instead of running first-boot logic that wants to write /etc.
 : >"$tmp/etc/machine-id"
+# Files under layout.env's bind paths, for the layout boot tests (the image has
+# no openssh; these stand in for its configuration).
+mkdir -p "$tmp/etc/ssh"
+echo "# ssh_config of image v1" >"$tmp/etc/ssh/ssh_config"
+# layout.env binds /etc/machine-id from the persistent partition, so systemd writes
+# the ID there directly; its "commit a transient machine-id" unit has nothing to
+# do and would fail on a bind mount. Images with such a layout mask it.
+ln -sf /dev/null "$tmp/etc/systemd/system/systemd-machine-id-commit.service"
 # The ESP and the GPT partitions are not for systemd to automount.
 mkdir -p "$tmp/etc/systemd/system-generators"
 ln -sf /dev/null "$tmp/etc/systemd/system-generators/systemd-gpt-auto-generator"

@@ -8,12 +8,15 @@ set -uo pipefail
 say() { printf 'EDGEINIT-TEST: %s\n' "$*"; }
 
 # The host can pass instructions through SMBIOS OEM strings (type 11),
-# "edgeinit-test.mode=<mode>". Only the default "report" mode exists for now.
+# "edgeinit-test.mode=<mode>": "report" (default), "layout-write" (also change
+# files under bind and overlay paths) or "layout-check" (also report them).
 mode=report
 for raw in /sys/firmware/dmi/entries/11-*/raw; do
     [[ -r "$raw" ]] || continue
-    m=$(tr '\0' '\n' <"$raw" | sed -n 's/^edgeinit-test\.mode=//p' | head -n1)
-    [[ -n "$m" ]] && mode=$m
+    # The entry's 5-byte binary header runs straight into its first string:
+    # match the string anywhere, not at a line start.
+    m=$(grep -aoE 'edgeinit-test\.mode=[a-z-]+' "$raw" | head -n1)
+    [[ -n "$m" ]] && mode=${m#edgeinit-test.mode=}
 done
 
 state=$(timeout 180 systemctl is-system-running --wait 2>&1)
@@ -23,7 +26,7 @@ say "state $state"
 say "version $(systemctl --version | head -n1)"
 say "cmdline $(cat /proc/cmdline)"
 
-for target in / /opt; do
+for target in / /opt /var /etc /etc/ssh /etc/machine-id; do
     line=$(findmnt -rno TARGET,SOURCE,FSTYPE,OPTIONS --mountpoint "$target")
     say "mount ${line:-$target not-mounted}"
 done
@@ -59,6 +62,26 @@ rm -f "$probe"
 while read -r unit _; do
     [[ -n "$unit" ]] && say "failed-unit $unit"
 done < <(systemctl --failed --plain --no-legend 2>/dev/null)
+
+# layout.env: /etc/ssh is bound from the persistent partition, /etc and /var
+# are overlays on a tmpfs. What is written here must survive (or not) a reboot.
+case $mode in
+layout-write)
+    echo "written on the device" >/etc/ssh/edgeinit-device-file
+    echo "# changed on the device" >/etc/ssh/ssh_config
+    echo "changed on the device" >/etc/motd
+    if echo x >/var/edgeinit-var-test 2>/dev/null; then say "var writable yes"; else say "var writable no"; fi
+    sync
+    say "layout written"
+    ;;
+layout-check)
+    say "ssh device-file $(cat /etc/ssh/edgeinit-device-file 2>/dev/null || echo missing)"
+    say "ssh ssh_config $(head -n1 /etc/ssh/ssh_config 2>/dev/null || echo missing)"
+    say "ssh new-in-v2 $(cat /etc/ssh/new-in-v2 2>/dev/null || echo missing)"
+    say "motd $(head -n1 /etc/motd 2>/dev/null || echo missing)"
+    if [[ -e /var/edgeinit-var-test ]]; then say "var file present"; else say "var file absent"; fi
+    ;;
+esac
 
 say "END"
 systemctl poweroff

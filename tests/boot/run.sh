@@ -18,7 +18,7 @@ stub=${UKI_STUB:-/usr/lib/systemd/boot/efi/linuxx64.efi.stub}
 jobs=${BOOT_TEST_JOBS:-2}
 outroot=$build/boot-tests
 
-all_scenarios=(happy wrong-roothash corrupt-data missing-persist)
+all_scenarios=(happy wrong-roothash corrupt-data missing-persist layout bad-layout)
 
 for f in "$initrd:make initrd" "$kernel_dir/vmlinuz:make kernel" \
     "$image/rootfs.img:make image" "$image/roothash:make image" \
@@ -57,6 +57,10 @@ expect() { log_has "$1" || fail "${2:-expected /$1/}"; }
 expect_i() { log_has_i "$1" || fail "${2:-expected /$1/ (any case)}"; }
 reject() { ! log_has "$1" || fail "${2:-unexpected /$1/}"; }
 
+# Assertions on the log of boot N of a multi-boot scenario.
+expect_boot() { grep -aqE -- "$2" "$dir/serial-$1.txt" || fail "boot $1: ${3:-expected /$2/}"; }
+reject_boot() { ! grep -aqE -- "$2" "$dir/serial-$1.txt" || fail "boot $1: ${3:-unexpected /$2/}"; }
+
 # Fields of the probe's "mount <target> <source> <fstype> <options>" line.
 mount_field() {
     awk -v t="$1" -v n="$2" '$1 == "EDGEINIT-TEST:" && $2 == "mount" && $3 == t { print $(n + 2); exit }' "$clean"
@@ -74,8 +78,11 @@ check_exited() {
 }
 
 # --- scenarios --------------------------------------------------------------
-# setup_<name>: sets cmdline, timeout_s, mkdisk_args, and may set corrupt=1.
-# check_<name>: assertions on $clean (the log) and $qemu_rc.
+# setup_<name>: sets cmdline, timeout_s, mkdisk_args, and may set corrupt=1,
+#   extra_layout (a layout.env that replaces the initrd's), boots (a list of
+#   "<guest mode>:<image dir>" booted one after the other on the same
+#   persistent partition; default one boot of the reference image).
+# check_<name>: assertions on $clean (all boots' logs) and $qemu_rc (the last).
 
 setup_happy() {
     cmdline=$(happy_cmdline "$roothash")
@@ -145,6 +152,74 @@ setup_missing-persist() {
     timeout_s=180
     mkdisk_args=(--omit edge_persistent)
 }
+# layout.env (EMT's default, from the initrd): a file written under the bind
+# path /etc/ssh survives reboots, /etc/motd and /var (overlays on a tmpfs) do
+# not, and an updated image's new file appears while the device's change wins.
+setup_layout() {
+    cmdline=$(happy_cmdline "$roothash")
+    timeout_s=300
+    build_image_v2
+    boots=("layout-write:$image" "layout-check:$image" "layout-check:$build/image-v2")
+}
+check_layout() {
+    check_exited
+    local b
+    for b in 1 2 3; do
+        expect_boot $b 'EDGEINIT-TEST: END' "test unit did not finish"
+        expect_boot $b 'edgeinit: stage layout done in [0-9]+ ms' "no layout stage"
+        expect_boot $b 'EDGEINIT-TEST: mount /etc/ssh /dev/vda3\[/\.mount/persistence/etc-ssh\.bind\]' "/etc/ssh is not the persistent bind"
+        expect_boot $b 'EDGEINIT-TEST: mount /var overlay overlay' "/var is not an overlay"
+        expect_boot $b 'EDGEINIT-TEST: mount /etc overlay overlay' "/etc is not an overlay"
+        expect_boot $b 'EDGEINIT-TEST: state running' "system state is not 'running'"
+    done
+    expect_boot 1 'EDGEINIT-TEST: var writable yes' "/var not writable"
+    expect_boot 1 'EDGEINIT-TEST: layout written' "the guest did not write its files"
+    expect_boot 2 'EDGEINIT-TEST: ssh device-file written on the device' "/etc/ssh file did not survive the reboot"
+    expect_boot 2 'EDGEINIT-TEST: ssh ssh_config # changed on the device' "the device's change under /etc/ssh was lost"
+    reject_boot 2 'EDGEINIT-TEST: motd changed on the device' "/etc/motd (overlay) kept a change across a reboot"
+    expect_boot 2 'EDGEINIT-TEST: var file absent' "/var (tmpfs overlay) kept a file across a reboot"
+    expect_boot 2 'EDGEINIT-TEST: ssh new-in-v2 missing' "image v1 has a v2 file"
+    expect_boot 3 'EDGEINIT-TEST: ssh new-in-v2 new in image v2' "the updated image's new file did not appear"
+    expect_boot 3 'EDGEINIT-TEST: ssh ssh_config # changed on the device' "the updated image overwrote the device's file"
+    expect_boot 3 'EDGEINIT-TEST: ssh device-file written on the device' "/etc/ssh file lost after the update"
+}
+
+# A layout.env that would need a shell stops the boot, naming file and line.
+setup_bad-layout() {
+    cmdline=$(happy_cmdline "$roothash")
+    timeout_s=180
+    extra_layout=$'# edgeinit boot test\nTMPFS_OVERLAYS_PATHS="/var $(touch /tmp/pwned)"\n'
+}
+check_bad-layout() {
+    check_exited
+    expect 'edgeinit: /layout.env \(initrd\):2:[0-9]+: ' "no error naming the file and line"
+    expect "edgeinit: FATAL: stage 'layout' failed" "no FATAL message for the layout stage"
+    reject 'EDGEINIT-TEST: BEGIN' "the boot went on with an invalid layout.env"
+}
+
+# The reference image with a changed and a new file under /etc/ssh: an update.
+build_image_v2() {
+    local v2=$build/image-v2 rootfs=$build/rootfs
+    if [[ -s "$v2/roothash" && "$v2/roothash" -nt "$image/roothash" ]]; then return; fi
+    rm -rf "$rootfs-v2"
+    cp -a "$rootfs" "$rootfs-v2"
+    echo "# ssh_config of image v2" >"$rootfs-v2/etc/ssh/ssh_config"
+    echo "new in image v2" >"$rootfs-v2/etc/ssh/new-in-v2"
+    cp "$rootfs.stamp" "$rootfs-v2.stamp"
+    "$top/qemu/build-image.sh" "$rootfs-v2" "$v2" >"$build/image-v2.log" 2>&1
+}
+
+# Copy the persistent partition out of a disk, to carry it to the next disk.
+extract_persist() {
+    local disk=$1 out=$2 start size
+    read -r start size < <(sfdisk -J "$disk" | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
+    if p.get("name") == "edge_persistent":
+        print(p["start"], p["size"])')
+    dd if="$disk" of="$out" bs=512 skip="$start" count="$size" conv=sparse status=none
+}
+
 check_missing-persist() {
     check_exited
     expect 'edgeinit:' "no 'edgeinit:' message"
@@ -172,33 +247,61 @@ for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
 
 # --- one scenario -------------------------------------------------------------
 
+# Build the UKI, ESP and disk of one boot: image dir, persistent partition image.
+build_disk() {
+    local img=$1 persist=$2 hash initrd_used=$initrd
+    hash=$(cat "$img/roothash")
+    if [[ -n "$extra_layout" ]]; then
+        # The kernel unpacks concatenated archives in order; a later /layout.env
+        # replaces the earlier one. Archives start on a 4-byte boundary.
+        initrd_used=$dir/initrd.img
+        mkdir -p "$dir/extra"
+        printf '%s' "$extra_layout" >"$dir/extra/layout.env"
+        cp "$initrd" "$initrd_used"
+        truncate -s "%4" "$initrd_used"
+        (cd "$dir/extra" && echo layout.env | cpio --quiet -o -H newc -R 0:0) >>"$initrd_used"
+    fi
+    "$top/tools/mkuki.sh" --stub "$stub" --kernel "$kernel_dir/vmlinuz" \
+        --initrd "$initrd_used" --cmdline "${cmdline//$roothash/$hash}" --osrel "$top/qemu/os-release" \
+        --out "$dir/uki.efi"
+    "$top/qemu/mkesp.sh" "$dir/uki.efi" "$dir/esp.img"
+    "$top/qemu/mkdisk.sh" --esp "$dir/esp.img" --rootfs "$img/rootfs.img" \
+        --persist "$persist" --hashmap "$img/hashmap_a.img" \
+        --out "$dir/disk.img" "${mkdisk_args[@]}"
+    if ((corrupt)); then corrupt_canary "$dir/disk.img"; fi
+}
+
 run_scenario() {
-    local name=$1 dir=$outroot/$1 t0 secs
+    local name=$1 dir=$outroot/$1 t0 secs i entry mode img persist
     t0=$(date +%s)
     cmdline='' timeout_s=${BOOT_TEST_TIMEOUT:-300} corrupt=0 mkdisk_args=() failures=()
+    extra_layout='' boots=("report:$image")
     rm -rf "$dir"
     mkdir -p "$dir"
     "setup_$name"
     [[ -z "${BOOT_TEST_TIMEOUT:-}" ]] || timeout_s=$BOOT_TEST_TIMEOUT
-    {
-        echo "$cmdline" >"$dir/cmdline"
-        "$top/tools/mkuki.sh" --stub "$stub" --kernel "$kernel_dir/vmlinuz" \
-            --initrd "$initrd" --cmdline "$cmdline" --osrel "$top/qemu/os-release" \
-            --out "$dir/uki.efi"
-        "$top/qemu/mkesp.sh" "$dir/uki.efi" "$dir/esp.img"
-        "$top/qemu/mkdisk.sh" --esp "$dir/esp.img" --rootfs "$image/rootfs.img" \
-            --persist "$image/persist.img" --hashmap "$image/hashmap_a.img" \
-            --out "$dir/disk.img" "${mkdisk_args[@]}"
-        if ((corrupt)); then corrupt_canary "$dir/disk.img"; fi
-    } >"$dir/build.log" 2>&1 || {
-        echo "FAIL $name: could not build the disk (see $dir/build.log)"
-        echo fail >"$dir/result"
-        return
-    }
-    qemu_rc=0
-    "$top/qemu/run.sh" --disk "$dir/disk.img" --log "$dir/serial.log" \
-        --timeout "$timeout_s" --machine-dir "$dir/machine" --stop-on "$hang_re" \
-        2>"$dir/run.stderr" || qemu_rc=$?
+    echo "$cmdline" >"$dir/cmdline"
+    persist=$image/persist.img
+    : >"$dir/serial.log"
+    for i in "${!boots[@]}"; do
+        entry=${boots[$i]} mode=${entry%%:*} img=${entry#*:}
+        if ((i > 0)); then
+            extract_persist "$dir/disk.img" "$dir/persist.img"
+            persist=$dir/persist.img
+        fi
+        build_disk "$img" "$persist" >"$dir/build.log" 2>&1 || {
+            echo "FAIL $name: could not build the disk for boot $((i + 1)) (see $dir/build.log)"
+            echo fail >"$dir/result"
+            return
+        }
+        qemu_rc=0
+        "$top/qemu/run.sh" --disk "$dir/disk.img" --log "$dir/serial-$((i + 1)).log" \
+            --timeout "$timeout_s" --machine-dir "$dir/machine" --stop-on "$hang_re" \
+            --smbios "edgeinit-test.mode=$mode" 2>"$dir/run.stderr" || qemu_rc=$?
+        tr -d '\r' <"$dir/serial-$((i + 1)).log" >"$dir/serial-$((i + 1)).txt"
+        cat "$dir/serial-$((i + 1)).log" >>"$dir/serial.log"
+        ((qemu_rc == 0)) || break
+    done
     clean=$dir/serial.txt
     tr -d '\r' <"$dir/serial.log" >"$clean"
     "check_$name"
@@ -207,7 +310,7 @@ run_scenario() {
     if ((${#failures[@]} == 0)); then
         echo "PASS $name ($secs s)"
         echo pass >"$dir/result"
-        rm -f "$dir/disk.img" "$dir/esp.img"
+        rm -f "$dir/disk.img" "$dir/esp.img" "$dir/persist.img"
     else
         local IFS=';'
         echo "FAIL $name: ${failures[*]} ($secs s, log: ${dir#"$top"/}/serial.log)"

@@ -364,6 +364,98 @@ START_TEST(mounts_persist_failure_stops_boot)
 }
 END_TEST
 
+/* ---- layout ---- */
+
+#define LAYOUT_OK "#!/bin/bash\nexport OVERLAY=\"tmpfs:10m\"\nTMPFS_OVERLAYS_PATHS=\"/var /missing\"\n" \
+	"PERSISTENT_BIND_PATHS=\"\n  /etc/ssh\n  /etc/machine-id\"\n" \
+	"PERSISTENT_BIND_TARGET=/opt/.mount/persistence\nTMPFS_OVERLAY_TARGET=/opt/.mount/tmpfs\n"
+
+static void layout_fixture(const char *layout_env)
+{
+	fake_mkdir("/sysroot/var/lib");
+	fake_mkdir("/sysroot/opt");
+	fake_write("/sysroot/etc/ssh/sshd_config", "Port 22\n");
+	fake_write("/sysroot/etc/machine-id", "0123456789abcdef0123456789abcdef\n");
+	fake_write("/proc/filesystems", "nodev\toverlay\nnodev\ttmpfs\n");
+	if (layout_env)
+		fake_write("/sysroot/etc/layout.env", layout_env);
+}
+
+static bool layout_called(const char *fmt, const char *arg)
+{
+	char want[FAKE_CALL_LEN];
+
+	snprintf(want, sizeof(want), fmt, arg);
+	for (int i = 0; i < fake.n_calls; i++)
+		if (strstr(fake.calls[i], want))
+			return true;
+	return false;
+}
+
+START_TEST(layout_mounts_overlays_then_seeds_and_binds)
+{
+	char p[512];
+
+	layout_fixture(LAYOUT_OK);
+	ck_assert_int_eq(stage_layout.run(&ctx), 0);
+	ck_assert_str_eq(fake.calls[0], "mount tmpfs /sysroot/opt/.mount/tmpfs tmpfs 0x6 size=10m,mode=0755");
+	ck_assert(layout_called("mount overlay /sysroot/var overlay 0x0 lowerdir=%s/sysroot/var,", fake.root));
+	ck_assert(layout_called("upperdir=%s/sysroot/opt/.mount/tmpfs/var.overlay/var,", fake.root));
+	ck_assert(layout_called("workdir=%s/sysroot/opt/.mount/tmpfs/var.overlay/work", fake.root));
+	ck_assert(fake_called("mount /sysroot/opt/.mount/persistence/etc-ssh.bind /sysroot/etc/ssh - 0x1000 -"));
+	ck_assert(fake_called("mount /sysroot/opt/.mount/persistence/etc-machine-id.bind/machine-id /sysroot/etc/machine-id - 0x1000 -"));
+	/* Overlays come before binds. */
+	ck_assert_int_lt(fake_call_index("mount overlay"), fake_call_index("mount /sysroot/opt/.mount/persistence"));
+	ck_assert(fake_logged("Skipping '/missing'"));
+	snprintf(p, sizeof(p), "%s/sysroot/opt/.mount/persistence/etc-ssh.bind/sshd_config", fake.root);
+	ck_assert_int_eq(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "%s/sysroot/opt/.mount/persistence/etc-machine-id.bind/machine-id", fake.root);
+	ck_assert_int_eq(access(p, F_OK), 0);
+	ck_assert_uint_eq(ctx.report.layout_mounts, 3);
+	ck_assert_uint_eq(ctx.report.layout_seeded, 2);
+}
+END_TEST
+
+START_TEST(layout_planted_symlink_skips_the_bind)
+{
+	char p[512], outside[512];
+
+	layout_fixture(LAYOUT_OK);
+	fake_mkdir("/sysroot/opt/.mount/persistence");
+	fake_mkdir("/elsewhere");
+	snprintf(outside, sizeof(outside), "%s/elsewhere", fake.root);
+	snprintf(p, sizeof(p), "%s/sysroot/opt/.mount/persistence/etc-ssh.bind", fake.root);
+	ck_assert_int_eq(symlink(outside, p), 0);
+	ck_assert_int_eq(stage_layout.run(&ctx), 0);
+	ck_assert(!fake_called("mount /sysroot/opt/.mount/persistence/etc-ssh.bind"));
+	ck_assert(fake_called("mount /sysroot/opt/.mount/persistence/etc-machine-id.bind/machine-id"));
+	snprintf(p, sizeof(p), "%s/elsewhere/sshd_config", fake.root);
+	ck_assert_int_eq(access(p, F_OK), -1);
+	ck_assert_uint_ge(ctx.report.layout_failed, 1);
+}
+END_TEST
+
+START_TEST(layout_syntax_error_stops_before_any_mount)
+{
+	layout_fixture("OVERLAY=tmpfs:10m\nTMPFS_OVERLAYS_PATHS=\"$(rm -rf /)\"\n");
+	ck_assert_int_eq(stage_layout.run(&ctx), -EINVAL);
+	ck_assert_int_eq(fake.n_calls, 0);
+	ck_assert(fake_logged("/sysroot/etc/layout.env:2:"));
+	ck_assert_ptr_nonnull(strstr(ctx.remedy, "edgeinit-layout check"));
+}
+END_TEST
+
+START_TEST(layout_falls_back_to_the_initrd_copy)
+{
+	layout_fixture(NULL);
+	fake_write("/layout.env", "TMPFS_OVERLAYS_PATHS=\"\"\nPERSISTENT_BIND_PATHS=/etc/machine-id\n");
+	ck_assert_int_eq(stage_layout.run(&ctx), 0);
+	ck_assert(!fake_called("mount overlay"));
+	ck_assert(fake_called("mount /sysroot/opt/.mount/persistent/etc-machine-id.bind/machine-id /sysroot/etc/machine-id"));
+	ck_assert(fake_logged("/layout.env (initrd)"));
+}
+END_TEST
+
 /* ---- switch-root ---- */
 
 START_TEST(switch_root_refuses_when_sysroot_is_not_a_mount)
@@ -505,6 +597,10 @@ Suite *stages_suite(void)
 	tcase_add_test(tc, mounts_root_ro_then_opt_rw);
 	tcase_add_test(tc, mounts_loads_filesystem_driver_on_demand);
 	tcase_add_test(tc, mounts_persist_failure_stops_boot);
+	tcase_add_test(tc, layout_mounts_overlays_then_seeds_and_binds);
+	tcase_add_test(tc, layout_planted_symlink_skips_the_bind);
+	tcase_add_test(tc, layout_syntax_error_stops_before_any_mount);
+	tcase_add_test(tc, layout_falls_back_to_the_initrd_copy);
 	tcase_add_test(tc, switch_root_refuses_when_sysroot_is_not_a_mount);
 	tcase_add_test(tc, switch_root_real_in_private_namespace);
 	suite_add_tcase(s, tc);

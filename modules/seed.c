@@ -369,6 +369,7 @@ static int seed_dir_at(struct seeding *s, int src_fd, int dst_fd, const char *re
 	int fd = fcntl(src_fd, F_DUPFD_CLOEXEC, 3);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *e;
+	unsigned created_before = s->st->created + s->st->hardlinked;
 	int r = 0;
 
 	if (!d) {
@@ -390,8 +391,8 @@ static int seed_dir_at(struct seeding *s, int src_fd, int dst_fd, const char *re
 		}
 	}
 	closedir(d);
-	/* Make the renames in this directory durable. */
-	if (fsync(dst_fd) < 0)
+	/* Make the renames in this directory durable; on most boots there are none. */
+	if (s->st->created + s->st->hardlinked != created_before && fsync(dst_fd) < 0)
 		return negative_errno();
 	return r;
 }
@@ -414,11 +415,12 @@ int seed_entry(int src_dir_fd, const char *src_name, int dst_dir_fd, const char 
 	       struct seed_stats *st)
 {
 	struct seeding s = { .st = st, .dst_root_fd = dst_dir_fd };
+	unsigned created_before = st->created + st->hardlinked;
 	int r;
 
 	remove_stale_temps(dst_dir_fd);
 	r = seed_one(&s, src_dir_fd, src_name, dst_dir_fd, dst_name, dst_name);
-	if (r >= 0 && fsync(dst_dir_fd) < 0)
+	if (r >= 0 && st->created + st->hardlinked != created_before && fsync(dst_dir_fd) < 0)
 		r = negative_errno();
 	seeding_done(&s);
 	return r;

@@ -11,7 +11,7 @@
 # root hash the UKI's command line embeds).
 #
 # Usage: tests/repro/run.sh     (from `make repro-test`; needs `make kernel image` first)
-# Tests HEAD, i.e. committed work only.
+# Tests the commit HEAD points at when it starts, i.e. committed work only.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -23,13 +23,17 @@ done
 
 shared_deps=${DEPS:-$build/deps}
 
+# One commit for both clones: HEAD may move while the test runs (others commit).
+commit=$(git -C "$top" rev-parse HEAD)
+
 work=$(mktemp -d /tmp/edgeinit-repro.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 start=$SECONDS
 
 build_clone() {
     local name=$1 deps=$2 dir=$work/$1
-    git clone -q --no-hardlinks "$top" "$dir"
+    git clone -q --no-hardlinks --no-checkout "$top" "$dir"
+    git -C "$dir" checkout -q --detach "$commit"
     mkdir -p "$dir/build"
     ln -s "$build/kernel" "$dir/build/kernel"
     ln -s "$build/image" "$dir/build/image"
@@ -67,6 +71,6 @@ else
     echo "repro: FAIL: the dependency prefix is not reproducible" >&2
     failed=1
 fi
-echo "repro: $((SECONDS - start)) s"
+echo "repro: commit ${commit:0:12}, $((SECONDS - start)) s"
 ((failed == 0)) && echo "repro: passed"
 exit "$failed"

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "edgeinit/json_out.h"
 #include "edgeinit/layout.h"
 #include "edgeinit/macro.h"
 #include "edgeinit/report.h"
@@ -212,39 +213,6 @@ void layout_plan_free(struct layout_plan *plan)
 
 /* ---------------------------------- formatting ---------------------------------- */
 
-struct out {
-	char *buf;
-	size_t size, len;
-	bool overflow;
-};
-
-_printf_(2, 3) static void emit(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->size - o->len) {
-		o->overflow = true;
-		return;
-	}
-	o->len += (size_t)n;
-}
-
-static int out_finish(struct out *o)
-{
-	if (o->overflow) {
-		if (o->size > 0)
-			o->buf[0] = '\0';
-		return -ENOSPC;
-	}
-	return (int)o->len;
-}
-
 static const char *const kind_names[] = {
 	[LAYOUT_ACTION_MKDIR] = "mkdir",
 	[LAYOUT_ACTION_MOUNT_TMPFS] = "mount-tmpfs",
@@ -262,7 +230,7 @@ static const char *kind_name(enum layout_action_kind kind)
 
 int layout_plan_format_text(const struct layout_plan *plan, char *buf, size_t size)
 {
-	struct out o = { .buf = buf, .size = size };
+	struct json_out o = JSON_OUT(buf, size);
 
 	if (size == 0)
 		return -ENOSPC;
@@ -270,99 +238,83 @@ int layout_plan_format_text(const struct layout_plan *plan, char *buf, size_t si
 	for (size_t k = 0; k < plan->n; k++) {
 		const struct layout_action *a = &plan->actions[k];
 
-		emit(&o, "%s", kind_name(a->kind));
+		json_out_printf(&o, "%s", kind_name(a->kind));
 		switch (a->kind) {
 		case LAYOUT_ACTION_MKDIR:
-			emit(&o, " %s", a->target);
+			json_out_printf(&o, " %s", a->target);
 			break;
 		case LAYOUT_ACTION_MOUNT_TMPFS:
-			emit(&o, " %s %s", a->target, a->option);
+			json_out_printf(&o, " %s %s", a->target, a->option);
 			break;
 		case LAYOUT_ACTION_OVERLAY:
-			emit(&o, " %s lower=%s upper=%s work=%s", a->path, a->path, a->upper, a->work);
+			json_out_printf(&o, " %s lower=%s upper=%s work=%s", a->path, a->path, a->upper, a->work);
 			break;
 		case LAYOUT_ACTION_SEED_DIR:
 		case LAYOUT_ACTION_SEED_FILE:
-			emit(&o, " %s to=%s", a->path, a->target);
+			json_out_printf(&o, " %s to=%s", a->path, a->target);
 			break;
 		case LAYOUT_ACTION_BIND:
-			emit(&o, " %s source=%s", a->path, a->source);
+			json_out_printf(&o, " %s source=%s", a->path, a->source);
 			break;
 		case LAYOUT_ACTION_SKIP:
-			emit(&o, " %s", a->path);
+			json_out_printf(&o, " %s", a->path);
 			break;
 		}
 		if (a->line)
-			emit(&o, " line=%u", a->line);
+			json_out_printf(&o, " line=%u", a->line);
 		if (a->kind == LAYOUT_ACTION_SKIP)
-			emit(&o, ": %s", a->reason);
-		emit(&o, "\n");
+			json_out_printf(&o, ": %s", a->reason);
+		json_out_printf(&o, "\n");
 	}
-	return out_finish(&o);
-}
-
-static void emit_json_field(struct out *o, const char *key, const char *value)
-{
-	int n;
-
-	emit(o, ", \"%s\": \"", key);
-	if (o->overflow)
-		return;
-	n = json_escape(value, o->buf + o->len, o->size - o->len);
-	if (n < 0) {
-		o->overflow = true;
-		return;
-	}
-	o->len += (size_t)n;
-	emit(o, "\"");
+	return json_out_finish(&o);
 }
 
 int layout_plan_format_json(const struct layout_plan *plan, char *buf, size_t size)
 {
-	struct out o = { .buf = buf, .size = size };
+	struct json_out o = JSON_OUT(buf, size);
 
 	if (size == 0)
 		return -ENOSPC;
 	buf[0] = '\0';
-	emit(&o, "[");
+	json_out_printf(&o, "[");
 	for (size_t k = 0; k < plan->n; k++) {
 		const struct layout_action *a = &plan->actions[k];
 
-		emit(&o, "%s\n  {\"action\": \"%s\"", k ? "," : "", kind_name(a->kind));
+		json_out_printf(&o, "%s\n  {\"action\": \"%s\"", k ? "," : "", kind_name(a->kind));
 		switch (a->kind) {
 		case LAYOUT_ACTION_MKDIR:
 			if (a->path[0])
-				emit_json_field(&o, "path", a->path);
-			emit_json_field(&o, "target", a->target);
+				json_out_field(&o, "path", a->path);
+			json_out_field(&o, "target", a->target);
 			break;
 		case LAYOUT_ACTION_MOUNT_TMPFS:
-			emit_json_field(&o, "target", a->target);
-			emit_json_field(&o, "option", a->option);
+			json_out_field(&o, "target", a->target);
+			json_out_field(&o, "option", a->option);
 			break;
 		case LAYOUT_ACTION_OVERLAY:
-			emit_json_field(&o, "path", a->path);
-			emit_json_field(&o, "lower", a->path);
-			emit_json_field(&o, "upper", a->upper);
-			emit_json_field(&o, "work", a->work);
+			json_out_field(&o, "path", a->path);
+			json_out_field(&o, "lower", a->path);
+			json_out_field(&o, "upper", a->upper);
+			json_out_field(&o, "work", a->work);
 			break;
 		case LAYOUT_ACTION_SEED_DIR:
 		case LAYOUT_ACTION_SEED_FILE:
-			emit_json_field(&o, "path", a->path);
-			emit_json_field(&o, "target", a->target);
+			json_out_field(&o, "path", a->path);
+			json_out_field(&o, "target", a->target);
 			break;
 		case LAYOUT_ACTION_BIND:
-			emit_json_field(&o, "path", a->path);
-			emit_json_field(&o, "source", a->source);
+			json_out_field(&o, "path", a->path);
+			json_out_field(&o, "source", a->source);
 			break;
 		case LAYOUT_ACTION_SKIP:
-			emit_json_field(&o, "path", a->path);
-			emit_json_field(&o, "reason", a->reason);
+			json_out_field(&o, "path", a->path);
+			json_out_field(&o, "reason", a->reason);
 			break;
 		}
 		if (a->line)
-			emit(&o, ", \"line\": %u", a->line);
-		emit(&o, "}");
+			json_out_printf(&o, ", \"line\": %u", a->line);
+		json_out_printf(&o, "}");
 	}
-	emit(&o, "%s]\n", plan->n ? "\n" : "");
-	return out_finish(&o);
+	json_out_printf(&o, "%s]\n", plan->n ? "\n" : "");
+	return json_out_finish(&o);
 }

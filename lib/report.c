@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "edgeinit/json_out.h"
 #include "edgeinit/report.h"
 #include "edgeinit/strutil.h"
 
@@ -80,51 +81,6 @@ int json_escape(const char *s, char *buf, size_t size)
 	return (int)n;
 }
 
-/* An output buffer that remembers overflow instead of failing at every step. */
-struct out {
-	char *buf;
-	size_t size, len;
-	bool overflow;
-};
-
-static void emit(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void emit(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->size - o->len)
-		o->overflow = true;
-	else
-		o->len += (size_t)n;
-}
-
-static void emit_string(struct out *o, const char *s)
-{
-	int n;
-
-	if (!s) {
-		emit(o, "null");
-		return;
-	}
-	emit(o, "\"");
-	if (o->overflow)
-		return;
-	/* Escape straight into the output: a field's escaped form can be 6x its length. */
-	n = json_escape(s, o->buf + o->len, o->size - o->len);
-	if (n < 0) {
-		o->overflow = true;
-		return;
-	}
-	o->len += (size_t)n;
-	emit(o, "\"");
-}
-
 static const char *stage_result_to_string(enum stage_result r)
 {
 	return r == STAGE_OK ? "ok" : r == STAGE_FAILED ? "failed" : "not-run";
@@ -132,45 +88,43 @@ static const char *stage_result_to_string(enum stage_result r)
 
 int report_format_json(const struct boot_report *r, char *buf, size_t size)
 {
-	struct out o = { .buf = buf, .size = size };
+	struct json_out o = JSON_OUT(buf, size);
 
 	if (size == 0)
 		return -ENOSPC;
-	emit(&o, "{\"version\": ");
-	emit_string(&o, r->version);
-	emit(&o, ", \"kernel\": ");
-	emit_string(&o, r->kernel);
-	emit(&o, ", \"outcome\": ");
-	emit_string(&o, r->outcome ? r->outcome : "unknown");
-	emit(&o, ", \"failed_stage\": ");
-	emit_string(&o, r->failed_stage);
-	emit(&o, ", \"error\": ");
-	emit_string(&o, r->error[0] ? r->error : NULL);
-	emit(&o, ", \"start_monotonic_us\": %" PRIu64 ", \"total_ms\": %" PRIu64 ".%03" PRIu64,
+	json_out_printf(&o, "{\"version\": ");
+	json_out_string(&o, r->version);
+	json_out_printf(&o, ", \"kernel\": ");
+	json_out_string(&o, r->kernel);
+	json_out_printf(&o, ", \"outcome\": ");
+	json_out_string(&o, r->outcome ? r->outcome : "unknown");
+	json_out_printf(&o, ", \"failed_stage\": ");
+	json_out_string(&o, r->failed_stage);
+	json_out_printf(&o, ", \"error\": ");
+	json_out_string(&o, r->error[0] ? r->error : NULL);
+	json_out_printf(&o, ", \"start_monotonic_us\": %" PRIu64 ", \"total_ms\": %" PRIu64 ".%03" PRIu64,
 	     r->start_monotonic_us, r->total_us / 1000, r->total_us % 1000);
-	emit(&o, ", \"stages\": [");
+	json_out_printf(&o, ", \"stages\": [");
 	for (size_t i = 0; i < r->n_stages; i++) {
-		emit(&o, "%s{\"name\": ", i ? ", " : "");
-		emit_string(&o, r->stages[i].name);
-		emit(&o, ", \"result\": \"%s\", \"ms\": %" PRIu64 ".%03" PRIu64 "}",
+		json_out_printf(&o, "%s{\"name\": ", i ? ", " : "");
+		json_out_string(&o, r->stages[i].name);
+		json_out_printf(&o, ", \"result\": \"%s\", \"ms\": %" PRIu64 ".%03" PRIu64 "}",
 		     stage_result_to_string(r->stages[i].result), r->stages[i].duration_us / 1000,
 		     r->stages[i].duration_us % 1000);
 	}
-	emit(&o, "], \"devices\": [");
+	json_out_printf(&o, "], \"devices\": [");
 	for (size_t i = 0; i < r->n_devices; i++) {
-		emit(&o, "%s{\"role\": ", i ? ", " : "");
-		emit_string(&o, r->devices[i].role);
-		emit(&o, ", \"ref\": ");
-		emit_string(&o, r->devices[i].ref);
-		emit(&o, ", \"node\": ");
-		emit_string(&o, r->devices[i].node);
-		emit(&o, "}");
+		json_out_printf(&o, "%s{\"role\": ", i ? ", " : "");
+		json_out_string(&o, r->devices[i].role);
+		json_out_printf(&o, ", \"ref\": ");
+		json_out_string(&o, r->devices[i].ref);
+		json_out_printf(&o, ", \"node\": ");
+		json_out_string(&o, r->devices[i].node);
+		json_out_printf(&o, "}");
 	}
-	emit(&o, "], \"layout\": {\"mounts\": %u, \"skipped\": %u, \"failed\": %u, \"seeded\": %u}",
+	json_out_printf(&o, "], \"layout\": {\"mounts\": %u, \"skipped\": %u, \"failed\": %u, \"seeded\": %u}",
 	     r->layout_mounts, r->layout_skipped, r->layout_failed, r->layout_seeded);
-	emit(&o, ", \"initramfs\": {\"freed_bytes\": %" PRIu64 ", \"entries_left\": %u}}\n",
+	json_out_printf(&o, ", \"initramfs\": {\"freed_bytes\": %" PRIu64 ", \"entries_left\": %u}}\n",
 	     r->initramfs_freed_bytes, r->initramfs_left_entries);
-	if (o.overflow)
-		return -ENOSPC;
-	return (int)o.len;
+	return json_out_finish(&o);
 }

@@ -65,7 +65,7 @@ unverified_files() {
 # apt is pointed at files under the cache only (sources list, lists, archives), so the machine's
 # own apt configuration and state are neither read for sources nor changed.
 fetch() {
-    local apt_dir=$CACHE/apt suite pkg f
+    local apt_dir=$CACHE/apt suite pkg f lacking
     local -a apt_opts specs=() bad=()
     mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$CACHE/src"
     {
@@ -76,7 +76,9 @@ fetch() {
     } >"$apt_dir/sources.list"
     apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
         -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir" -o "Dir::Cache::archives=$apt_dir/archives"
-        -o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root -q)
+        -o APT::Get::List-Cleanup=0 -q)
+    # As root, apt drops to _apt for downloads, which cannot write into build/: stay root.
+    ((EUID != 0)) || apt_opts+=(-o APT::Sandbox::User=root)
     log "fetching source packages from $MIRROR"
     apt-get "${apt_opts[@]}" update >"$apt_dir/update.log" 2>&1 ||
         { cat "$apt_dir/update.log" >&2; die "apt-get update of the private deb-src list failed"; }
@@ -88,6 +90,9 @@ fetch() {
         (cd "$CACHE/src" && apt-get "${apt_opts[@]}" source --download-only "$pkg") \
             >"$apt_dir/source.log" 2>&1 || {
             cat "$apt_dir/source.log" >&2
+            lacking=$(sed -n 's|^E: Failed to fetch [^ ]*/\([^/ ]*\) .*|\1|p' "$apt_dir/source.log" | tr '\n' ' ')
+            [[ -z "$lacking" ]] ||
+                die "the mirror $MIRROR lacks ${lacking% } of source package $pkg (pinned in $LOCK)"
             die "cannot download source package $pkg (pinned in $LOCK): see the apt output above"
         }
     done

@@ -13,5 +13,10 @@ Suite *verity_suite(void);
 Suite *report_suite(void);
 Suite *fs_suite(void);
 Suite *layout_suite(void);
+Suite *base64_suite(void);
+Suite *hash_suite(void);
+Suite *json_suite(void);
+Suite *tpm2_token_suite(void);
+Suite *measure_suite(void);
 Suite *stages_suite(void); /* tests/stages: stages on a fake root */
 Suite *seed_suite(void);   /* tests/stages: seeding persistent copies */

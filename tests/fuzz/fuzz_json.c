@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libFuzzer target: the strict JSON parser. Oracles: every node lies inside the text and inside
+ * its parent, iteration visits exactly 'children' members, decoded strings compare equal to
+ * themselves, object keys are pairwise distinct, and the verdict is monotonic in the depth bound
+ * (the document's own depth is the smallest bound that accepts it). */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edgeinit/json.h"
+
+#define CHECK(x) do { if (!(x)) __builtin_trap(); } while (0)
+#define MAX_NODES 4096
+
+static struct json_node nodes[MAX_NODES], nodes2[MAX_NODES];
+static char buf[1 << 16], buf2[1 << 16];
+
+static unsigned check_node(const struct json_doc *doc, uint32_t idx, unsigned depth)
+{
+	const struct json_node *n = &doc->nodes[idx];
+	unsigned deepest = depth, count = 0;
+
+	CHECK(idx < doc->n_nodes);
+	CHECK(n->len > 0 && (size_t)n->start + n->len <= doc->len);
+	if (n->type == JSON_STRING) {
+		int r = json_string_get(doc, idx, buf, sizeof(buf));
+
+		CHECK(doc->text[n->start] == '"' && doc->text[n->start + n->len - 1] == '"');
+		CHECK(r >= 0 || r == -EINVAL || r == -E2BIG);
+		if (r >= 0) {
+			CHECK((size_t)r == strlen(buf) && (size_t)r <= 4 * (size_t)n->len);
+			CHECK(json_string_eq(doc, idx, buf));
+		}
+	}
+	if (n->type == JSON_NUMBER) {
+		uint64_t v;
+		int r = json_get_uint(doc, idx, UINT64_MAX, &v);
+
+		CHECK(r == 0 || r == -EINVAL || r == -ERANGE);
+	}
+	if (n->type != JSON_ARRAY && n->type != JSON_OBJECT) {
+		CHECK(n->first == 0 && n->children == 0);
+		return depth;
+	}
+	depth++;
+	deepest = depth;
+	for (uint32_t c = json_first(doc, idx); c != 0; c = json_next(doc, c)) {
+		const struct json_node *child = &doc->nodes[c];
+		unsigned d;
+
+		CHECK(c > idx && child->start > n->start && child->start + child->len < n->start + n->len);
+		if (n->type == JSON_OBJECT) {
+			uint32_t value = json_next(doc, c);
+			int r;
+
+			CHECK(child->type == JSON_STRING && value != 0);
+			/* Keys are unique: the first key equal to this one is this one. */
+			r = json_string_get(doc, c, buf2, sizeof(buf2));
+			if (r >= 0) {
+				int found = json_object_get(doc, idx, buf2);
+
+				CHECK(found == (int)value);
+			}
+			d = check_node(doc, value, depth);
+			c = value;
+		} else
+			d = check_node(doc, c, depth);
+		if (d > deepest)
+			deepest = d;
+		count++;
+		CHECK(count <= doc->n_nodes);
+	}
+	CHECK(count == n->children);
+	return deepest;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct json_limits limits = { .max_len = JSON_LEN_MAX, .max_depth = JSON_DEPTH_MAX };
+	struct json_doc doc, doc2;
+	struct json_error err;
+	const char *text = (const char *)data;
+	unsigned depth;
+	int r;
+
+	if (size > 1 << 16)
+		return 0;
+	r = json_parse(text, size, &limits, nodes, MAX_NODES, &doc, &err);
+	CHECK(r == 0 || r == -EBADMSG || r == -EILSEQ || r == -ENOTUNIQ || r == -ELOOP || r == -E2BIG);
+	CHECK(err.offset <= size);
+	if (r < 0) {
+		CHECK(err.message != NULL);
+		return 0;
+	}
+	CHECK(err.message == NULL);
+	CHECK(doc.n_nodes >= 1 && doc.n_nodes <= MAX_NODES);
+	depth = check_node(&doc, 0, 0);
+	CHECK(depth <= JSON_DEPTH_MAX);
+
+	/* The document's depth is accepted; one less is refused as too deep. */
+	limits.max_depth = depth;
+	CHECK(json_parse(text, size, &limits, nodes2, MAX_NODES, &doc2, &err) == 0);
+	CHECK(doc2.n_nodes == doc.n_nodes && memcmp(nodes, nodes2, doc.n_nodes * sizeof(nodes[0])) == 0);
+	if (depth > 0) {
+		limits.max_depth = depth - 1;
+		CHECK(json_parse(text, size, &limits, nodes2, MAX_NODES, &doc2, &err) == -ELOOP);
+	}
+	/* Exactly enough nodes is enough; one fewer is not. */
+	limits.max_depth = JSON_DEPTH_MAX;
+	CHECK(json_parse(text, size, &limits, nodes2, doc.n_nodes, &doc2, &err) == 0);
+	CHECK(json_parse(text, size, &limits, nodes2, doc.n_nodes - 1, &doc2, &err) == -E2BIG);
+	return 0;
+}

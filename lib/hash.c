@@ -58,20 +58,43 @@ size_t hash_block_size(enum hash_alg alg)
 	return (unsigned)alg < _HASH_ALG_MAX ? algs[alg].block_size : 0;
 }
 
+/* Feed len bytes through a block buffer, compressing each full block. */
+static void buffered_update(uint8_t *buffer, size_t block, size_t *used, const uint8_t *p, size_t len,
+			    void (*compress)(void *ctx, const uint8_t *block), void *ctx)
+{
+	while (len > 0) {
+		size_t n = block - *used < len ? block - *used : len;
+
+		memcpy(buffer + *used, p, n);
+		*used += n;
+		p += n;
+		len -= n;
+		if (*used == block) {
+			compress(ctx, buffer);
+			*used = 0;
+		}
+	}
+}
+
 /* ---- SHA-1 ---- */
 
 static uint32_t rol32(uint32_t x, unsigned n) { return (x << n) | (x >> (32 - n)); }
 
-static void sha1_block(struct sha1_ctx *c, const uint8_t *p)
+static void sha1_block(void *ctx, const uint8_t *p)
 {
-	uint32_t w[80], a = c->state[0], b = c->state[1], d = c->state[3], e = c->state[4],
-			cc = c->state[2], f, k, t;
+	struct sha1_ctx *c = ctx;
+	uint32_t w[80], a, b, cc, d, e, f, k, t;
 
 	for (int i = 0; i < 16; i++)
 		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
 		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
 	for (int i = 16; i < 80; i++)
 		w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+	a = c->state[0];
+	b = c->state[1];
+	cc = c->state[2];
+	d = c->state[3];
+	e = c->state[4];
 	for (int i = 0; i < 80; i++) {
 		if (i < 20) {
 			f = (b & cc) | (~b & d);
@@ -112,18 +135,7 @@ static void sha1_init(struct sha1_ctx *c)
 static void sha1_update(struct sha1_ctx *c, const uint8_t *p, size_t len)
 {
 	c->length += len;
-	while (len > 0) {
-		size_t n = 64 - c->used < len ? 64 - c->used : len;
-
-		memcpy(c->buffer + c->used, p, n);
-		c->used += n;
-		p += n;
-		len -= n;
-		if (c->used == 64) {
-			sha1_block(c, c->buffer);
-			c->used = 0;
-		}
-	}
+	buffered_update(c->buffer, sizeof(c->buffer), &c->used, p, len, sha1_block, c);
 }
 
 static void sha1_final(struct sha1_ctx *c, uint8_t *out)
@@ -169,8 +181,9 @@ static const uint64_t K512[80] = {
 
 static uint64_t ror64(uint64_t x, unsigned n) { return (x >> n) | (x << (64 - n)); }
 
-static void sha512_block(struct sha512_ctx *c, const uint8_t *p)
+static void sha512_block(void *ctx, const uint8_t *p)
 {
+	struct sha512_ctx *c = ctx;
 	uint64_t w[80], v[8], t1, t2;
 
 	for (int i = 0; i < 16; i++) {
@@ -220,18 +233,7 @@ static void sha512_init(struct sha512_ctx *c, bool sha384)
 static void sha512_update(struct sha512_ctx *c, const uint8_t *p, size_t len)
 {
 	c->length += len;
-	while (len > 0) {
-		size_t n = 128 - c->used < len ? 128 - c->used : len;
-
-		memcpy(c->buffer + c->used, p, n);
-		c->used += n;
-		p += n;
-		len -= n;
-		if (c->used == 128) {
-			sha512_block(c, c->buffer);
-			c->used = 0;
-		}
-	}
+	buffered_update(c->buffer, sizeof(c->buffer), &c->used, p, len, sha512_block, c);
 }
 
 static void sha512_final(struct sha512_ctx *c, uint8_t *out, size_t out_len)

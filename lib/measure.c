@@ -2,11 +2,11 @@
 /* Measured boot, the pure parts: phase words, bank digests, volume-key latch, log records. */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "edgeinit/json_out.h"
 #include "edgeinit/measure.h"
 
 static const char *const phases[_MEASURE_PHASE_MAX] = {
@@ -99,46 +99,25 @@ int measure_volume_key_digest(enum hash_alg alg, const void *volume_key, size_t 
 	return 0;
 }
 
-struct out {
-	char *buf;
-	size_t size, len;
-	bool overflow;
-};
-
-__attribute__((format(printf, 2, 3))) static void put(struct out *o, const char *fmt, ...)
+/* A JSON string as systemd's JSON formatter writes it: '"' and '\\' escaped, control characters as
+ * \b \f \n \r \t or \u00XX, valid UTF-8 passed through; invalid UTF-8 refused (systemd cannot
+ * build such a string either). json_escape() of the report differs on both counts. */
+static int put_json_string(struct json_out *o, const char *s)
 {
-	va_list ap;
-	int n;
-
-	if (o->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->size - o->len)
-		o->overflow = true;
-	else
-		o->len += (size_t)n;
-}
-
-/* A JSON string: '"' and '\\' escaped, control characters as \b \f \n \r \t or \u00XX, valid
- * UTF-8 passed through. */
-static int put_json_string(struct out *o, const char *s)
-{
-	put(o, "\"");
+	json_out_printf(o, "\"");
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		switch (*p) {
-		case '"': put(o, "\\\""); continue;
-		case '\\': put(o, "\\\\"); continue;
-		case '\b': put(o, "\\b"); continue;
-		case '\f': put(o, "\\f"); continue;
-		case '\n': put(o, "\\n"); continue;
-		case '\r': put(o, "\\r"); continue;
-		case '\t': put(o, "\\t"); continue;
+		case '"': json_out_printf(o, "\\\""); continue;
+		case '\\': json_out_printf(o, "\\\\"); continue;
+		case '\b': json_out_printf(o, "\\b"); continue;
+		case '\f': json_out_printf(o, "\\f"); continue;
+		case '\n': json_out_printf(o, "\\n"); continue;
+		case '\r': json_out_printf(o, "\\r"); continue;
+		case '\t': json_out_printf(o, "\\t"); continue;
 		default: break;
 		}
 		if (*p < 0x20) {
-			put(o, "\\u%04x", *p);
+			json_out_printf(o, "\\u%04x", *p);
 			continue;
 		}
 		if (*p >= 0x80) {
@@ -156,25 +135,26 @@ static int put_json_string(struct out *o, const char *s)
 			if ((k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
 			    (cp >= 0xd800 && cp <= 0xdfff))
 				return -EINVAL;
-			put(o, "%.*s", (int)k, (const char *)p);
+			json_out_printf(o, "%.*s", (int)k, (const char *)p);
 			p += k - 1;
 			continue;
 		}
-		put(o, "%c", *p);
+		json_out_printf(o, "%c", *p);
 	}
-	put(o, "\"");
+	json_out_printf(o, "\"");
 	return 0;
 }
 
-static void put_hex(struct out *o, const uint8_t *b, size_t n)
+static void put_hex(struct json_out *o, const uint8_t *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		put(o, "%02x", b[i]);
+		json_out_printf(o, "%02x", b[i]);
 }
 
 int measure_log_record(const struct measure_record *r, char *out, size_t size)
 {
-	struct out o = { .buf = out, .size = size };
+	struct json_out o = JSON_OUT(out, size);
+	int n;
 
 	if (!r || !out || size == 0 || r->n_digests == 0 || !r->digests || r->pcr > 23)
 		return -EINVAL;
@@ -185,27 +165,26 @@ int measure_log_record(const struct measure_record *r, char *out, size_t size)
 		return -EINVAL;
 
 	out[0] = '\0';
-	put(&o, "\x1e{\"pcr\":%u,\"digests\":[", r->pcr);
+	json_out_printf(&o, "\x1e{\"pcr\":%u,\"digests\":[", r->pcr);
 	for (size_t i = 0; i < r->n_digests; i++) {
-		put(&o, "%s{\"hashAlg\":\"%s\",\"digest\":\"", i > 0 ? "," : "",
+		json_out_printf(&o, "%s{\"hashAlg\":\"%s\",\"digest\":\"", i > 0 ? "," : "",
 		    hash_alg_to_string(r->digests[i].alg));
 		put_hex(&o, r->digests[i].digest, hash_digest_size(r->digests[i].alg));
-		put(&o, "\"}");
+		json_out_printf(&o, "\"}");
 	}
-	put(&o, "],\"content_type\":\"systemd\",\"content\":{");
+	json_out_printf(&o, "],\"content_type\":\"systemd\",\"content\":{");
 	if (r->description) {
-		put(&o, "\"string\":");
+		json_out_printf(&o, "\"string\":");
 		if (put_json_string(&o, r->description) < 0)
 			return -EINVAL;
-		put(&o, ",");
+		json_out_printf(&o, ",");
 	}
-	put(&o, "\"bootId\":\"");
+	json_out_printf(&o, "\"bootId\":\"");
 	put_hex(&o, r->boot_id, sizeof(r->boot_id));
-	put(&o, "\",\"timestamp\":%" PRIu64, r->timestamp_usec);
+	json_out_printf(&o, "\",\"timestamp\":%" PRIu64, r->timestamp_usec);
 	if (r->event_type != MEASURE_EVENT_NONE)
-		put(&o, ",\"eventType\":\"%s\"", measure_event_type_to_string(r->event_type));
-	put(&o, "}}\n");
-	if (o.overflow)
-		return -E2BIG;
-	return (int)o.len;
+		json_out_printf(&o, ",\"eventType\":\"%s\"", measure_event_type_to_string(r->event_type));
+	json_out_printf(&o, "}}\n");
+	n = json_out_finish(&o);
+	return n == -ENOSPC ? -E2BIG : n;
 }

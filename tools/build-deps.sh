@@ -278,6 +278,11 @@ PACKAGES=(util-linux json-c lvm2 kmod cryptsetup mbedtls tpm2-tss)
 
 main() {
     local stamp pkg start t0 rc
+    # Several makes may run at once in one tree (a boot test while someone runs `make`):
+    # one builds, the others wait and then find the prefix up to date.
+    mkdir -p "$(dirname "$OUT")"
+    exec 9>"$OUT.lock"
+    flock 9
     stamp=$(inputs_hash)
     if [[ -f "$OUT/stamp" && "$(cat "$OUT/stamp")" == "$stamp" ]]; then
         log "$OUT is up to date"

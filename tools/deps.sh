@@ -11,9 +11,9 @@ packages=(
     # static /init: the libraries built from Debian source packages (tools/build-deps.sh):
     # apt-get source / dpkg-source, autotools for tarballs without configure, cmake for json-c
     dpkg-dev autoconf automake libtool autoconf-archive libltdl-dev autopoint gettext
-    cmake ninja-build xz-utils
+    cmake ninja-build
     # initrd, kernel and UKI tooling
-    kmod zstd binutils cpio python3 systemd-boot-efi
+    kmod zstd lz4 xz-utils gzip binutils cpio python3 systemd-boot-efi
     # images: rootfs, verity, GPT, ESP
     mmdebstrap e2fsprogs cryptsetup-bin fdisk dosfstools mtools
     # booting the image

@@ -29,7 +29,16 @@ import subprocess
 import sys
 import tempfile
 
-ZSTD_LEVEL = "-19"  # slow to compress once, fast to decompress at every boot
+# Compressors the guest kernel can unpack (CONFIG_RD_*), with the flags it needs.
+# zstd is the default: tools/initrd-unpack-bench.sh measures the kernel's unpack
+# time in the guest for each; -19 is slow to compress once, fast to unpack.
+COMPRESSORS = {
+    "zstd": ["zstd", "-q", "-19", "-T1", "-c"],
+    "xz": ["xz", "-q", "-9", "--check=crc32", "-T1", "-c"],  # kernel: crc32 only
+    "gzip": ["gzip", "-n", "-9", "-c"],  # -n: no name or time in the header
+    "lz4": ["lz4", "-q", "-l", "-9", "-c"],  # -l: the legacy frame the kernel reads
+    "none": None,
+}
 EMPTY_DIRS = ["dev", "proc", "sys", "run", "sysroot", "etc"]
 # (path, major, minor, mode): written as cpio entries, no mknod needed.
 DEVICE_NODES = [("dev/console", 5, 1, 0o600), ("dev/null", 1, 3, 0o666)]
@@ -318,6 +327,9 @@ def main():
     ap.add_argument("--layout", required=True, help="copied to /layout.env")
     ap.add_argument("--out", help="compressed initrd to write")
     ap.add_argument("--list", action="store_true", help="print entries and sizes")
+    ap.add_argument("--compress", choices=sorted(COMPRESSORS),
+                    default=os.environ.get("MKINITRD_COMPRESS") or "zstd",
+                    help="compressor of --out (default $MKINITRD_COMPRESS or zstd)")
     ap.add_argument("--allow-dynamic", action="store_true",
                     help="accept a dynamic --init and copy its shared libraries")
     ap.add_argument("--required-table", default=os.environ.get(
@@ -348,14 +360,15 @@ def main():
 
     if args.out:
         raw = write_cpio(entries, mtime)
-        packed = subprocess.run(["zstd", "-q", ZSTD_LEVEL, "-T1", "-c"], input=raw,
-                                check=True, capture_output=True).stdout
+        cmd = COMPRESSORS[args.compress]
+        packed = raw if cmd is None else subprocess.run(
+            cmd, input=raw, check=True, capture_output=True).stdout
         tmp = args.out + ".tmp"
         with open(tmp, "wb") as f:
             f.write(packed)
         os.replace(tmp, args.out)
         print(f"mkinitrd: {args.out}: {len(entries)} entries, {len(raw)} bytes "
-              f"cpio, {len(packed)} bytes zstd", file=sys.stderr)
+              f"cpio, {len(packed)} bytes {args.compress}", file=sys.stderr)
 
 
 if __name__ == "__main__":

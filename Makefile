@@ -133,7 +133,7 @@ $(BUILD)/uki.efi: tools/pe-set-timestamp.py
 
 # The static /init: no PT_INTERP, no DT_NEEDED, no dlopen (also checked after every link).
 static-check: $(INIT)
-	tests/static/run.sh $(INIT)
+	OBJDIR=$(BUILD)/obj DEPS_LIBDIR=$(SYSROOT)/usr/lib tests/static/run.sh $(INIT)
 
 # Two clean clones of HEAD build byte-identical init, initrd and UKI (a few minutes: one of
 # them builds the dependency prefix from scratch).

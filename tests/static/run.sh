@@ -19,6 +19,24 @@ if "$check" "$dynamic" >/dev/null 2>&1; then
     echo "FAIL static: check-init.sh accepted the dynamic $dynamic" >&2
     failed=1
 fi
+# A global symbol that edgeinit and one of the prefix's libraries both define breaks the static
+# link as soon as that library's member is pulled in (tpm2-tss and mbedTLS are not yet), and in
+# a dynamic link would silently take over the library's calls. Catch it before anyone calls in.
+objdir=${OBJDIR:-$(dirname "$bin")/obj}
+libdir=${DEPS_LIBDIR:-$(dirname "$bin")/deps/sysroot/usr/lib}
+if [[ -d "$objdir" && -d "$libdir" ]]; then
+    defined() { nm --defined-only -g "$@" 2>/dev/null | awk 'NF == 3 && $2 ~ /^[TDBRVW]$/ { print $3 }' | sort -u; }
+    mapfile -t objs < <(find "$objdir" -name '*.o' | sort)
+    clashes=$(comm -12 <(defined "${objs[@]}") <(defined "$libdir"/*.a) | tr '\n' ' ')
+    if [[ -n "$clashes" ]]; then
+        echo "FAIL static: edgeinit defines symbols a linked library defines too: $clashes" >&2
+        failed=1
+    else
+        echo "static: no symbol of edgeinit's objects clashes with $libdir/*.a"
+    fi
+else
+    echo "static: no $objdir or $libdir, symbol clash check skipped"
+fi
 # The initrd gets a stripped copy. The size target is a benchmark: reported, never a failure.
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT

@@ -41,18 +41,21 @@ static const char *json_error_class(int r)
 	}
 }
 
-/* A field holding base64 (string) into out. */
+/* A field holding base64 (string) into out. The JSON string is decoded first: a writer may escape
+ * '/' as "\\/" (json-c does unless told not to). */
 static int get_base64(const struct json_doc *doc, int idx, const char *field, uint8_t *out,
 		      size_t out_size, size_t *ret_size, char *reason)
 {
-	const struct json_node *n = &doc->nodes[idx];
+	char text[BASE64_ENCODED_LEN(TPM2_TOKEN_PUBKEY_MAX) + 1];
 	int r;
 
-	if (n->type != JSON_STRING)
+	if (doc->nodes[idx].type != JSON_STRING)
 		return refuse(reason, -EBADMSG, "'%s' is not a string", field);
-	/* The raw token is the base64 text: the alphabet needs no JSON escapes, and a string that
-	 * uses any (or other characters) fails base64_decode(). */
-	r = base64_decode(doc->text + n->start + 1, n->len - 2, out, out_size);
+	r = json_string_get(doc, (uint32_t)idx, text, sizeof(text));
+	if (r == -E2BIG)
+		return refuse(reason, -E2BIG, "'%s' is larger than %zu bytes", field, out_size);
+	if (r >= 0)
+		r = base64_decode(text, (size_t)r, out, out_size);
 	if (r == -E2BIG)
 		return refuse(reason, -E2BIG, "'%s' is larger than %zu bytes", field, out_size);
 	if (r < 0)

@@ -211,6 +211,8 @@ static const struct {
 	{ "whitespace", "\"tpm2-pin\":false", " \"tpm2-pin\" :\n false ", 0, "" },
 	{ "pcr duplicates", "[7]", "[7,7]", 0, "" },
 	{ "pcrlock false", "\"tpm2-pin\":false", "\"tpm2-pin\":false,\"tpm2_pcrlock\":false", 0, "" },
+	{ "escaped slash", "/vQ+UZ", "\\/vQ+UZ", 0, "" },
+	{ "escaped letter", BLOB_PCR7_PREFIX "AJ4", BLOB_PCR7_PREFIX "\\u0041J4", 0, "" },
 	{ "pcrlock string", "\"tpm2-pin\":false", "\"tpm2-pin\":false,\"tpm2_pcrlock\":\"yes\"", -EBADMSG, "not a boolean" },
 };
 

@@ -388,9 +388,9 @@ static int parse_value(struct parser *p, unsigned depth, uint32_t *ret)
 	}
 }
 
-int json_parse(const char *text, size_t len, const struct json_limits *limits,
-	       struct json_node *nodes, size_t max_nodes, struct json_doc *doc,
-	       struct json_error *err)
+int json_doc_parse(const char *text, size_t len, const struct json_limits *limits,
+		   struct json_node *nodes, size_t max_nodes, struct json_doc *doc,
+		   struct json_error *err)
 {
 	struct parser p = {
 		.s = text, .len = len, .nodes = nodes, .max_nodes = max_nodes, .err = err,
@@ -416,7 +416,7 @@ int json_parse(const char *text, size_t len, const struct json_limits *limits,
 	return 0;
 }
 
-uint32_t json_first(const struct json_doc *doc, uint32_t container)
+uint32_t json_doc_first(const struct json_doc *doc, uint32_t container)
 {
 	if (container >= doc->n_nodes)
 		return 0;
@@ -424,22 +424,22 @@ uint32_t json_first(const struct json_doc *doc, uint32_t container)
 		       doc->nodes[container].first : 0;
 }
 
-uint32_t json_next(const struct json_doc *doc, uint32_t node)
+uint32_t json_doc_next(const struct json_doc *doc, uint32_t node)
 {
 	return node != 0 && node < doc->n_nodes ? doc->nodes[node].next : 0;
 }
 
-int json_object_get(const struct json_doc *doc, uint32_t obj, const char *key)
+int json_doc_member(const struct json_doc *doc, uint32_t obj, const char *key)
 {
 	if (obj >= doc->n_nodes || doc->nodes[obj].type != JSON_OBJECT)
 		return -EINVAL;
 	for (uint32_t k = doc->nodes[obj].first; k != 0; k = doc->nodes[doc->nodes[k].next].next)
-		if (json_string_eq(doc, k, key))
+		if (json_doc_string_eq(doc, k, key))
 			return (int)doc->nodes[k].next;
 	return -ENOENT;
 }
 
-int json_string_get(const struct json_doc *doc, uint32_t idx, char *buf, size_t size)
+int json_doc_string(const struct json_doc *doc, uint32_t idx, char *buf, size_t size)
 {
 	const struct json_node *n;
 	size_t pos, end, o = 0;
@@ -466,7 +466,7 @@ int json_string_get(const struct json_doc *doc, uint32_t idx, char *buf, size_t 
 	return (int)o;
 }
 
-bool json_string_eq(const struct json_doc *doc, uint32_t idx, const char *s)
+bool json_doc_string_eq(const struct json_doc *doc, uint32_t idx, const char *s)
 {
 	const struct json_node *n;
 	size_t pos, end, o = 0, slen = strlen(s);
@@ -487,7 +487,7 @@ bool json_string_eq(const struct json_doc *doc, uint32_t idx, const char *s)
 	return k == 0 && o == slen;
 }
 
-int json_get_uint(const struct json_doc *doc, uint32_t idx, uint64_t max, uint64_t *ret)
+int json_doc_uint(const struct json_doc *doc, uint32_t idx, uint64_t max, uint64_t *ret)
 {
 	const struct json_node *n;
 	bool overflow = false;

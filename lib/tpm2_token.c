@@ -51,7 +51,7 @@ static int get_base64(const struct json_doc *doc, int idx, const char *field, ui
 
 	if (doc->nodes[idx].type != JSON_STRING)
 		return refuse(reason, -EBADMSG, "'%s' is not a string", field);
-	r = json_string_get(doc, (uint32_t)idx, text, sizeof(text));
+	r = json_doc_string(doc, (uint32_t)idx, text, sizeof(text));
 	if (r == -E2BIG)
 		return refuse(reason, -E2BIG, "'%s' is larger than %zu bytes", field, out_size);
 	if (r >= 0)
@@ -74,9 +74,9 @@ static int get_pcrs(const struct json_doc *doc, int idx, const char *field, uint
 
 	if (doc->nodes[idx].type != JSON_ARRAY)
 		return refuse(reason, -EBADMSG, "'%s' is not an array", field);
-	for (uint32_t e = json_first(doc, (uint32_t)idx); e != 0; e = json_next(doc, e)) {
+	for (uint32_t e = json_doc_first(doc, (uint32_t)idx); e != 0; e = json_doc_next(doc, e)) {
 		uint64_t v;
-		int r = json_get_uint(doc, e, TPM2_PCRS_MAX - 1, &v);
+		int r = json_doc_uint(doc, e, TPM2_PCRS_MAX - 1, &v);
 
 		if (r == -ERANGE)
 			return refuse(reason, -EBADMSG, "'%s' names a PCR above %d", field, TPM2_PCRS_MAX - 1);
@@ -96,11 +96,11 @@ static int get_keyslots(const struct json_doc *doc, int idx, uint32_t *ret, char
 		return refuse(reason, -EBADMSG, "'keyslots' is missing");
 	if (doc->nodes[idx].type != JSON_ARRAY || doc->nodes[idx].children == 0)
 		return refuse(reason, -EBADMSG, "'keyslots' is not a non-empty array");
-	for (uint32_t e = json_first(doc, (uint32_t)idx); e != 0; e = json_next(doc, e)) {
+	for (uint32_t e = json_doc_first(doc, (uint32_t)idx); e != 0; e = json_doc_next(doc, e)) {
 		char s[8];
 		unsigned long long v;
 
-		if (json_string_get(doc, e, s, sizeof(s)) < 0 || parse_uint(s, LUKS2_KEYSLOTS_MAX - 1, &v) < 0)
+		if (json_doc_string(doc, e, s, sizeof(s)) < 0 || parse_uint(s, LUKS2_KEYSLOTS_MAX - 1, &v) < 0)
 			return refuse(reason, -EBADMSG, "'keyslots' holds something that is not a keyslot number 0..%d in a string",
 				      LUKS2_KEYSLOTS_MAX - 1);
 		if (mask & (UINT32_C(1) << v))
@@ -125,7 +125,7 @@ static int get_policy_hash(const struct json_doc *doc, int idx, struct tpm2_toke
 			      "'tpm2-policy-hash' is an array (multiple sealed blobs, systemd >= 256): not supported");
 	if (n->type != JSON_STRING)
 		return refuse(reason, -EBADMSG, "'tpm2-policy-hash' is not a string");
-	r = json_string_get(doc, (uint32_t)idx, hex, sizeof(hex));
+	r = json_doc_string(doc, (uint32_t)idx, hex, sizeof(hex));
 	if (r == -E2BIG)
 		return refuse(reason, -E2BIG, "'tpm2-policy-hash' is longer than %d bytes",
 			      TPM2_TOKEN_POLICY_HASH_MAX);
@@ -171,7 +171,7 @@ static int get_string_enum(const struct json_doc *doc, int idx, const char *fiel
 {
 	if (doc->nodes[idx].type != JSON_STRING)
 		return refuse(reason, -EBADMSG, "'%s' is not a string", field);
-	if (json_string_get(doc, (uint32_t)idx, buf, size) < 0)
+	if (json_doc_string(doc, (uint32_t)idx, buf, size) < 0)
 		return refuse(reason, -EOPNOTSUPP, "'%s' has an unsupported value", field);
 	return 0;
 }
@@ -200,7 +200,7 @@ int tpm2_token_parse(const char *json, size_t len, struct tpm2_token *t, char *r
 	memset(t, 0, sizeof(*t));
 	t->pcr_bank = HASH_SHA256;
 
-	r = json_parse(json, len, &limits, nodes, TOKEN_NODES_MAX, &doc, &err);
+	r = json_doc_parse(json, len, &limits, nodes, TOKEN_NODES_MAX, &doc, &err);
 	if (r == -E2BIG && len > TPM2_TOKEN_JSON_MAX)
 		return refuse(reason, -E2BIG, "token JSON is larger than %d bytes", TPM2_TOKEN_JSON_MAX);
 	if (r < 0)
@@ -209,14 +209,14 @@ int tpm2_token_parse(const char *json, size_t len, struct tpm2_token *t, char *r
 	if (doc.nodes[0].type != JSON_OBJECT)
 		return refuse(reason, -EBADMSG, "token is not a JSON object");
 
-	idx = json_object_get(&doc, 0, "type");
+	idx = json_doc_member(&doc, 0, "type");
 	if (idx < 0 || doc.nodes[idx].type != JSON_STRING)
 		return refuse(reason, -EBADMSG, "'type' is missing or not a string");
-	if (!json_string_eq(&doc, (uint32_t)idx, "systemd-tpm2"))
+	if (!json_doc_string_eq(&doc, (uint32_t)idx, "systemd-tpm2"))
 		return refuse(reason, -EMEDIUMTYPE, "not a systemd-tpm2 token");
 
 	/* Shapes edgeinit does not unlock, named before anything else is judged. */
-	idx = json_object_get(&doc, 0, "tpm2_pcrlock");
+	idx = json_doc_member(&doc, 0, "tpm2_pcrlock");
 	if (idx >= 0) {
 		r = get_bool(&doc, idx, "tpm2_pcrlock", &b, reason);
 		if (r < 0)
@@ -225,22 +225,22 @@ int tpm2_token_parse(const char *json, size_t len, struct tpm2_token *t, char *r
 			return refuse(reason, -EOPNOTSUPP,
 				      "'tpm2_pcrlock' is set (pcrlock policy, systemd >= 255): not supported");
 	}
-	if (json_object_get(&doc, 0, "tpm2_pcrlock_nv") >= 0)
+	if (json_doc_member(&doc, 0, "tpm2_pcrlock_nv") >= 0)
 		return refuse(reason, -EOPNOTSUPP,
 			      "'tpm2_pcrlock_nv' is present (pcrlock policy): not supported");
 
-	r = get_keyslots(&doc, json_object_get(&doc, 0, "keyslots"), &t->keyslots, reason);
+	r = get_keyslots(&doc, json_doc_member(&doc, 0, "keyslots"), &t->keyslots, reason);
 	if (r < 0)
 		return r;
 
-	idx = json_object_get(&doc, 0, "tpm2-pcrs");
+	idx = json_doc_member(&doc, 0, "tpm2-pcrs");
 	if (idx < 0)
 		return refuse(reason, -EBADMSG, "'tpm2-pcrs' is missing");
 	r = get_pcrs(&doc, idx, "tpm2-pcrs", &t->pcr_mask, reason);
 	if (r < 0)
 		return r;
 
-	idx = json_object_get(&doc, 0, "tpm2-pcr-bank");
+	idx = json_doc_member(&doc, 0, "tpm2-pcr-bank");
 	if (idx >= 0) {
 		r = get_string_enum(&doc, idx, "tpm2-pcr-bank", s, sizeof(s), reason);
 		if (r < 0)
@@ -251,7 +251,7 @@ int tpm2_token_parse(const char *json, size_t len, struct tpm2_token *t, char *r
 		t->pcr_bank_given = true;
 	}
 
-	idx = json_object_get(&doc, 0, "tpm2-primary-alg");
+	idx = json_doc_member(&doc, 0, "tpm2-primary-alg");
 	if (idx >= 0) {
 		r = get_string_enum(&doc, idx, "tpm2-primary-alg", s, sizeof(s), reason);
 		if (r < 0)
@@ -266,28 +266,28 @@ int tpm2_token_parse(const char *json, size_t len, struct tpm2_token *t, char *r
 	}
 
 	/* The policy hash first: the blob is checked against it. */
-	r = get_policy_hash(&doc, json_object_get(&doc, 0, "tpm2-policy-hash"), t, reason);
+	r = get_policy_hash(&doc, json_doc_member(&doc, 0, "tpm2-policy-hash"), t, reason);
 	if (r < 0)
 		return r;
-	r = get_blob(&doc, json_object_get(&doc, 0, "tpm2-blob"), t, reason);
+	r = get_blob(&doc, json_doc_member(&doc, 0, "tpm2-blob"), t, reason);
 	if (r < 0)
 		return r;
 
-	idx = json_object_get(&doc, 0, "tpm2-pin");
+	idx = json_doc_member(&doc, 0, "tpm2-pin");
 	if (idx >= 0) {
 		r = get_bool(&doc, idx, "tpm2-pin", &t->pin, reason);
 		if (r < 0)
 			return r;
 	}
 
-	idx = json_object_get(&doc, 0, "tpm2_salt");
+	idx = json_doc_member(&doc, 0, "tpm2_salt");
 	if (idx >= 0) {
 		r = get_base64(&doc, idx, "tpm2_salt", t->salt, sizeof(t->salt), &t->salt_size, reason);
 		if (r < 0)
 			return r;
 	}
 
-	idx = json_object_get(&doc, 0, "tpm2_srk");
+	idx = json_doc_member(&doc, 0, "tpm2_srk");
 	if (idx >= 0) {
 		r = get_base64(&doc, idx, "tpm2_srk", t->srk, sizeof(t->srk), &t->srk_size, reason);
 		if (r < 0)
@@ -301,13 +301,13 @@ int tpm2_token_parse(const char *json, size_t len, struct tpm2_token *t, char *r
 				      "'tpm2_srk' does not name a persistent handle (0x%08x)", t->srk_handle);
 	}
 
-	idx = json_object_get(&doc, 0, "tpm2_pubkey_pcrs");
+	idx = json_doc_member(&doc, 0, "tpm2_pubkey_pcrs");
 	if (idx >= 0) {
 		r = get_pcrs(&doc, idx, "tpm2_pubkey_pcrs", &t->pubkey_pcr_mask, reason);
 		if (r < 0)
 			return r;
 	}
-	idx = json_object_get(&doc, 0, "tpm2_pubkey");
+	idx = json_doc_member(&doc, 0, "tpm2_pubkey");
 	if (idx >= 0) {
 		r = get_base64(&doc, idx, "tpm2_pubkey", t->pubkey, sizeof(t->pubkey), &t->pubkey_size, reason);
 		if (r < 0)

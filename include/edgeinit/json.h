@@ -6,7 +6,9 @@
  * unpaired \u surrogates, control characters in strings, leading zeros, a byte order mark, and
  * anything after the top-level value except JSON whitespace (space, tab, LF, CR).
  *
- * Values stay in the text: a node records where its token is; strings are decoded on request. */
+ * Values stay in the text: a node records where its token is; strings are decoded on request.
+ * Functions are named json_doc_*: json-c, which libcryptsetup links into the static /init, owns
+ * json_object_* and json_tokener_*. */
 #pragma once
 
 #include <stdbool.h>
@@ -59,24 +61,25 @@ struct json_error {
  * -EILSEQ (invalid UTF-8 or unpaired surrogate), -ENOTUNIQ (duplicate key in an object), -ELOOP
  * (deeper than max_depth), -E2BIG (longer than max_len or more values than max_nodes), -EINVAL
  * (bad arguments). err (optional) says where and what. */
-int json_parse(const char *text, size_t len, const struct json_limits *limits,
-	       struct json_node *nodes, size_t max_nodes, struct json_doc *doc,
-	       struct json_error *err);
+int json_doc_parse(const char *text, size_t len, const struct json_limits *limits,
+		   struct json_node *nodes, size_t max_nodes, struct json_doc *doc,
+		   struct json_error *err);
 
 /* Value of key in object node obj: its node index, -ENOENT if absent, -EINVAL if obj is not an
  * object. */
-int json_object_get(const struct json_doc *doc, uint32_t obj, const char *key);
+int json_doc_member(const struct json_doc *doc, uint32_t obj, const char *key);
 
 /* Iterate: first element of an array (or first key of an object), then next. Return 0 at the end.
- * For objects, json_next() of a key is its value and json_next() of that value is the next key. */
-uint32_t json_first(const struct json_doc *doc, uint32_t container);
-uint32_t json_next(const struct json_doc *doc, uint32_t node);
+ * For objects, json_doc_next() of a key is its value, and json_doc_next() of that value is the
+ * next key. */
+uint32_t json_doc_first(const struct json_doc *doc, uint32_t container);
+uint32_t json_doc_next(const struct json_doc *doc, uint32_t node);
 
 /* Decode string node idx into buf (NUL-terminated UTF-8). Returns its length, -EINVAL if the node
  * is not a string or contains U+0000 (not representable in a C string), -E2BIG if buf is too small. */
-int json_string_get(const struct json_doc *doc, uint32_t idx, char *buf, size_t size);
+int json_doc_string(const struct json_doc *doc, uint32_t idx, char *buf, size_t size);
 /* Whether string node idx decodes to exactly s. False for non-strings. */
-bool json_string_eq(const struct json_doc *doc, uint32_t idx, const char *s);
+bool json_doc_string_eq(const struct json_doc *doc, uint32_t idx, const char *s);
 /* A number node that is a plain non-negative integer (no sign, fraction or exponent) <= max.
  * -EINVAL if it is not, -ERANGE if it is larger than max. */
-int json_get_uint(const struct json_doc *doc, uint32_t idx, uint64_t max, uint64_t *ret);
+int json_doc_uint(const struct json_doc *doc, uint32_t idx, uint64_t max, uint64_t *ret);

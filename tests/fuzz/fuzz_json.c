@@ -26,18 +26,18 @@ static unsigned check_node(const struct json_doc *doc, uint32_t idx, unsigned de
 	CHECK(idx < doc->n_nodes);
 	CHECK(n->len > 0 && (size_t)n->start + n->len <= doc->len);
 	if (n->type == JSON_STRING) {
-		int r = json_string_get(doc, idx, buf, sizeof(buf));
+		int r = json_doc_string(doc, idx, buf, sizeof(buf));
 
 		CHECK(doc->text[n->start] == '"' && doc->text[n->start + n->len - 1] == '"');
 		CHECK(r >= 0 || r == -EINVAL || r == -E2BIG);
 		if (r >= 0) {
 			CHECK((size_t)r == strlen(buf) && (size_t)r <= 4 * (size_t)n->len);
-			CHECK(json_string_eq(doc, idx, buf));
+			CHECK(json_doc_string_eq(doc, idx, buf));
 		}
 	}
 	if (n->type == JSON_NUMBER) {
 		uint64_t v;
-		int r = json_get_uint(doc, idx, UINT64_MAX, &v);
+		int r = json_doc_uint(doc, idx, UINT64_MAX, &v);
 
 		CHECK(r == 0 || r == -EINVAL || r == -ERANGE);
 	}
@@ -47,20 +47,20 @@ static unsigned check_node(const struct json_doc *doc, uint32_t idx, unsigned de
 	}
 	depth++;
 	deepest = depth;
-	for (uint32_t c = json_first(doc, idx); c != 0; c = json_next(doc, c)) {
+	for (uint32_t c = json_doc_first(doc, idx); c != 0; c = json_doc_next(doc, c)) {
 		const struct json_node *child = &doc->nodes[c];
 		unsigned d;
 
 		CHECK(c > idx && child->start > n->start && child->start + child->len < n->start + n->len);
 		if (n->type == JSON_OBJECT) {
-			uint32_t value = json_next(doc, c);
+			uint32_t value = json_doc_next(doc, c);
 			int r;
 
 			CHECK(child->type == JSON_STRING && value != 0);
 			/* Keys are unique: the first key equal to this one is this one. */
-			r = json_string_get(doc, c, buf2, sizeof(buf2));
+			r = json_doc_string(doc, c, buf2, sizeof(buf2));
 			if (r >= 0) {
-				int found = json_object_get(doc, idx, buf2);
+				int found = json_doc_member(doc, idx, buf2);
 
 				CHECK(found == (int)value);
 			}
@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > 1 << 16)
 		return 0;
-	r = json_parse(text, size, &limits, nodes, MAX_NODES, &doc, &err);
+	r = json_doc_parse(text, size, &limits, nodes, MAX_NODES, &doc, &err);
 	CHECK(r == 0 || r == -EBADMSG || r == -EILSEQ || r == -ENOTUNIQ || r == -ELOOP || r == -E2BIG);
 	CHECK(err.offset <= size);
 	if (r < 0) {
@@ -102,15 +102,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* The document's depth is accepted; one less is refused as too deep. */
 	limits.max_depth = depth;
-	CHECK(json_parse(text, size, &limits, nodes2, MAX_NODES, &doc2, &err) == 0);
+	CHECK(json_doc_parse(text, size, &limits, nodes2, MAX_NODES, &doc2, &err) == 0);
 	CHECK(doc2.n_nodes == doc.n_nodes && memcmp(nodes, nodes2, doc.n_nodes * sizeof(nodes[0])) == 0);
 	if (depth > 0) {
 		limits.max_depth = depth - 1;
-		CHECK(json_parse(text, size, &limits, nodes2, MAX_NODES, &doc2, &err) == -ELOOP);
+		CHECK(json_doc_parse(text, size, &limits, nodes2, MAX_NODES, &doc2, &err) == -ELOOP);
 	}
 	/* Exactly enough nodes is enough; one fewer is not. */
 	limits.max_depth = JSON_DEPTH_MAX;
-	CHECK(json_parse(text, size, &limits, nodes2, doc.n_nodes, &doc2, &err) == 0);
-	CHECK(json_parse(text, size, &limits, nodes2, doc.n_nodes - 1, &doc2, &err) == -E2BIG);
+	CHECK(json_doc_parse(text, size, &limits, nodes2, doc.n_nodes, &doc2, &err) == 0);
+	CHECK(json_doc_parse(text, size, &limits, nodes2, doc.n_nodes - 1, &doc2, &err) == -E2BIG);
 	return 0;
 }

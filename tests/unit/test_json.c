@@ -16,7 +16,7 @@ static int parse(const char *text, size_t len, struct json_node *nodes, size_t m
 {
 	struct json_error err;
 
-	return json_parse(text, len, &limits, nodes, max, doc, &err);
+	return json_doc_parse(text, len, &limits, nodes, max, doc, &err);
 }
 
 static const char *const accepts[] = {
@@ -97,7 +97,7 @@ START_TEST(test_rejects)
 	struct json_doc doc;
 	struct json_error err;
 
-	ck_assert_int_eq(json_parse(rejects[_i].text, strlen(rejects[_i].text), &limits, nodes, N(nodes),
+	ck_assert_int_eq(json_doc_parse(rejects[_i].text, strlen(rejects[_i].text), &limits, nodes, N(nodes),
 				    &doc, &err),
 			 rejects[_i].r);
 	ck_assert_ptr_nonnull(err.message);
@@ -117,8 +117,8 @@ START_TEST(test_embedded_nul)
 	{
 		char buf[8];
 
-		ck_assert_int_eq(json_string_get(&doc, 0, buf, sizeof(buf)), -EINVAL);
-		ck_assert(!json_string_eq(&doc, 0, "a"));
+		ck_assert_int_eq(json_doc_string(&doc, 0, buf, sizeof(buf)), -EINVAL);
+		ck_assert(!json_doc_string_eq(&doc, 0, "a"));
 	}
 }
 END_TEST
@@ -152,9 +152,9 @@ START_TEST(test_limits)
 
 	ck_assert_int_eq(parse("[1,2,3,4]", 9, nodes, N(nodes), &doc), -E2BIG); /* 4 nodes fit, not 5 */
 	ck_assert_int_eq(parse("[1,2]", 5, nodes, N(nodes), &doc), 0);
-	ck_assert_int_eq(json_parse("\"123456789\"", 11, &small, nodes, N(nodes), &doc, &err), -E2BIG);
-	ck_assert_int_eq(json_parse("1", 1, &bad, nodes, N(nodes), &doc, &err), -EINVAL);
-	ck_assert_int_eq(json_parse(NULL, 0, &small, nodes, N(nodes), &doc, &err), -EINVAL);
+	ck_assert_int_eq(json_doc_parse("\"123456789\"", 11, &small, nodes, N(nodes), &doc, &err), -E2BIG);
+	ck_assert_int_eq(json_doc_parse("1", 1, &bad, nodes, N(nodes), &doc, &err), -EINVAL);
+	ck_assert_int_eq(json_doc_parse(NULL, 0, &small, nodes, N(nodes), &doc, &err), -EINVAL);
 }
 END_TEST
 
@@ -172,35 +172,35 @@ START_TEST(test_tree)
 	ck_assert_int_eq(doc.nodes[0].type, JSON_OBJECT);
 	ck_assert_uint_eq(doc.nodes[0].children, 5);
 	ck_assert_uint_eq(doc.nodes[0].len, strlen(text));
-	a = json_object_get(&doc, 0, "keyslots");
+	a = json_doc_member(&doc, 0, "keyslots");
 	ck_assert_int_gt(a, 0);
 	ck_assert_int_eq(doc.nodes[a].type, JSON_ARRAY);
 	ck_assert_uint_eq(doc.nodes[a].children, 2);
-	e = json_first(&doc, (uint32_t)a);
-	ck_assert(json_string_eq(&doc, e, "1"));
-	e = json_next(&doc, e);
-	ck_assert(json_string_eq(&doc, e, "2"));
-	ck_assert_uint_eq(json_next(&doc, e), 0);
+	e = json_doc_first(&doc, (uint32_t)a);
+	ck_assert(json_doc_string_eq(&doc, e, "1"));
+	e = json_doc_next(&doc, e);
+	ck_assert(json_doc_string_eq(&doc, e, "2"));
+	ck_assert_uint_eq(json_doc_next(&doc, e), 0);
 
-	n = json_object_get(&doc, 0, "n");
-	ck_assert_int_eq(json_get_uint(&doc, (uint32_t)n, 23, &v), 0);
+	n = json_doc_member(&doc, 0, "n");
+	ck_assert_int_eq(json_doc_uint(&doc, (uint32_t)n, 23, &v), 0);
 	ck_assert_uint_eq(v, 23);
-	ck_assert_int_eq(json_get_uint(&doc, (uint32_t)n, 22, &v), -ERANGE);
-	s = json_object_get(&doc, 0, "s");
-	ck_assert_int_eq(json_string_get(&doc, (uint32_t)s, buf, sizeof(buf)), 5);
+	ck_assert_int_eq(json_doc_uint(&doc, (uint32_t)n, 22, &v), -ERANGE);
+	s = json_doc_member(&doc, 0, "s");
+	ck_assert_int_eq(json_doc_string(&doc, (uint32_t)s, buf, sizeof(buf)), 5);
 	ck_assert_str_eq(buf, "caf\xc3\xa9");
-	ck_assert(json_string_eq(&doc, (uint32_t)s, "caf\xc3\xa9"));
-	ck_assert(!json_string_eq(&doc, (uint32_t)s, "caf"));
-	ck_assert(!json_string_eq(&doc, (uint32_t)s, "caf\xc3\xa9!"));
-	ck_assert_int_eq(json_string_get(&doc, (uint32_t)s, buf, 5), -E2BIG);
-	t = json_object_get(&doc, 0, "t");
+	ck_assert(json_doc_string_eq(&doc, (uint32_t)s, "caf\xc3\xa9"));
+	ck_assert(!json_doc_string_eq(&doc, (uint32_t)s, "caf"));
+	ck_assert(!json_doc_string_eq(&doc, (uint32_t)s, "caf\xc3\xa9!"));
+	ck_assert_int_eq(json_doc_string(&doc, (uint32_t)s, buf, 5), -E2BIG);
+	t = json_doc_member(&doc, 0, "t");
 	ck_assert_int_eq(doc.nodes[t].type, JSON_TRUE);
-	ck_assert_int_eq(json_get_uint(&doc, (uint32_t)t, 1, &v), -EINVAL);
-	o = json_object_get(&doc, 0, "o");
-	ck_assert_int_eq(doc.nodes[json_object_get(&doc, (uint32_t)o, "x")].type, JSON_NULL);
-	ck_assert_int_eq(json_object_get(&doc, 0, "missing"), -ENOENT);
-	ck_assert_int_eq(json_object_get(&doc, (uint32_t)a, "x"), -EINVAL);
-	ck_assert_int_eq(json_string_get(&doc, (uint32_t)a, buf, sizeof(buf)), -EINVAL);
+	ck_assert_int_eq(json_doc_uint(&doc, (uint32_t)t, 1, &v), -EINVAL);
+	o = json_doc_member(&doc, 0, "o");
+	ck_assert_int_eq(doc.nodes[json_doc_member(&doc, (uint32_t)o, "x")].type, JSON_NULL);
+	ck_assert_int_eq(json_doc_member(&doc, 0, "missing"), -ENOENT);
+	ck_assert_int_eq(json_doc_member(&doc, (uint32_t)a, "x"), -EINVAL);
+	ck_assert_int_eq(json_doc_string(&doc, (uint32_t)a, buf, sizeof(buf)), -EINVAL);
 }
 END_TEST
 
@@ -228,7 +228,7 @@ START_TEST(test_uint)
 	uint64_t v = 42;
 
 	ck_assert_int_eq(parse(uints[_i].number, strlen(uints[_i].number), nodes, N(nodes), &doc), 0);
-	ck_assert_int_eq(json_get_uint(&doc, 0, UINT64_MAX, &v), uints[_i].r);
+	ck_assert_int_eq(json_doc_uint(&doc, 0, UINT64_MAX, &v), uints[_i].r);
 	if (uints[_i].r == 0)
 		ck_assert_uint_eq(v, uints[_i].v);
 }

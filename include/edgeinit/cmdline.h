@@ -40,6 +40,15 @@ enum verity_corruption_mode {
 	VERITY_CORRUPTION_IGNORE,  /* ignore-corruption: logs only */
 };
 
+#define LUKS_VOLUMES_MAX 8
+#define LUKS_NAME_MAX 128
+
+/* rd.luks.name=<UUID>=<name> */
+struct luks_name {
+	char uuid[37];             /* lower case */
+	char name[LUKS_NAME_MAX];
+};
+
 struct boot_options {
 	uint8_t roothash[ROOTHASH_MAX];
 	size_t roothash_size;            /* 0: no roothash= given */
@@ -56,6 +65,19 @@ struct boot_options {
 	unsigned emergency_delay_sec;    /* edgeinit.emergency_delay= */
 	enum emergency_action emergency; /* rd.emergency= */
 	bool debug;                      /* edgeinit.debug */
+
+	/* LUKS2 (systemd-cryptsetup's names where it has them). */
+	struct luks_name luks_names[LUKS_VOLUMES_MAX]; /* rd.luks.name= */
+	size_t n_luks_names;
+	char luks_uuids[LUKS_VOLUMES_MAX][37];         /* rd.luks.uuid=: only these (lower case) */
+	size_t n_luks_uuids;
+	char luks_key[BOOT_PATH_MAX];    /* rd.luks.key=: a key file in the initrd, tried first */
+	unsigned luks_tries;             /* rd.luks.tries= or tries= in rd.luks.options=; default 3 */
+	bool luks_headless;              /* headless in rd.luks.options=: never ask on the console */
+	bool luks_tpm2;                  /* tpm2-device= in rd.luks.options= ("auto" or a path): on by
+					  * default; tpm2-device=off or none: never use the TPM */
+	char luks_tpm2_device[BOOT_PATH_MAX]; /* "/dev/tpmrm0" for auto */
+	uint32_t tpm2_emt_handle;        /* edgeinit.tpm2.emt-handle=: EMT's sealed key, 0: off */
 };
 
 /* What the parser tells its caller about a word it did not take. */
@@ -70,6 +92,11 @@ typedef void (*cmdline_note_fn)(void *userdata, enum cmdline_note note, const ch
 				const char *detail);
 
 #define CMDLINE_REASON_MAX 256
+
+/* The mapper name rd.luks.name= gives the volume with this LUKS UUID, or NULL. */
+const char *boot_options_luks_name(const struct boot_options *o, const char *uuid);
+/* May the volume with this LUKS UUID be opened (rd.luks.uuid= lists it, or there is no list)? */
+bool boot_options_luks_allowed(const struct boot_options *o, const char *uuid);
 
 /* Set every option to its documented default. */
 void boot_options_init(struct boot_options *o);

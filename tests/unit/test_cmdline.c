@@ -575,6 +575,83 @@ START_TEST(test_overlong_known_option_is_fatal)
 }
 END_TEST
 
+/* LUKS and TPM options, with systemd-cryptsetup's names. */
+START_TEST(test_luks_options)
+{
+	struct parsed p;
+
+	assert_parse_ok("rd.luks.name=luks-0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0=rootfs_a "
+			"rd.luks.name=11111111-2222-3333-4444-555555555555=rootfs_b "
+			"rd.luks.name=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0=rootfs_x "
+			"rd.luks.uuid=11111111-2222-3333-4444-555555555555 rd.luks.key=/etc/keys/persist.key "
+			"rd.luks.options=tries=5,headless,discard edgeinit.tpm2.emt-handle=0x81000000",
+			&p);
+	ck_assert_uint_eq(p.o.n_luks_names, 2);
+	ck_assert_str_eq(boot_options_luks_name(&p.o, "0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0"), "rootfs_x");
+	ck_assert_str_eq(boot_options_luks_name(&p.o, "11111111-2222-3333-4444-555555555555"), "rootfs_b");
+	ck_assert_ptr_null(boot_options_luks_name(&p.o, "99999999-2222-3333-4444-555555555555"));
+	ck_assert(boot_options_luks_allowed(&p.o, "11111111-2222-3333-4444-555555555555"));
+	ck_assert(!boot_options_luks_allowed(&p.o, "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"));
+	ck_assert_str_eq(p.o.luks_key, "/etc/keys/persist.key");
+	ck_assert_uint_eq(p.o.luks_tries, 5);
+	ck_assert(p.o.luks_headless);
+	ck_assert(p.o.luks_tpm2);
+	ck_assert_uint_eq(p.o.tpm2_emt_handle, 0x81000000);
+	ck_assert_uint_eq(p.notes.n, 0);
+
+	assert_parse_ok("", &p);
+	ck_assert_uint_eq(p.o.luks_tries, 3);
+	ck_assert(!p.o.luks_headless);
+	ck_assert(p.o.luks_tpm2);
+	ck_assert_str_eq(p.o.luks_tpm2_device, "/dev/tpmrm0");
+	ck_assert_uint_eq(p.o.tpm2_emt_handle, 0);
+	ck_assert(boot_options_luks_allowed(&p.o, "11111111-2222-3333-4444-555555555555"));
+
+	assert_parse_ok("rd.luks.options=tpm2-device=off", &p);
+	ck_assert(!p.o.luks_tpm2);
+	assert_parse_ok("rd.luks.options=tpm2-device=/dev/tpmrm1 rd.luks.tries=0", &p);
+	ck_assert(p.o.luks_tpm2);
+	ck_assert_str_eq(p.o.luks_tpm2_device, "/dev/tpmrm1");
+	ck_assert_uint_eq(p.o.luks_tries, 0);
+}
+END_TEST
+
+static const struct {
+	const char *line;
+	const char *key;
+} luks_fatal_cases[] = {
+	{ "rd.luks.name=not-a-uuid=x", "rd.luks.name" },
+	{ "rd.luks.name=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "rd.luks.name" },
+	{ "rd.luks.name=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0=a/b", "rd.luks.name" },
+	{ "rd.luks.name=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1fg=x", "rd.luks.name" },
+	{ "rd.luks.uuid=0f1e2d3c4b5a69788796a5b4c3d2e1f0", "rd.luks.uuid" },
+	{ "rd.luks.key=relative.key", "rd.luks.key" },
+	{ "rd.luks.key=/key:/dev/sdb1", "rd.luks.key" },
+};
+
+START_TEST(test_luks_fatal_table)
+{
+	struct parsed p;
+
+	parse(luks_fatal_cases[_i].line, &p);
+	ck_assert_int_eq(p.r, -EINVAL);
+	ck_assert_str_eq(p.bad_key, luks_fatal_cases[_i].key);
+}
+END_TEST
+
+START_TEST(test_emt_handle_invalid_is_note)
+{
+	struct parsed p;
+
+	assert_parse_ok("edgeinit.tpm2.emt-handle=0x80000000", &p);
+	ck_assert_uint_eq(p.notes.n, 1);
+	ck_assert_int_eq(p.notes.rec[0].note, CMDLINE_NOTE_INVALID_VALUE);
+	ck_assert_uint_eq(p.o.tpm2_emt_handle, 0);
+	assert_parse_ok("edgeinit.tpm2.emt-handle=0x81000001 edgeinit.tpm2.emt-handle=off", &p);
+	ck_assert_uint_eq(p.o.tpm2_emt_handle, 0);
+}
+END_TEST
+
 /* Non-security options: a bad value is a note and the default stays. */
 static const struct {
 	const char *line;
@@ -734,6 +811,9 @@ Suite *cmdline_suite(void)
 	tcase_add_test(opts, test_root_name_length);
 	tcase_add_test(opts, test_persist_invalid_is_fatal);
 	tcase_add_test(opts, test_overlong_known_option_is_fatal);
+	tcase_add_test(opts, test_luks_options);
+	tcase_add_loop_test(opts, test_luks_fatal_table, 0, (int)(sizeof(luks_fatal_cases) / sizeof(luks_fatal_cases[0])));
+	tcase_add_test(opts, test_emt_handle_invalid_is_note);
 	tcase_add_loop_test(opts, test_invalid_value_table, 0, N(invalid_value_cases));
 	tcase_add_loop_test(opts, test_valid_value_table, 0, N(valid_value_cases));
 	tcase_add_test(opts, test_unknown_keys);

@@ -19,6 +19,7 @@
 #include "edgeinit/strutil.h"
 #include "edgeinit/sys.h"
 #include "edgeinit/verity.h"
+#include "sys_real.h"
 
 static int real_mount(const char *source, const char *target, const char *fstype,
 		      unsigned long flags, const char *data)
@@ -249,4 +250,12 @@ const struct sys_ops sys_real = {
 	.verity_active_roothash = real_verity_active_roothash,
 	.uevent_open = real_uevent_open,
 	.reboot = real_reboot,
+	.tpm2_open = real_tpm2_open,
+	.tpm2_unseal = real_tpm2_unseal,
+	.tpm2_banks = real_tpm2_banks,
+	.tpm2_extend = real_tpm2_extend,
+	.luks_uuid = real_luks_uuid,
+	.luks_token_json = real_luks_token_json,
+	.luks_activate = real_luks_activate,
+	.ask_password = real_ask_password,
 };

@@ -100,6 +100,7 @@ void boot_options_init(struct boot_options *o)
 	o->emergency_delay_sec = 5;
 	o->emergency = EMERGENCY_REBOOT;
 	o->luks_tries = 3;
+	o->luks_measure_pcr = true;
 	o->luks_tpm2 = true;
 	str_copy(o->luks_tpm2_device, sizeof(o->luks_tpm2_device), "/dev/tpmrm0");
 }
@@ -400,6 +401,11 @@ static int parse_luks_options(struct boot_options *o, const struct cmdline_word 
 			o->luks_headless = true;
 		else if ((v_str = str_startswith(tok, "tries=")) && parse_uint(v_str, 100, &v) == 0)
 			o->luks_tries = (unsigned)v;
+		else if ((v_str = str_startswith(tok, "timeout=")) && parse_uint(v_str, 86400, &v) == 0)
+			o->luks_timeout_sec = (unsigned)v;
+		else if ((v_str = str_startswith(tok, "tpm2-measure-pcr=")))
+			o->luks_measure_pcr = !(strcmp(v_str, "no") == 0 || strcmp(v_str, "false") == 0 ||
+						strcmp(v_str, "0") == 0 || strcmp(v_str, "off") == 0);
 		else if ((v_str = str_startswith(tok, "tpm2-device="))) {
 			if (strcmp(v_str, "auto") == 0) {
 				o->luks_tpm2 = true;

@@ -78,6 +78,10 @@ struct boot_options {
 					  * default; tpm2-device=off or none: never use the TPM */
 	char luks_tpm2_device[BOOT_PATH_MAX]; /* "/dev/tpmrm0" for auto */
 	uint32_t tpm2_emt_handle;        /* edgeinit.tpm2.emt-handle=: EMT's sealed key, 0: off */
+	bool luks_measure_pcr;           /* tpm2-measure-pcr= in rd.luks.options=: latch the volume
+					  * key into PCR 15 (default yes) */
+	unsigned luks_timeout_sec;       /* timeout= in rd.luks.options=: how long the prompt waits,
+					  * 0 (default): as long as it takes */
 };
 
 /* What the parser tells its caller about a word it did not take. */

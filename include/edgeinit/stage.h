@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #include "edgeinit/cmdline.h"
+#include "edgeinit/hash.h"
+#include "edgeinit/measure.h"
 #include "edgeinit/macro.h"
 #include "edgeinit/report.h"
 #include "edgeinit/sys.h"
@@ -40,6 +42,13 @@ struct boot_context {
 	struct blockdev seen[BLOCKDEV_SEEN_MAX];
 	unsigned n_seen;
 	bool probe_superblocks;  /* a UUID=/LABEL= reference needs file system superblocks */
+
+	/* TPM: present once the tpm2 stage opened it; measurements made so far. */
+	bool tpm_present;
+	enum hash_alg tpm_banks[_HASH_ALG_MAX];
+	size_t n_tpm_banks;
+	bool measured_enter_initrd;
+	bool unlocked_with_tpm;  /* a key was unsealed: leave-initrd must be measured */
 
 	/* Resolved devices. */
 	char verity_data_node[DEVNODE_MAX];
@@ -77,6 +86,11 @@ int ctx_load_driver(struct boot_context *ctx, const char *alias);
 /* Make sure the kernel knows file system type (else load the "fs-<type>" module). 0 or -errno. */
 int ctx_ensure_filesystem(struct boot_context *ctx, const char *type);
 
+/* Extend pcr in every active bank with digests (one per bank, in ctx->tpm_banks order) and
+ * append systemd's record to /run/log/systemd/tpm2-measure.log. 0, or -errno (logged). */
+int ctx_measure(struct boot_context *ctx, unsigned pcr, const struct measure_digest *digests,
+		const char *description, enum measure_event_type type);
+
 /* Set the remedy line printed with a fatal error. */
 void ctx_set_remedy(struct boot_context *ctx, const char *fmt, ...) _printf_(2, 3);
 
@@ -85,9 +99,12 @@ extern const struct stage stage_early_setup;
 extern const struct stage stage_cmdline;
 extern const struct stage stage_modules;
 extern const struct stage stage_devices;
+extern const struct stage stage_tpm2;
+extern const struct stage stage_luks;
 extern const struct stage stage_verity;
 extern const struct stage stage_mounts;
 extern const struct stage stage_layout;
+extern const struct stage stage_leave_initrd;
 extern const struct stage stage_switch_root;
 
 /* Monotonic clock in microseconds. */

@@ -10,6 +10,20 @@
 #include <stdint.h>
 
 #include "edgeinit/devref.h"
+#include "edgeinit/hash.h"
+
+struct tpm2_token;
+struct measure_digest;
+
+/* What to unseal: a systemd-tpm2 token's sealed object, or EMT's persistent sealed object. */
+struct tpm2_unseal_request {
+	const struct tpm2_token *token; /* NULL: emt_handle */
+	uint32_t emt_handle;            /* EMT: keyed-hash object, PolicyPCR sha256:15 */
+	const uint8_t *pin_auth;        /* authValue derived from a PIN, or NULL */
+	size_t pin_auth_size;
+};
+
+#define LUKS_VOLUME_KEY_MAX 128
 
 struct verity_activation {
 	const char *name;        /* mapper name, e.g. rootfs_verity */
@@ -40,6 +54,32 @@ struct sys_ops {
 	int (*uevent_open)(void);
 	/* reboot(2) with RB_* */
 	int (*reboot)(int cmd);
+
+	/* TPM 2.0 through tpm2-tss ESAPI and the device TCTI. tpm2_open: 0, or -ENOENT when the
+	 * device node does not exist (yet). */
+	int (*tpm2_open)(const char *device);
+	/* Unseal into secret (size bytes), returns the length. -EPERM: the policy (PCRs) does not
+	 * match, refused before Unseal; -ENOENT: no such object; -EACCES: lockout or wrong PIN;
+	 * -EIO: anything else from the TPM. The salted, parameter-encrypted session proves the TPM
+	 * holds the expected parent key. */
+	int (*tpm2_unseal)(const struct tpm2_unseal_request *req, uint8_t *secret, size_t size);
+	/* The active PCR banks (with all 24 PCRs); returns the count. */
+	int (*tpm2_banks)(enum hash_alg *banks, size_t max);
+	/* Extend PCR pcr with one digest per bank. */
+	int (*tpm2_extend)(unsigned pcr, const struct measure_digest *digests, size_t n);
+
+	/* LUKS2 through libcryptsetup. luks_uuid: -EMEDIUMTYPE if node holds no LUKS2 header. */
+	int (*luks_uuid)(const char *node, char uuid[37]);
+	/* JSON of token slot token into buf; returns its length, -ENOENT for an empty slot. */
+	int (*luks_token_json)(const char *node, int token, char *buf, size_t size);
+	/* Unlock keyslot (or -1: any) with the passphrase, activate as name, and hand back the
+	 * volume key (for the PCR 15 latch). -EPERM: wrong passphrase. */
+	int (*luks_activate)(const char *node, const char *name, int keyslot, const char *pass,
+			     size_t pass_len, uint8_t *volume_key, size_t *volume_key_size);
+
+	/* Ask on the console without echo; returns the length, -ETIMEDOUT after timeout_sec (0:
+	 * wait as long as it takes), -ECANCELED at end of input. */
+	int (*ask_password)(const char *prompt, char *buf, size_t size, unsigned timeout_sec);
 };
 
 /* The machine. Implemented in init/sys_real.c. */

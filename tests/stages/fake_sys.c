@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "edgeinit/log.h"
+#include "edgeinit/measure.h"
 #include "edgeinit/strutil.h"
 #include "fake_sys.h"
 
@@ -110,6 +111,91 @@ static int f_uevent_open(void)
 
 static int f_reboot(int cmd) { return record("reboot 0x%x", cmd); }
 
+static int f_tpm2_open(const char *device)
+{
+	int r = record("tpm2_open %s", rel(device));
+
+	return r < 0 ? r : fake.tpm_open_result;
+}
+
+static int f_tpm2_unseal(const struct tpm2_unseal_request *req, uint8_t *secret, size_t size)
+{
+	int r = req->token ? record("tpm2_unseal token%s", req->pin_auth ? " pin" : "")
+			   : record("tpm2_unseal handle 0x%08x", req->emt_handle);
+
+	if (r < 0)
+		return r;
+	if (!fake.unseal_secret)
+		return fake.unseal_errno ? fake.unseal_errno : -EPERM;
+	ck_assert_uint_le(strlen(fake.unseal_secret), size);
+	memcpy(secret, fake.unseal_secret, strlen(fake.unseal_secret));
+	return (int)strlen(fake.unseal_secret);
+}
+
+static int f_tpm2_banks(enum hash_alg *banks, size_t max)
+{
+	ck_assert_uint_ge(max, 1);
+	banks[0] = HASH_SHA256;
+	return record("tpm2_banks") < 0 ? -EIO : 1;
+}
+
+static int f_tpm2_extend(unsigned pcr, const struct measure_digest *d, size_t n)
+{
+	char hex[2 * HASH_MAX_DIGEST_SIZE + 1];
+
+	ck_assert_uint_eq(n, 1);
+	hex_encode(d[0].digest, hash_digest_size(d[0].alg), hex, sizeof(hex));
+	return record("extend %u %s:%s", pcr, hash_alg_to_string(d[0].alg), hex);
+}
+
+static int f_luks_uuid(const char *node, char uuid[37])
+{
+	int r = record("luks_uuid %s", rel(node));
+
+	if (r < 0)
+		return r;
+	if (!fake.luks_uuid)
+		return -EMEDIUMTYPE;
+	return str_copy(uuid, 37, fake.luks_uuid);
+}
+
+static int f_luks_token_json(const char *node, int token, char *buf, size_t size)
+{
+	(void)node;
+	if (token >= 4 || !fake.tokens[token])
+		return -ENOENT;
+	return str_copy(buf, size, fake.tokens[token]) < 0 ? -E2BIG : (int)strlen(fake.tokens[token]);
+}
+
+static int f_luks_activate(const char *node, const char *name, int keyslot, const char *pass,
+			   size_t len, uint8_t *vk, size_t *vk_size)
+{
+	/* The passphrase itself is never recorded: tests assert it appears nowhere. */
+	int r = record("luks_activate %s %s slot %d", rel(node), name, keyslot);
+
+	if (r < 0)
+		return r;
+	if (!fake.good_passphrase || len != strlen(fake.good_passphrase) ||
+	    memcmp(pass, fake.good_passphrase, len) != 0)
+		return -EPERM;
+	ck_assert_uint_ge(*vk_size, 32);
+	memset(vk, 0x5a, 32);
+	*vk_size = 32;
+	return 0;
+}
+
+static int f_ask_password(const char *prompt, char *buf, size_t size, unsigned timeout_sec)
+{
+	const char *a = fake.n_asked < 8 ? fake.answers[fake.n_asked] : NULL;
+
+	(void)timeout_sec;
+	fake.n_asked++;
+	record("ask %s", strstr(prompt, "PIN") ? "pin" : "passphrase");
+	if (!a)
+		return -ECANCELED;
+	return str_copy(buf, size, a) < 0 ? -E2BIG : (int)strlen(a);
+}
+
 const struct sys_ops sys_fake = {
 	.mount = f_mount,
 	.umount = f_umount,
@@ -120,6 +206,14 @@ const struct sys_ops sys_fake = {
 	.verity_active_roothash = f_verity_active_roothash,
 	.uevent_open = f_uevent_open,
 	.reboot = f_reboot,
+	.tpm2_open = f_tpm2_open,
+	.tpm2_unseal = f_tpm2_unseal,
+	.tpm2_banks = f_tpm2_banks,
+	.tpm2_extend = f_tpm2_extend,
+	.luks_uuid = f_luks_uuid,
+	.luks_token_json = f_luks_token_json,
+	.luks_activate = f_luks_activate,
+	.ask_password = f_ask_password,
 };
 
 static void capture(int level, const char *line)

@@ -24,6 +24,17 @@ struct fake_sys {
 	const char *on_load_name;
 	void (*on_load)(struct fake_sys *f);
 	int load_result;  /* what load_module returns, default 0 */
+
+	/* TPM */
+	int tpm_open_result;          /* 0: there is a TPM */
+	const char *unseal_secret;    /* what tpm2_unseal returns; NULL: unseal_errno */
+	int unseal_errno;
+	/* LUKS */
+	const char *luks_uuid;        /* NULL: not LUKS */
+	const char *tokens[4];        /* token JSON by slot */
+	const char *good_passphrase;  /* what opens the volume */
+	const char *answers[8];       /* what the console answers, in order; NULL: end of input */
+	int n_asked;
 };
 
 extern struct fake_sys fake;

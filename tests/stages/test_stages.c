@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "edgeinit/fs.h"
+#include "edgeinit/hash.h"
+#include "edgeinit/measure.h"
 #include "edgeinit/stage.h"
 #include "edgeinit/strutil.h"
 #include "fake_sys.h"
@@ -456,6 +458,155 @@ START_TEST(layout_falls_back_to_the_initrd_copy)
 }
 END_TEST
 
+/* ---- tpm2, luks, leave-initrd ---- */
+
+/* sha256("enter-initrd"), as systemd-pcrphase extends it into PCR 11. */
+static void sha256_hex(const char *s, char *hex)
+{
+	uint8_t d[32];
+
+	hash_buffer(HASH_SHA256, s, strlen(s), d);
+	hex_encode(d, 32, hex, 65);
+}
+
+START_TEST(tpm2_absent_is_not_an_error)
+{
+	ctx.uevent_fd = -1;
+	fake.tpm_open_result = -ENOENT;
+	ck_assert_int_eq(stage_tpm2.run(&ctx), 0);
+	ck_assert(!ctx.tpm_present);
+	ck_assert(!fake_called("extend"));
+	ck_assert(fake_logged("No TPM at /dev/tpmrm0"));
+}
+END_TEST
+
+START_TEST(tpm2_measures_enter_initrd_with_a_log_record)
+{
+	char want[128], hex[65], path[512], log[2048];
+
+	ctx.uevent_fd = -1;
+	fake_mkdir("/run");
+	fake_write("/proc/sys/kernel/random/boot_id", "0123456789abcdef0123456789abcdef\n");
+	ck_assert_int_eq(stage_tpm2.run(&ctx), 0);
+	ck_assert(ctx.tpm_present);
+	sha256_hex("enter-initrd", hex);
+	snprintf(want, sizeof(want), "extend 11 sha256:%s", hex);
+	ck_assert(fake_called(want));
+	snprintf(path, sizeof(path), "%s/run/log/systemd/tpm2-measure.log", fake.root);
+	ck_assert_int_gt(read_small_file(path, log, sizeof(log)), 0);
+	ck_assert_int_eq(log[0], 0x1e);
+	ck_assert_ptr_nonnull(strstr(log, "\"pcr\":11"));
+	ck_assert_ptr_nonnull(strstr(log, "\"string\":\"enter-initrd\""));
+	ck_assert_ptr_nonnull(strstr(log, hex));
+	struct stat st;
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600); /* record complete: no sticky bit */
+
+	/* ... and leave-initrd just before switch_root. */
+	ck_assert_int_eq(stage_leave_initrd.run(&ctx), 0);
+	sha256_hex("leave-initrd", hex);
+	snprintf(want, sizeof(want), "extend 11 sha256:%s", hex);
+	ck_assert(fake_called(want));
+}
+END_TEST
+
+#define EMT_KEY "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void luks_fixture(bool tpm)
+{
+	fake_mkdir("/run");
+	str_copy(ctx.persist_node, sizeof(ctx.persist_node), "/dev/vda3");
+	fake.luks_uuid = "3f0b2d6e-1111-4222-8333-944455556666";
+	fake.good_passphrase = EMT_KEY;
+	ctx.tpm_present = tpm;
+	ctx.n_tpm_banks = 1;
+	ctx.tpm_banks[0] = HASH_SHA256;
+}
+
+START_TEST(luks_not_encrypted_is_left_alone)
+{
+	luks_fixture(true);
+	fake.luks_uuid = NULL;
+	ck_assert_int_eq(stage_luks.run(&ctx), 0);
+	ck_assert_str_eq(ctx.persist_node, "/dev/vda3");
+	ck_assert(!fake_called("tpm2_unseal"));
+}
+END_TEST
+
+START_TEST(luks_emt_sealed_key_opens_and_latches_pcr15)
+{
+	luks_fixture(true);
+	ctx.opts.tpm2_emt_handle = 0x81000000;
+	fake.unseal_secret = EMT_KEY;
+	ck_assert_int_eq(stage_luks.run(&ctx), 0);
+	ck_assert(fake_called("tpm2_unseal handle 0x81000000"));
+	ck_assert(fake_called("luks_activate /dev/vda3 edge_persistent slot 0"));
+	ck_assert(fake_called("extend 15 sha256:"));
+	ck_assert(!fake_called("ask"));
+	ck_assert_str_eq(ctx.persist_node, "/dev/mapper/edge_persistent");
+	ck_assert(ctx.unlocked_with_tpm);
+	ck_assert(!fake_logged(EMT_KEY));
+	/* The latch digest is HMAC(volume key, description), not anything about the key alone. */
+	char desc[128], hex[65], want[128];
+	uint8_t vk[32], d[32];
+	memset(vk, 0x5a, 32);
+	ck_assert_int_gt(measure_volume_key_description("edge_persistent", fake.luks_uuid, desc, sizeof(desc)), 0);
+	hmac(HASH_SHA256, vk, 32, desc, strlen(desc), d);
+	hex_encode(d, 32, hex, sizeof(hex));
+	snprintf(want, sizeof(want), "extend 15 sha256:%s", hex);
+	ck_assert(fake_called(want));
+}
+END_TEST
+
+START_TEST(luks_refused_tpm_falls_back_to_the_prompt)
+{
+	luks_fixture(true);
+	ctx.opts.tpm2_emt_handle = 0x81000000;
+	fake.unseal_errno = -EPERM;
+	fake.answers[0] = "wrong one";
+	fake.answers[1] = EMT_KEY;
+	ck_assert_int_eq(stage_luks.run(&ctx), 0);
+	ck_assert_int_eq(fake.n_asked, 2);
+	ck_assert(fake_logged("PCR 15 does not match"));
+	ck_assert(fake_logged("Wrong passphrase for edge_persistent (try 1 of 3)"));
+	ck_assert(!ctx.unlocked_with_tpm);
+	ck_assert(!fake_logged(EMT_KEY));
+	ck_assert(!fake_logged("wrong one"));
+}
+END_TEST
+
+START_TEST(luks_three_wrong_passphrases_fail_closed)
+{
+	luks_fixture(false);
+	fake.answers[0] = fake.answers[1] = fake.answers[2] = fake.answers[3] = "nope";
+	ck_assert_int_eq(stage_luks.run(&ctx), -EKEYREJECTED);
+	ck_assert_int_eq(fake.n_asked, 3);
+	ck_assert_str_eq(ctx.persist_node, "/dev/vda3");
+	ck_assert_ptr_nonnull(strstr(ctx.remedy, "recovery passphrase"));
+}
+END_TEST
+
+START_TEST(luks_headless_never_asks)
+{
+	luks_fixture(false);
+	ctx.opts.luks_headless = true;
+	fake.answers[0] = EMT_KEY;
+	ck_assert_int_eq(stage_luks.run(&ctx), -EKEYREJECTED);
+	ck_assert_int_eq(fake.n_asked, 0);
+}
+END_TEST
+
+START_TEST(luks_key_file_from_the_initrd)
+{
+	luks_fixture(false);
+	fake_write("/etc/keys/persist.key", EMT_KEY);
+	str_copy(ctx.opts.luks_key, sizeof(ctx.opts.luks_key), "/etc/keys/persist.key");
+	ck_assert_int_eq(stage_luks.run(&ctx), 0);
+	ck_assert_int_eq(fake.n_asked, 0);
+	ck_assert(fake_called("luks_activate /dev/vda3 edge_persistent slot -1"));
+}
+END_TEST
+
 /* ---- switch-root ---- */
 
 START_TEST(switch_root_refuses_when_sysroot_is_not_a_mount)
@@ -601,6 +752,14 @@ Suite *stages_suite(void)
 	tcase_add_test(tc, layout_planted_symlink_skips_the_bind);
 	tcase_add_test(tc, layout_syntax_error_stops_before_any_mount);
 	tcase_add_test(tc, layout_falls_back_to_the_initrd_copy);
+	tcase_add_test(tc, tpm2_absent_is_not_an_error);
+	tcase_add_test(tc, tpm2_measures_enter_initrd_with_a_log_record);
+	tcase_add_test(tc, luks_not_encrypted_is_left_alone);
+	tcase_add_test(tc, luks_emt_sealed_key_opens_and_latches_pcr15);
+	tcase_add_test(tc, luks_refused_tpm_falls_back_to_the_prompt);
+	tcase_add_test(tc, luks_three_wrong_passphrases_fail_closed);
+	tcase_add_test(tc, luks_headless_never_asks);
+	tcase_add_test(tc, luks_key_file_from_the_initrd);
 	tcase_add_test(tc, switch_root_refuses_when_sysroot_is_not_a_mount);
 	tcase_add_test(tc, switch_root_real_in_private_namespace);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A buffer for secrets (unsealed keys, passphrases, volume keys): locked in memory so it never
+ * reaches swap, excluded from core dumps, and wiped with explicit_bzero when freed. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct secret {
+	uint8_t *data;
+	size_t size;
+};
+
+/* 0 or -errno. The memory is zeroed. */
+int secret_alloc(struct secret *s, size_t size);
+/* Wipe and release; safe on a zeroed or already freed struct. */
+void secret_free(struct secret *s);

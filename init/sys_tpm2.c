@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The TPM behind struct sys_ops: tpm2-tss ESAPI over the device TCTI (/dev/tpmrm0), no resource
+ * manager daemon, no TCTI loader. Sessions are salted with the parent key and encrypt the
+ * parameters, as systemd does: a TPM that does not hold that key cannot complete them, and the
+ * secret never crosses the bus in the clear. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tss2/tss2_esys.h>
+#include <tss2/tss2_mu.h>
+#include <tss2/tss2_rc.h>
+#include <tss2/tss2_tcti_device.h>
+#include <unistd.h>
+
+#include "edgeinit/log.h"
+#include "edgeinit/measure.h"
+#include "edgeinit/sys.h"
+#include "edgeinit/tpm2_token.h"
+#include "sys_real.h"
+
+static ESYS_CONTEXT *esys;
+static TSS2_TCTI_CONTEXT *tcti;
+
+static const TPMT_SYM_DEF session_cipher = {
+	.algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB,
+};
+
+/* The TPM's own code without the layer and, for format-one codes, without the handle, session
+ * or parameter number it concerns. */
+static TSS2_RC base_rc(TSS2_RC rc)
+{
+	rc &= 0xfff;
+	return rc & TPM2_RC_FMT1 ? rc & (TPM2_RC_FMT1 | 0x3f) : rc;
+}
+
+static int rc_to_errno(TSS2_RC rc)
+{
+	switch (base_rc(rc)) {
+	case TPM2_RC_LOCKOUT:
+	case TPM2_RC_AUTH_FAIL:
+	case TPM2_RC_BAD_AUTH:
+		return -EACCES;
+	case TPM2_RC_POLICY_FAIL:
+	case TPM2_RC_PCR_CHANGED:
+		return -EPERM;
+	case TPM2_RC_HANDLE:
+		return -ENOENT;
+	}
+	return -EIO;
+}
+
+/* Log a TPM failure at debug level (the stage says what it means) and map it. */
+static int tpm_fail(const char *what, TSS2_RC rc)
+{
+	log_debug("TPM: %s failed: %s", what, Tss2_RC_Decode(rc));
+	return rc_to_errno(rc);
+}
+
+int real_tpm2_open(const char *device)
+{
+	size_t size = 0;
+	TSS2_RC rc;
+
+	if (esys)
+		return 0;
+	if (access(device, R_OK | W_OK) < 0)
+		return negative_errno();
+	rc = Tss2_Tcti_Device_Init(NULL, &size, device);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail("sizing the device TCTI", rc);
+	tcti = calloc(1, size);
+	if (!tcti)
+		return -ENOMEM;
+	rc = Tss2_Tcti_Device_Init(tcti, &size, device);
+	if (rc == TSS2_RC_SUCCESS)
+		rc = Esys_Initialize(&esys, tcti, NULL);
+	if (rc != TSS2_RC_SUCCESS) {
+		free(tcti);
+		tcti = NULL;
+		return tpm_fail("opening the TPM", rc);
+	}
+	/* The firmware started the TPM; TPM2_RC_INITIALIZE says exactly that. */
+	rc = Esys_Startup(esys, TPM2_SU_CLEAR);
+	if (rc != TSS2_RC_SUCCESS && base_rc(rc) != TPM2_RC_INITIALIZE)
+		log_debug("TPM: Startup: %s", Tss2_RC_Decode(rc));
+	return 0;
+}
+
+/* systemd's legacy SRK template (and tpm2_createprimary -G ecc): an owner-hierarchy storage key. */
+static int create_primary(bool rsa, ESYS_TR *ret)
+{
+	TPM2B_PUBLIC tmpl = {
+		.publicArea = {
+			.type = rsa ? TPM2_ALG_RSA : TPM2_ALG_ECC,
+			.nameAlg = TPM2_ALG_SHA256,
+			.objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT |
+					    TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+					    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH,
+		},
+	};
+	TPM2B_SENSITIVE_CREATE sensitive = { 0 };
+	TPM2B_DATA outside = { 0 };
+	TPML_PCR_SELECTION creation_pcrs = { 0 };
+	TSS2_RC rc;
+
+	if (rsa) {
+		tmpl.publicArea.parameters.rsaDetail = (TPMS_RSA_PARMS){
+			.symmetric = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB },
+			.scheme = { .scheme = TPM2_ALG_NULL },
+			.keyBits = 2048,
+		};
+	} else {
+		tmpl.publicArea.parameters.eccDetail = (TPMS_ECC_PARMS){
+			.symmetric = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB },
+			.scheme = { .scheme = TPM2_ALG_NULL },
+			.curveID = TPM2_ECC_NIST_P256,
+			.kdf = { .scheme = TPM2_ALG_NULL },
+		};
+	}
+	rc = Esys_CreatePrimary(esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+				&sensitive, &tmpl, &outside, &creation_pcrs, ret, NULL, NULL, NULL, NULL);
+	return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail("creating the primary key", rc);
+}
+
+static void flush(ESYS_TR *h)
+{
+	if (*h != ESYS_TR_NONE)
+		(void)Esys_FlushContext(esys, *h);
+	*h = ESYS_TR_NONE;
+}
+
+/* A policy session with PolicyPCR (and PolicyAuthValue): returns its digest in digest. */
+static int policy_session(ESYS_TR parent, ESYS_TR encryption, uint16_t bank, uint32_t pcr_mask,
+			  bool auth_value, ESYS_TR *session, TPM2B_DIGEST **digest)
+{
+	TPML_PCR_SELECTION sel = {
+		.count = 1,
+		.pcrSelections[0] = {
+			.hash = bank,
+			.sizeofSelect = 3,
+			.pcrSelect = { pcr_mask & 0xff, (pcr_mask >> 8) & 0xff, (pcr_mask >> 16) & 0xff },
+		},
+	};
+	TPM2B_DIGEST empty = { 0 };
+	TSS2_RC rc;
+
+	rc = Esys_StartAuthSession(esys, parent, ESYS_TR_NONE, encryption, ESYS_TR_NONE, ESYS_TR_NONE,
+				   NULL, TPM2_SE_POLICY, &session_cipher, TPM2_ALG_SHA256, session);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail("starting the policy session", rc);
+	if (pcr_mask) {
+		rc = Esys_PolicyPCR(esys, *session, encryption, ESYS_TR_NONE, ESYS_TR_NONE, &empty, &sel);
+		if (rc != TSS2_RC_SUCCESS)
+			return tpm_fail("PolicyPCR", rc);
+	}
+	if (auth_value) {
+		rc = Esys_PolicyAuthValue(esys, *session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE);
+		if (rc != TSS2_RC_SUCCESS)
+			return tpm_fail("PolicyAuthValue", rc);
+	}
+	rc = Esys_PolicyGetDigest(esys, *session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, digest);
+	return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail("PolicyGetDigest", rc);
+}
+
+int real_tpm2_unseal(const struct tpm2_unseal_request *req, uint8_t *secret, size_t size)
+{
+	const struct tpm2_token *t = req->token;
+	ESYS_TR parent = ESYS_TR_NONE, object = ESYS_TR_NONE, enc = ESYS_TR_NONE, policy = ESYS_TR_NONE;
+	bool own_parent = false, own_object = false;
+	TPM2B_PUBLIC *pub = NULL;
+	TPM2B_DIGEST *digest = NULL;
+	TPM2B_SENSITIVE_DATA *out = NULL;
+	const uint8_t *want_policy;
+	size_t want_policy_size;
+	uint32_t pcr_mask;
+	uint16_t bank;
+	TSS2_RC rc;
+	int r;
+
+	if (!esys)
+		return -ENODEV;
+	if (t) {
+		TPM2B_PRIVATE priv = { 0 };
+		TPM2B_PUBLIC opub = { 0 };
+		size_t off = 0;
+
+		if (t->srk_size > 0) {
+			rc = Esys_TR_Deserialize(esys, t->srk, t->srk_size, &parent);
+			if (rc != TSS2_RC_SUCCESS) {
+				r = tpm_fail("loading the SRK the token names", rc);
+				goto out;
+			}
+		} else {
+			r = create_primary(t->primary_alg == TPM2_PRIMARY_RSA, &parent);
+			if (r < 0)
+				goto out;
+			own_parent = true;
+		}
+		rc = Tss2_MU_TPM2B_PRIVATE_Unmarshal(t->blob + t->parts.private_offset,
+						     t->parts.private_size, &off, &priv);
+		off = 0;
+		if (rc == TSS2_RC_SUCCESS)
+			rc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(t->blob + t->parts.public_offset,
+							    t->parts.public_size, &off, &opub);
+		if (rc != TSS2_RC_SUCCESS) {
+			r = tpm_fail("unmarshalling the sealed object", rc);
+			goto out;
+		}
+		rc = Esys_Load(esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &opub, &object);
+		if (rc != TSS2_RC_SUCCESS) {
+			r = tpm_fail("loading the sealed object", rc);
+			goto out;
+		}
+		own_object = true;
+		bank = hash_alg_to_tpm2(t->pcr_bank);
+		pcr_mask = t->pcr_mask;
+		want_policy = t->policy_hash;
+		want_policy_size = t->policy_hash_size;
+	} else {
+		rc = Esys_TR_FromTPMPublic(esys, req->emt_handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &object);
+		if (rc != TSS2_RC_SUCCESS) {
+			r = tpm_fail("finding the sealed object", rc);
+			goto out;
+		}
+		rc = Esys_ReadPublic(esys, object, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL, NULL);
+		if (rc != TSS2_RC_SUCCESS) {
+			r = tpm_fail("reading the sealed object", rc);
+			goto out;
+		}
+		if (pub->publicArea.type != TPM2_ALG_KEYEDHASH ||
+		    !(pub->publicArea.objectAttributes & TPMA_OBJECT_FIXEDTPM) ||
+		    !(pub->publicArea.objectAttributes & TPMA_OBJECT_FIXEDPARENT)) {
+			log_debug("TPM: handle 0x%08x is not a sealed keyed-hash object.", req->emt_handle);
+			r = -EMEDIUMTYPE;
+			goto out;
+		}
+		/* The session is salted with the owner's ECC primary (EMT's parent template). */
+		r = create_primary(false, &parent);
+		if (r < 0)
+			goto out;
+		own_parent = true;
+		bank = TPM2_ALG_SHA256;
+		pcr_mask = 1u << MEASURE_PCR_SYSTEM_IDENTITY;
+		want_policy = pub->publicArea.authPolicy.buffer;
+		want_policy_size = pub->publicArea.authPolicy.size;
+	}
+
+	if (req->pin_auth) {
+		TPM2B_AUTH auth = { .size = (uint16_t)req->pin_auth_size };
+
+		memcpy(auth.buffer, req->pin_auth, req->pin_auth_size);
+		rc = Esys_TR_SetAuth(esys, object, &auth);
+		explicit_bzero(&auth, sizeof(auth));
+		if (rc != TSS2_RC_SUCCESS) {
+			r = tpm_fail("setting the PIN", rc);
+			goto out;
+		}
+	}
+
+	rc = Esys_StartAuthSession(esys, parent, object, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL,
+				   TPM2_SE_HMAC, &session_cipher, TPM2_ALG_SHA256, &enc);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = tpm_fail("starting the salted session", rc);
+		goto out;
+	}
+	rc = Esys_TRSess_SetAttributes(esys, enc, TPMA_SESSION_DECRYPT | TPMA_SESSION_ENCRYPT |
+						      TPMA_SESSION_CONTINUESESSION, 0xff);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = tpm_fail("setting the session attributes", rc);
+		goto out;
+	}
+
+	r = policy_session(parent, enc, bank, pcr_mask, req->pin_auth != NULL, &policy, &digest);
+	if (r < 0)
+		goto out;
+	/* Refuse before Unseal: a policy that cannot match only costs the TPM a lockout count. */
+	if (digest->size != want_policy_size || memcmp(digest->buffer, want_policy, want_policy_size) != 0) {
+		r = -EPERM;
+		goto out;
+	}
+	rc = Esys_Unseal(esys, object, policy, enc, ESYS_TR_NONE, &out);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = tpm_fail("Unseal", rc);
+		goto out;
+	}
+	if (out->size > size) {
+		r = -E2BIG;
+		goto out;
+	}
+	memcpy(secret, out->buffer, out->size);
+	r = out->size;
+out:
+	if (out) {
+		explicit_bzero(out, sizeof(*out));
+		Esys_Free(out);
+	}
+	Esys_Free(digest);
+	Esys_Free(pub);
+	flush(&policy);
+	flush(&enc);
+	if (own_object)
+		flush(&object);
+	else if (object != ESYS_TR_NONE)
+		(void)Esys_TR_Close(esys, &object);
+	if (own_parent)
+		flush(&parent);
+	else if (parent != ESYS_TR_NONE)
+		(void)Esys_TR_Close(esys, &parent);
+	return r;
+}
+
+int real_tpm2_banks(enum hash_alg *banks, size_t max)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	TPMI_YES_NO more;
+	TSS2_RC rc;
+	size_t n = 0;
+
+	if (!esys)
+		return -ENODEV;
+	rc = Esys_GetCapability(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS, 0, 1, &more, &cap);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail("reading the PCR banks", rc);
+	for (uint32_t i = 0; i < cap->data.assignedPCR.count && n < max; i++) {
+		const TPMS_PCR_SELECTION *s = &cap->data.assignedPCR.pcrSelections[i];
+		enum hash_alg alg;
+
+		/* Like systemd: only banks with all 24 PCRs active count. */
+		if (s->sizeofSelect < 3 || s->pcrSelect[0] != 0xff || s->pcrSelect[1] != 0xff ||
+		    s->pcrSelect[2] != 0xff || hash_alg_from_tpm2(s->hash, &alg) < 0)
+			continue;
+		banks[n++] = alg;
+	}
+	Esys_Free(cap);
+	return (int)n;
+}
+
+int real_tpm2_extend(unsigned pcr, const struct measure_digest *digests, size_t n)
+{
+	TPML_DIGEST_VALUES values = { .count = (uint32_t)n };
+	TSS2_RC rc;
+
+	if (!esys)
+		return -ENODEV;
+	if (pcr > 23 || n > TPM2_NUM_PCR_BANKS)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		values.digests[i].hashAlg = hash_alg_to_tpm2(digests[i].alg);
+		memcpy(&values.digests[i].digest, digests[i].digest, hash_digest_size(digests[i].alg));
+	}
+	rc = Esys_PCR_Extend(esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &values);
+	return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail("PCR_Extend", rc);
+}

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Stage tpm2.
+ * Reads: ctx->opts (rd.luks.options=tpm2-device=), ctx->uevent_fd.
+ * Writes: ctx->tpm_present, ctx->tpm_banks, ctx->measured_enter_initrd.
+ * How: the TPM driver is built in or was loaded by coldplug; if /dev/tpmrm0 is not there yet, the
+ *   stage waits for its uevent for at most TPM_WAIT_SEC, never longer. With a TPM it extends
+ *   "enter-initrd" into PCR 11 in every active bank, as systemd-pcrphase does, before anything
+ *   is unsealed, and logs it to /run/log/systemd/tpm2-measure.log.
+ * Fails: only if the TPM is there but the measurement fails (a policy bound to PCR 11 must not see
+ *   a boot that skipped it). No TPM is not an error: the unlock falls back to recovery. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "edgeinit/fs.h"
+#include "edgeinit/log.h"
+#include "edgeinit/stage.h"
+#include "edgeinit/strutil.h"
+#include "edgeinit/uevent.h"
+
+#define TPM_WAIT_SEC 5
+
+static void read_boot_id(struct boot_context *ctx, uint8_t id[16])
+{
+	char path[512], buf[64], hex[33];
+	size_t n = 0;
+
+	memset(id, 0, 16);
+	ctx_path(ctx, "/proc/sys/kernel/random/boot_id", path, sizeof(path));
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
+		return;
+	for (char *p = buf; *p && n < 32; p++)
+		if (*p != '-' && *p != '\n')
+			hex[n++] = *p;
+	hex[n] = '\0';
+	(void)hex_decode(hex, id, 16);
+}
+
+static uint64_t boottime_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+int ctx_measure(struct boot_context *ctx, unsigned pcr, const struct measure_digest *digests,
+		const char *description, enum measure_event_type type)
+{
+	struct measure_record rec = {
+		.pcr = pcr, .digests = digests, .n_digests = ctx->n_tpm_banks,
+		.description = description, .event_type = type,
+	};
+	char path[512], line[MEASURE_RECORD_MAX];
+	_cleanup_close_ int fd = -EBADF;
+	int r, n;
+
+	/* systemd's protocol: the sticky bit marks a log whose last record may be torn. */
+	ctx_path(ctx, "/run/log", path, sizeof(path));
+	(void)mkdir_exist_ok(path, 0755);
+	ctx_path(ctx, "/run/log/systemd", path, sizeof(path));
+	(void)mkdir_exist_ok(path, 0755);
+	ctx_path(ctx, MEASURE_LOG_PATH, path, sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0)
+		log_warning_errno(negative_errno(), "Cannot open '%s', measuring without a log: %m", path);
+	else
+		(void)fchmod(fd, 0600 | S_ISVTX);
+
+	r = ctx->sys->tpm2_extend(pcr, digests, ctx->n_tpm_banks);
+	if (r < 0)
+		return log_error_errno(r, "Failed to extend PCR %u with '%s': %m", pcr, description);
+
+	read_boot_id(ctx, rec.boot_id);
+	rec.timestamp_usec = boottime_usec();
+	n = measure_log_record(&rec, line, sizeof(line));
+	if (fd >= 0 && n > 0) {
+		if (write(fd, line, (size_t)n) == n && fsync(fd) == 0)
+			(void)fchmod(fd, 0600);
+	}
+	log_debug("Measured '%s' into PCR %u (%zu banks).", description, pcr, ctx->n_tpm_banks);
+	return 0;
+}
+
+/* Wait for the TPM device's uevent, at most until deadline. */
+static void wait_for_tpm(struct boot_context *ctx, const char *device, uint64_t deadline)
+{
+	const char *name = strrchr(device, '/') + 1;
+	char path[512], buf[8192];
+	struct uevent ev;
+
+	ctx_path(ctx, device, path, sizeof(path));
+	while (access(path, F_OK) < 0 && ctx->uevent_fd >= 0) {
+		uint64_t now = now_monotonic_us();
+		struct pollfd p = { .fd = ctx->uevent_fd, .events = POLLIN };
+
+		if (now >= deadline || poll(&p, 1, (int)((deadline - now + 999) / 1000)) <= 0)
+			return;
+		/* Any event may be the one; the node's existence is what counts. Drivers for
+		 * devices that show up meanwhile are loaded as in the devices stage. */
+		ssize_t n;
+
+		while ((n = recv(ctx->uevent_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+			if (uevent_parse_netlink(buf, (size_t)n, &ev) < 0)
+				continue;
+			if (ev.modalias[0] && strcmp(ev.action, "add") == 0)
+				(void)ctx_load_driver(ctx, ev.modalias);
+			if (strcmp(ev.devname, name) == 0)
+				break;
+		}
+	}
+}
+
+static int tpm2_run(struct boot_context *ctx)
+{
+	const struct boot_options *o = &ctx->opts;
+	struct measure_digest d[_HASH_ALG_MAX];
+	char path[512];
+	int r;
+
+	if (!o->luks_tpm2) {
+		log_info("TPM use is off (rd.luks.options=tpm2-device=off).");
+		return 0;
+	}
+	wait_for_tpm(ctx, o->luks_tpm2_device, now_monotonic_us() + TPM_WAIT_SEC * 1000000ULL);
+	ctx_path(ctx, o->luks_tpm2_device, path, sizeof(path));
+	r = ctx->sys->tpm2_open(path);
+	if (r < 0) {
+		log_notice("No TPM at %s after %d s (%s): LUKS volumes need their recovery passphrase.",
+			   o->luks_tpm2_device, TPM_WAIT_SEC, strerror(-r));
+		return 0;
+	}
+	r = ctx->sys->tpm2_banks(ctx->tpm_banks, ELEMENTSOF(ctx->tpm_banks));
+	if (r <= 0) {
+		ctx_set_remedy(ctx, "The TPM answers but reports no complete PCR bank; check its firmware settings.");
+		return log_error_errno(r < 0 ? r : -ENODEV, "Cannot read the TPM's PCR banks: %m");
+	}
+	ctx->n_tpm_banks = (size_t)r;
+	ctx->tpm_present = true;
+
+	for (size_t i = 0; i < ctx->n_tpm_banks; i++) {
+		d[i].alg = ctx->tpm_banks[i];
+		measure_string_digest(d[i].alg, measure_phase_to_string(MEASURE_PHASE_ENTER_INITRD), d[i].digest);
+	}
+	r = ctx_measure(ctx, MEASURE_PCR_KERNEL_BOOT, d,
+			measure_phase_to_string(MEASURE_PHASE_ENTER_INITRD), MEASURE_EVENT_PHASE);
+	if (r < 0) {
+		ctx_set_remedy(ctx, "The TPM refused a PCR extend; check it in the firmware, or clear it.");
+		return r;
+	}
+	ctx->measured_enter_initrd = true;
+	log_info("TPM at %s: %zu PCR banks; measured enter-initrd into PCR 11.", o->luks_tpm2_device,
+		 ctx->n_tpm_banks);
+	return 0;
+}
+
+const struct stage stage_tpm2 = { .name = "tpm2", .run = tpm2_run };
+
+/* Stage leave-initrd: "leave-initrd" into PCR 11 right before switch_root, so that a key sealed to
+ * the initrd phase cannot be unsealed by the running system. Fails closed when a key was
+ * unsealed: that is exactly the case the measurement protects. */
+static int leave_initrd_run(struct boot_context *ctx)
+{
+	struct measure_digest d[_HASH_ALG_MAX];
+	int r;
+
+	if (!ctx->tpm_present)
+		return 0;
+	for (size_t i = 0; i < ctx->n_tpm_banks; i++) {
+		d[i].alg = ctx->tpm_banks[i];
+		measure_string_digest(d[i].alg, measure_phase_to_string(MEASURE_PHASE_LEAVE_INITRD), d[i].digest);
+	}
+	r = ctx_measure(ctx, MEASURE_PCR_KERNEL_BOOT, d,
+			measure_phase_to_string(MEASURE_PHASE_LEAVE_INITRD), MEASURE_EVENT_PHASE);
+	if (r < 0 && ctx->unlocked_with_tpm) {
+		ctx_set_remedy(ctx, "The TPM refused a PCR extend; the unsealed key must not stay reachable. Check the TPM.");
+		return r;
+	}
+	return 0;
+}
+
+const struct stage stage_leave_initrd = { .name = "leave-initrd", .run = leave_initrd_run };

@@ -5,7 +5,7 @@
 
 BUILD ?= build
 INIT ?= $(BUILD)/init
-INITRD_MODULES ?= virtio_pci virtio_blk dm_verity ext4 overlay algif_hash algif_skcipher
+INITRD_MODULES ?= virtio_pci virtio_blk dm_verity ext4 overlay algif_hash algif_skcipher dm_crypt xts
 EXTRA_MODULES ?=
 LAYOUT ?= layout/layout.env
 UKI_STUB ?= /usr/lib/systemd/boot/efi/linuxx64.efi.stub
@@ -46,8 +46,9 @@ initrd-list: $(INIT) $(KERNEL_DIR)/kver $(LAYOUT)
 image: $(IMAGE_DIR)/roothash
 $(ROOTFS_DIR).stamp: qemu/build-rootfs.sh $(GUEST_FILES)
 	qemu/build-rootfs.sh $(ROOTFS_DIR)
-$(IMAGE_DIR)/roothash: $(ROOTFS_DIR).stamp qemu/build-image.sh
+$(IMAGE_DIR)/roothash: $(ROOTFS_DIR).stamp qemu/build-image.sh qemu/build-fde.sh
 	qemu/build-image.sh $(ROOTFS_DIR) $(IMAGE_DIR)
+	qemu/build-fde.sh $(IMAGE_DIR)
 
 # The reference UKI boots the happy path (qemu/cmdline.happy + the root hash).
 uki: $(BUILD)/uki.efi

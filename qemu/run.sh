@@ -14,13 +14,19 @@
 # 125 when --stop-on matched.
 set -euo pipefail
 
-usage() { echo "usage: $0 --disk DISK --log LOG [--timeout SECONDS] [--machine-dir DIR] [--tee] [--smbios STRING]" >&2; exit 2; }
+usage() { echo "usage: $0 --disk DISK --log LOG [--timeout SECONDS] [--machine-dir DIR] [--tee] [--no-tpm] [--smbios STRING] [--answer REGEX TEXT]..." >&2; exit 2; }
 
-disk='' log='' timeout_s=300 machine='' tee=0 stop_re=
-smbios=()
+disk='' log='' timeout_s=300 machine='' tee=0 stop_re='' tpm=1
+smbios=() answer_re=() answer_text=()
 while (($#)); do
     case $1 in
         --tee) tee=1; shift; continue ;;
+        --no-tpm) tpm=0; shift; continue ;;
+        --answer)
+            (($# >= 3)) || usage
+            answer_re+=("$2") answer_text+=("$3")
+            shift 3
+            continue ;;
     esac
     (($# >= 2)) || usage
     case $1 in
@@ -53,7 +59,7 @@ swtpm_pid='' qemu_pid=''
 # shellcheck disable=SC2317
 cleanup() {
     local pid
-    for pid in "$qemu_pid" "$swtpm_pid"; do
+    for pid in "$qemu_pid" "$swtpm_pid" "${answer_pid:-}"; do
         if [[ -n "$pid" ]]; then kill "$pid" 2>/dev/null || true; fi
     done
     for pid in "$qemu_pid" "$swtpm_pid"; do
@@ -65,38 +71,69 @@ trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-sock=$rundir/swtpm.sock
-swtpm socket --tpm2 --tpmstate "dir=$machine/tpm" \
-    --ctrl "type=unixio,path=$sock" --log "file=$machine/swtpm.log" \
-    --terminate &
-swtpm_pid=$!
-for _ in $(seq 50); do
-    [[ -S "$sock" ]] && break
-    sleep 0.1
-done
-[[ -S "$sock" ]] || { echo "run: swtpm did not create $sock" >&2; exit 1; }
+tpm_args=()
+if ((tpm)); then
+    sock=$rundir/swtpm.sock
+    swtpm socket --tpm2 --tpmstate "dir=$machine/tpm" \
+        --ctrl "type=unixio,path=$sock" --log "file=$machine/swtpm.log" \
+        --terminate &
+    swtpm_pid=$!
+    for _ in $(seq 50); do
+        [[ -S "$sock" ]] && break
+        sleep 0.1
+    done
+    [[ -S "$sock" ]] || { echo "run: swtpm did not create $sock" >&2; exit 1; }
+    tpm_args=(-chardev "socket,id=chrtpm,path=$sock"
+        -tpmdev "emulator,id=tpm0,chardev=chrtpm" -device "tpm-tis,tpmdev=tpm0")
+fi
 
 qemu=(
     qemu-system-x86_64
     -machine q35 -accel "tcg,thread=single" -cpu max -smp 1 -m 1024
     -drive "if=pflash,format=raw,unit=0,readonly=on,file=$ovmf_code"
     -drive "if=pflash,format=raw,unit=1,file=$machine/OVMF_VARS.fd"
-    -chardev "socket,id=chrtpm,path=$sock"
-    -tpmdev "emulator,id=tpm0,chardev=chrtpm" -device "tpm-tis,tpmdev=tpm0"
+    "${tpm_args[@]}"
     -drive "if=none,id=disk0,format=raw,file=$disk"
     -device "virtio-blk-pci,drive=disk0"
     "${smbios[@]}"
     -nodefaults -nographic -serial stdio -no-reboot
 )
 
-# timeout(1) gives the 124 convention; QEMU's stdin is /dev/null so that
-# parallel runs never fight over a terminal.
+# timeout(1) gives the 124 convention. QEMU's stdin (the guest's serial input)
+# is a FIFO this script holds open, so that parallel runs never fight over a
+# terminal and --answer can type on the guest's console.
+input=$rundir/serial.in
+mkfifo "$input"
+exec 3<>"$input"
+: >"$log"
 if ((tee)); then
-    timeout --kill-after=10 "$timeout_s" "${qemu[@]}" </dev/null > >(tee "$log") 2>"$machine/qemu.stderr" &
+    timeout --kill-after=10 "$timeout_s" "${qemu[@]}" <"$input" > >(tee "$log") 2>"$machine/qemu.stderr" &
 else
-    timeout --kill-after=10 "$timeout_s" "${qemu[@]}" </dev/null >"$log" 2>"$machine/qemu.stderr" &
+    timeout --kill-after=10 "$timeout_s" "${qemu[@]}" <"$input" >"$log" 2>"$machine/qemu.stderr" &
 fi
 qemu_pid=$!
+
+# --answer: the n-th answer with a given REGEX is typed once the log shows
+# that REGEX for the n-th time (a prompt asked again gets the next answer).
+answerer() {
+    local i n re
+    declare -A seen=()
+    for i in "${!answer_re[@]}"; do
+        re=${answer_re[$i]}
+        seen[$re]=$(( ${seen[$re]:-0} + 1 ))
+        while n=$(grep -acE -- "$re" "$log" 2>/dev/null); ((${n:-0} < ${seen[$re]})); do
+            kill -0 "$qemu_pid" 2>/dev/null || return 0
+            sleep 0.3
+        done
+        sleep 0.5
+        printf '%s\n' "${answer_text[$i]}" >&3
+    done
+}
+answer_pid=''
+if ((${#answer_re[@]})); then
+    answerer &
+    answer_pid=$!
+fi
 rc=0
 if [[ -n "$stop_re" ]]; then
     # Poll the log while QEMU runs; the log is the guest's only voice.

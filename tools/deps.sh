@@ -18,6 +18,8 @@ packages=(
     mmdebstrap e2fsprogs cryptsetup-bin fdisk dosfstools mtools
     # booting the image
     qemu-system-x86 ovmf swtpm swtpm-tools
+    # sealing EMT-style keys into swtpm state for the TPM boot tests
+    tpm2-tools
     # linting the harness scripts
     shellcheck
 )

@@ -10,13 +10,16 @@ say() { printf 'EDGEINIT-TEST: %s\n' "$*"; }
 # The host can pass instructions through SMBIOS OEM strings (type 11),
 # "edgeinit-test.mode=<mode>": "report" (default), "layout-write" (also change
 # files under bind and overlay paths) or "layout-check" (also report them).
-mode=report
+mode=report secret=''
 for raw in /sys/firmware/dmi/entries/11-*/raw; do
     [[ -r "$raw" ]] || continue
     # The entry's 5-byte binary header runs straight into its first string:
     # match the string anywhere, not at a line start.
     m=$(grep -aoE 'edgeinit-test\.mode=[a-z-]+' "$raw" | head -n1)
     [[ -n "$m" ]] && mode=${m#edgeinit-test.mode=}
+    # The secret the host used, to prove it is nowhere in /run (never printed).
+    m=$(grep -aoE 'edgeinit-test\.secret=[0-9a-f]+' "$raw" | head -n1)
+    [[ -n "$m" ]] && secret=${m#edgeinit-test.secret=}
 done
 
 state=$(timeout 180 systemctl is-system-running --wait 2>&1)
@@ -35,6 +38,16 @@ for d in /sysroot /run/initramfs; do
 done
 
 say "analyze $(systemd-analyze time 2>&1 | head -n1)"
+
+# Measured boot: PCR 15 (the volume-key latch) and what the initrd logged.
+pcr15=/sys/class/tpm/tpm0/pcr-sha256/15
+if [[ -r "$pcr15" ]]; then say "pcr15 $(cat "$pcr15")"; else say "pcr15 none"; fi
+mlog=/run/log/systemd/tpm2-measure.log
+if [[ -r "$mlog" ]]; then
+    say "measure-log $(tr '\036' '\n' <"$mlog" | grep -o '"string":"[^"]*"' | tr '\n' ' ')"
+else
+    say "measure-log absent"
+fi
 
 if [[ -r /run/edgeinit/boot.json ]]; then
     while IFS= read -r l; do say "boot.json $l"; done </run/edgeinit/boot.json
@@ -66,6 +79,13 @@ done < <(systemctl --failed --plain --no-legend 2>/dev/null)
 # layout.env: /etc/ssh is bound from the persistent partition, /etc and /var
 # are overlays on a tmpfs. What is written here must survive (or not) a reboot.
 case $mode in
+secrets)
+    if [[ -n "$secret" ]] && grep -rqsF -- "$secret" /run 2>/dev/null; then
+        say "secret in /run yes"
+    else
+        say "secret in /run no"
+    fi
+    ;;
 layout-write)
     echo "written on the device" >/etc/ssh/edgeinit-device-file
     echo "# changed on the device" >/etc/ssh/ssh_config

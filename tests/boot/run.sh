@@ -18,7 +18,7 @@ stub=${UKI_STUB:-/usr/lib/systemd/boot/efi/linuxx64.efi.stub}
 jobs=${BOOT_TEST_JOBS:-2}
 outroot=$build/boot-tests
 
-all_scenarios=(happy wrong-roothash corrupt-data missing-persist layout bad-layout)
+all_scenarios=(happy wrong-roothash corrupt-data missing-persist layout bad-layout emt-fde foreign-tpm no-tpm-wrong)
 
 for f in "$initrd:make initrd" "$kernel_dir/vmlinuz:make kernel" \
     "$image/rootfs.img:make image" "$image/roothash:make image" \
@@ -197,6 +197,66 @@ check_bad-layout() {
     reject 'EDGEINIT-TEST: BEGIN' "the boot went on with an invalid layout.env"
 }
 
+# LUKS2 persistent partition, EMT's sealed key at 0x81000000 (PolicyPCR sha256:15).
+fde_setup() {
+    cmdline="$(happy_cmdline "$roothash") edgeinit.tpm2.emt-handle=0x81000000"
+    timeout_s=300
+    persist_image=$image/persist-luks.img
+    passphrase=$(cat "$image/emt-passphrase")
+    boots=("secrets:$image")
+}
+setup_emt-fde() {
+    fde_setup
+    tpm_seal=(emt)
+}
+check_emt-fde() {
+    check_exited
+    expect "edgeinit: Unlocked /dev/vda3 as /dev/mapper/edge_persistent with EMT's sealed key" "not unlocked by the sealed key"
+    expect 'EDGEINIT-TEST: mount /opt /dev/mapper/edge_persistent ext4' "/opt is not the unlocked volume"
+    expect 'EDGEINIT-TEST: state running' "system state is not 'running'"
+    reject 'recovery passphrase' "the recovery prompt appeared"
+    # PCR 15 moved: the key sealed to its boot value can no longer be unsealed.
+    expect 'EDGEINIT-TEST: pcr15 [0-9A-F]{64}' "no PCR 15 value"
+    reject 'EDGEINIT-TEST: pcr15 0{64}' "PCR 15 was not extended"
+    expect 'EDGEINIT-TEST: measure-log "string":"enter-initrd" "string":"cryptsetup:edge_persistent:[0-9a-f-]+" "string":"leave-initrd"' \
+        "tpm2-measure.log lacks enter-initrd, the volume key latch or leave-initrd"
+    expect 'EDGEINIT-TEST: secret in /run no' "the passphrase is in /run"
+    ! grep -aqF -- "$passphrase" "$clean" || fail "the passphrase appears on the console"
+}
+
+# Sealed against another PCR 15 (another machine): refused before Unseal, then the recovery
+# passphrase typed on the console boots.
+setup_foreign-tpm() {
+    fde_setup
+    tpm_seal=(emt 00000000000000000000000000000000000000000000000000000000000000ff)
+    answers=('recovery passphrase for edge_persistent' "$passphrase")
+}
+check_foreign-tpm() {
+    check_exited
+    expect 'edgeinit: TPM refused the sealed key at handle 0x81000000: PCR 15 does not match' "no refusal message"
+    expect 'edgeinit: Unlocked /dev/vda3 as /dev/mapper/edge_persistent with the recovery passphrase' "not unlocked by the typed passphrase"
+    expect 'EDGEINIT-TEST: mount /opt /dev/mapper/edge_persistent ext4' "/opt is not the unlocked volume"
+    expect 'EDGEINIT-TEST: END' "the test unit did not finish"
+    ! grep -aqF -- "$passphrase" "$clean" || fail "the passphrase was echoed on the console"
+}
+
+# No TPM at all: the prompt comes within the bound; three wrong passphrases end in the fatal
+# policy, never in a shell.
+setup_no-tpm-wrong() {
+    fde_setup
+    run_args=(--no-tpm)
+    answers=('recovery passphrase for edge_persistent' wrong1
+        'recovery passphrase for edge_persistent' wrong2
+        'recovery passphrase for edge_persistent' wrong3)
+}
+check_no-tpm-wrong() {
+    check_exited
+    expect 'edgeinit: No TPM at /dev/tpmrm0' "no 'No TPM' message"
+    expect 'edgeinit: Wrong passphrase for edge_persistent \(try 3 of 3\)' "not three tries"
+    expect "edgeinit: FATAL: stage 'luks' failed" "no FATAL message for the luks stage"
+    reject 'EDGEINIT-TEST: BEGIN' "the boot went on without the key"
+}
+
 # The reference image with a changed and a new file under /etc/ssh: an update.
 build_image_v2() {
     local v2=$build/image-v2 rootfs=$build/rootfs
@@ -275,21 +335,30 @@ run_scenario() {
     local name=$1 dir=$outroot/$1 t0 secs i entry mode img persist
     t0=$(date +%s)
     cmdline='' timeout_s=${BOOT_TEST_TIMEOUT:-300} corrupt=0 mkdisk_args=() failures=()
-    extra_layout='' boots=("report:$image")
+    extra_layout='' boots=("report:$image") persist_image='' tpm_seal=() run_args=() answers=()
+    passphrase=''
+    local answer_args=() a
     rm -rf "$dir"
     mkdir -p "$dir"
     "setup_$name"
     [[ -z "${BOOT_TEST_TIMEOUT:-}" ]] || timeout_s=$BOOT_TEST_TIMEOUT
     echo "$cmdline" >"$dir/cmdline"
-    persist=$image/persist.img
+    persist=${persist_image:-$image/persist.img}
     : >"$dir/serial.log"
+    if ((${#tpm_seal[@]})); then
+        "$top/qemu/seal-emt-key.sh" "$dir/machine/tpm" "$image/emt-passphrase" "${tpm_seal[@]:1}" \
+            >>"$dir/build.log" 2>&1 || { echo "FAIL $name: could not seal the key (see $dir/build.log)"; echo fail >"$dir/result"; return; }
+    fi
+    for ((a = 0; a + 1 < ${#answers[@]}; a += 2)); do
+        answer_args+=(--answer "${answers[$a]}" "${answers[$((a + 1))]}")
+    done
     for i in "${!boots[@]}"; do
         entry=${boots[$i]} mode=${entry%%:*} img=${entry#*:}
         if ((i > 0)); then
             extract_persist "$dir/disk.img" "$dir/persist.img"
             persist=$dir/persist.img
         fi
-        build_disk "$img" "$persist" >"$dir/build.log" 2>&1 || {
+        build_disk "$img" "$persist" >>"$dir/build.log" 2>&1 || {
             echo "FAIL $name: could not build the disk for boot $((i + 1)) (see $dir/build.log)"
             echo fail >"$dir/result"
             return
@@ -297,7 +366,8 @@ run_scenario() {
         qemu_rc=0
         "$top/qemu/run.sh" --disk "$dir/disk.img" --log "$dir/serial-$((i + 1)).log" \
             --timeout "$timeout_s" --machine-dir "$dir/machine" --stop-on "$hang_re" \
-            --smbios "edgeinit-test.mode=$mode" 2>"$dir/run.stderr" || qemu_rc=$?
+            --smbios "edgeinit-test.mode=$mode" ${passphrase:+--smbios "edgeinit-test.secret=$passphrase"} \
+            "${run_args[@]}" "${answer_args[@]}" 2>"$dir/run.stderr" || qemu_rc=$?
         tr -d '\r' <"$dir/serial-$((i + 1)).log" >"$dir/serial-$((i + 1)).txt"
         cat "$dir/serial-$((i + 1)).log" >>"$dir/serial.log"
         ((qemu_rc == 0)) || break

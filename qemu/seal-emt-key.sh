@@ -1,0 +1,36 @@
+#!/bin/bash
+# Seal a passphrase into a swtpm state the way EMT's provisioning does: an ECC P-256 owner
+# primary, a keyed-hash object with PolicyPCR over SHA-256 PCR 15 (its value at boot, before
+# anything extends it: zeros), made persistent at handle 0x81000000.
+# Usage: qemu/seal-emt-key.sh TPM_STATE_DIR PASSPHRASE_FILE [PCR15_HEX]
+# PCR15_HEX seals against another PCR 15 value ("a different machine or boot chain").
+set -euo pipefail
+
+state=${1:?usage: $0 TPM_STATE_DIR PASSPHRASE_FILE [PCR15_HEX]}
+pass=$(realpath "${2:?usage: $0 TPM_STATE_DIR PASSPHRASE_FILE [PCR15_HEX]}")
+pcr15=${3:-0000000000000000000000000000000000000000000000000000000000000000}
+mkdir -p "$state"
+work=$(mktemp -d)
+port=$((20000 + RANDOM % 20000))
+swtpm socket --tpm2 --tpmstate "dir=$state" --server "type=tcp,port=$port,bindaddr=127.0.0.1" \
+    --ctrl "type=tcp,port=$((port + 1)),bindaddr=127.0.0.1" --flags not-need-init,startup-clear &
+swtpm_pid=$!
+# shellcheck disable=SC2317 # runs from the trap
+cleanup() { kill "$swtpm_pid" 2>/dev/null || true; wait "$swtpm_pid" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$port"
+for _ in $(seq 50); do tpm2_getrandom 4 >/dev/null 2>&1 && break; sleep 0.1; done
+
+cd "$work"
+python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "$pcr15" >pcr15.bin
+# A raw swtpm has no resource manager: every tool leaves its objects and sessions loaded, so
+# flush them after each step, or the TPM runs out of object slots.
+flush() { tpm2_flushcontext -t; tpm2_flushcontext -s; }
+tpm2_createprimary -Q -C o -G ecc -c primary.ctx && flush
+tpm2_createpolicy -Q --policy-pcr -l sha256:15 -f pcr15.bin -L policy.dat && flush
+tpm2_create -Q -C primary.ctx -L policy.dat -a "fixedtpm|fixedparent|noda" -i "$pass" -u seal.pub -r seal.priv && flush
+tpm2_load -Q -C primary.ctx -u seal.pub -r seal.priv -c seal.ctx
+tpm2_evictcontrol -Q -C o -c seal.ctx 0x81000000 && flush
+# Shut down cleanly so that the state on disk is complete.
+tpm2_shutdown -Q
+echo "seal-emt-key: sealed $(wc -c <"$pass") bytes at 0x81000000 (PolicyPCR sha256:15) in $state"

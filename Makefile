@@ -34,10 +34,6 @@ INIT_CFLAGS := -Os -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -
 	-ffunction-sections -fdata-sections -fno-plt \
 	-ffile-prefix-map=$(CURDIR)=. -ffile-prefix-map=$(abspath $(DEPS))=/deps \
 	-idirafter $(DEPS)/kinc
-# lib/json.c defines json_object_get, a name json-c (which libcryptsetup links for LUKS2) defines
-# too: the static link fails (and a dynamic one would silently hand libcryptsetup's calls to
-# ours). Until lib/json.c renames it, rename ours at compile time for /init.
-INIT_CFLAGS += -Djson_object_get=edgeinit_json_object_get
 INIT_LDFLAGS := -static -Wl,--gc-sections -Wl,-Map=$(BUILD)/init.map
 INIT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC) $(MODULE_SRC) $(INIT_SRC))
 

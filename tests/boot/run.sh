@@ -73,7 +73,7 @@ check_exited() {
     elif ((qemu_rc == 124)); then
         fail "QEMU hit the ${timeout_s}s timeout (guest did not power off or reboot)"
     elif ((qemu_rc != 0)); then
-        fail "QEMU failed (exit $qemu_rc)"
+        fail "QEMU failed (exit $qemu_rc: $(grep -av '^run:' "$dir/run.stderr" 2>/dev/null | head -n 2 | tr '\n' ' '))"
     fi
 }
 

@@ -26,6 +26,8 @@
 #include "edgeinit/tpm2_token.h"
 
 #define PERSIST_MAPPER_NAME "edge_persistent"
+
+static const char *const luks_kernel_modules[] = { "dm_crypt", "crypto-xts", "crypto-sha512" };
 #define LUKS_TOKENS_MAX 32
 #define PASSPHRASE_MAX 1024
 #define UNSEALED_MAX 128
@@ -77,6 +79,7 @@ static bool try_tokens(struct unlock *u)
 	_cleanup_free_ char *json = malloc(TPM2_TOKEN_JSON_MAX + 1);
 	_cleanup_free_ struct tpm2_token *t = malloc(sizeof(*t));
 	char reason[TPM2_TOKEN_REASON_MAX];
+	unsigned found = 0;
 
 	if (!json || !t)
 		return false;
@@ -84,11 +87,17 @@ static bool try_tokens(struct unlock *u)
 		struct tpm2_unseal_request req = { .token = t };
 		int n = ctx->sys->luks_token_json(u->node, token, json, TPM2_TOKEN_JSON_MAX + 1);
 
-		if (n < 0)
+		if (n < 0) {
+			if (n != -ENOENT)
+				log_warning_errno(n, "Cannot read LUKS token %d of %s: %m", token, u->node);
 			continue;
+		}
 		n = tpm2_token_parse(json, (size_t)n, t, reason);
-		if (n == -EMEDIUMTYPE)
+		if (n == -EMEDIUMTYPE) {
+			log_debug("LUKS token %d of %s is not a systemd-tpm2 token.", token, u->node);
 			continue;
+		}
+		found++;
 		if (n < 0) {
 			log_warning("LUKS token %d of %s cannot be used: %s.", token, u->node, reason);
 			continue;
@@ -127,6 +136,8 @@ static bool try_tokens(struct unlock *u)
 		}
 		log_warning("The key unsealed from LUKS token %d does not open its keyslots.", token);
 	}
+	if (found == 0)
+		log_info("%s has no systemd-tpm2 token.", u->node);
 	return false;
 }
 
@@ -243,9 +254,10 @@ static int luks_run(struct boot_context *ctx)
 		return log_error_errno(-EPERM, "The persistent partition %s is LUKS2 (UUID %s), which rd.luks.uuid= does not list.",
 				       u.node, u.uuid);
 	}
-	/* dm-crypt and the usual cipher mode: the kernel cannot load them itself without modprobe. */
-	(void)ctx_load_driver(ctx, "dm_crypt");
-	(void)ctx_load_driver(ctx, "crypto-xts");
+	/* dm-crypt, the usual cipher mode, and SHA-512 (systemd-cryptenroll's keyslots use
+	 * PBKDF2-SHA512, computed through AF_ALG): the kernel cannot load them without modprobe. */
+	for (size_t i = 0; i < ELEMENTSOF(luks_kernel_modules); i++)
+		(void)ctx_load_driver(ctx, luks_kernel_modules[i]);
 
 	r = secret_alloc(&buf, sizeof(struct keys));
 	if (r < 0 || !buf.data)

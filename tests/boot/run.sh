@@ -18,7 +18,7 @@ stub=${UKI_STUB:-/usr/lib/systemd/boot/efi/linuxx64.efi.stub}
 jobs=${BOOT_TEST_JOBS:-2}
 outroot=$build/boot-tests
 
-all_scenarios=(happy wrong-roothash corrupt-data missing-persist layout bad-layout emt-fde foreign-tpm no-tpm-wrong)
+all_scenarios=(happy wrong-roothash corrupt-data missing-persist layout bad-layout emt-fde token foreign-tpm no-tpm-wrong)
 
 for f in "$initrd:make initrd" "$kernel_dir/vmlinuz:make kernel" \
     "$image/rootfs.img:make image" "$image/roothash:make image" \
@@ -224,6 +224,24 @@ check_emt-fde() {
     ! grep -aqF -- "$passphrase" "$clean" || fail "the passphrase appears on the console"
 }
 
+# A systemd-tpm2 token written by systemd-cryptenroll 252 (as integrators enroll) against this
+# machine's TPM: unlocked unattended, with the salted session and the policy check.
+setup_token() {
+    fde_setup
+    cmdline=$(happy_cmdline "$roothash")
+    tpm_enroll=15
+}
+check_token() {
+    check_exited
+    expect 'edgeinit: Unlocked /dev/vda3 as /dev/mapper/edge_persistent with a systemd-tpm2 token' "not unlocked by the token"
+    expect 'EDGEINIT-TEST: mount /opt /dev/mapper/edge_persistent ext4' "/opt is not the unlocked volume"
+    expect 'EDGEINIT-TEST: state running' "system state is not 'running'"
+    reject 'recovery passphrase' "the recovery prompt appeared"
+    reject 'EDGEINIT-TEST: pcr15 0{64}' "PCR 15 was not latched"
+    expect 'EDGEINIT-TEST: secret in /run no' "the passphrase is in /run"
+    ! grep -aqF -- "$passphrase" "$clean" || fail "the passphrase appears on the console"
+}
+
 # Sealed against another PCR 15 (another machine): refused before Unseal, then the recovery
 # passphrase typed on the console boots.
 setup_foreign-tpm() {
@@ -336,6 +354,7 @@ run_scenario() {
     t0=$(date +%s)
     cmdline='' timeout_s=${BOOT_TEST_TIMEOUT:-300} corrupt=0 mkdisk_args=() failures=()
     extra_layout='' boots=("report:$image") persist_image='' tpm_seal=() run_args=() answers=()
+    tpm_enroll=-
     passphrase=''
     local answer_args=() a
     rm -rf "$dir"
@@ -348,6 +367,12 @@ run_scenario() {
     if ((${#tpm_seal[@]})); then
         "$top/qemu/seal-emt-key.sh" "$dir/machine/tpm" "$image/emt-passphrase" "${tpm_seal[@]:1}" \
             >>"$dir/build.log" 2>&1 || { echo "FAIL $name: could not seal the key (see $dir/build.log)"; echo fail >"$dir/result"; return; }
+    fi
+    if [[ "$tpm_enroll" != - ]]; then
+        cp --sparse=always "$persist" "$dir/persist-token.img"
+        persist=$dir/persist-token.img
+        "$top/qemu/enroll-token.sh" "$dir/machine/tpm" "$persist" "$image/emt-passphrase" "$tpm_enroll" \
+            >>"$dir/build.log" 2>&1 || { echo "FAIL $name: could not enroll the token (see $dir/build.log)"; echo fail >"$dir/result"; return; }
     fi
     for ((a = 0; a + 1 < ${#answers[@]}; a += 2)); do
         answer_args+=(--answer "${answers[$a]}" "${answers[$((a + 1))]}")
@@ -380,7 +405,7 @@ run_scenario() {
     if ((${#failures[@]} == 0)); then
         echo "PASS $name ($secs s)"
         echo pass >"$dir/result"
-        rm -f "$dir/disk.img" "$dir/esp.img" "$dir/persist.img"
+        rm -f "$dir/disk.img" "$dir/esp.img" "$dir/persist.img" "$dir/persist-token.img"
     else
         local IFS=';'
         echo "FAIL $name: ${failures[*]} ($secs s, log: ${dir#"$top"/}/serial.log)"

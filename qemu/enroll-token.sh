@@ -1,0 +1,32 @@
+#!/bin/bash
+# Enroll a systemd-tpm2 token into a LUKS2 image the way integrators do, with systemd-cryptenroll
+# (the host's, systemd 252 as in the guest) against a machine's swtpm state. systemd 252 takes a
+# "<tcti>:<conf>" --tpm2-device= and talks to swtpm over TCP, so no kernel module is needed.
+# Usage: qemu/enroll-token.sh TPM_STATE_DIR LUKS_IMAGE PASSPHRASE_FILE PCRS
+# PCRS as systemd-cryptenroll --tpm2-pcrs= takes them ("15", "7+15", "" for none). PCR 15 is
+# all zeros both here and when edgeinit unseals (it latches PCR 15 only after unlocking).
+set -euo pipefail
+
+state=${1:?usage: $0 TPM_STATE_DIR LUKS_IMAGE PASSPHRASE_FILE PCRS}
+image=${2:?usage: $0 TPM_STATE_DIR LUKS_IMAGE PASSPHRASE_FILE PCRS}
+pass=${3:?usage: $0 TPM_STATE_DIR LUKS_IMAGE PASSPHRASE_FILE PCRS}
+pcrs=${4-15}
+mkdir -p "$state"
+port=$((20000 + RANDOM % 20000))
+swtpm socket --tpm2 --tpmstate "dir=$state" --server "type=tcp,port=$port,bindaddr=127.0.0.1" \
+    --ctrl "type=tcp,port=$((port + 1)),bindaddr=127.0.0.1" --flags not-need-init,startup-clear &
+swtpm_pid=$!
+# shellcheck disable=SC2317 # runs from the trap
+cleanup() { kill "$swtpm_pid" 2>/dev/null || true; wait "$swtpm_pid" 2>/dev/null || true; }
+trap cleanup EXIT
+for _ in $(seq 50); do
+    python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null && break
+    sleep 0.1
+done
+
+PASSWORD=$(cat "$pass") systemd-cryptenroll --tpm2-device="swtpm:host=127.0.0.1,port=$port" \
+    --tpm2-pcrs="$pcrs" "$image"
+# An orderly TPM2_Shutdown(SU_CLEAR): a disorderly stop counts as a dictionary-attack failure.
+python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(bytes.fromhex("80010000000c000001450000")); s.recv(64)' "$port"
+echo "enroll-token: systemd-tpm2 token (PCRs '$pcrs') in $image"

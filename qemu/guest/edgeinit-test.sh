@@ -79,6 +79,14 @@ done < <(systemctl --failed --plain --no-legend 2>/dev/null)
 # layout.env: /etc/ssh is bound from the persistent partition, /etc and /var
 # are overlays on a tmpfs. What is written here must survive (or not) a reboot.
 case $mode in
+enroll)
+    # As an integrator does: enroll the TPM for the persistent partition, bound to PCR 7.
+    if PASSWORD=$secret systemd-cryptenroll --tpm2-device=auto --tpm2-pcrs=7 /dev/vda3 >/dev/null 2>&1; then
+        say "enrolled yes"
+    else
+        say "enrolled no"
+    fi
+    ;;
 secrets)
     if [[ -n "$secret" ]] && grep -rqsF -- "$secret" /run 2>/dev/null; then
         say "secret in /run yes"

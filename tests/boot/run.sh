@@ -18,7 +18,7 @@ stub=${UKI_STUB:-/usr/lib/systemd/boot/efi/linuxx64.efi.stub}
 jobs=${BOOT_TEST_JOBS:-2}
 outroot=$build/boot-tests
 
-all_scenarios=(happy wrong-roothash corrupt-data missing-persist layout bad-layout emt-fde token foreign-tpm no-tpm-wrong)
+all_scenarios=(happy wrong-roothash corrupt-data missing-persist layout bad-layout emt-fde token enroll token-pcr-changed foreign-tpm no-tpm-wrong)
 
 for f in "$initrd:make initrd" "$kernel_dir/vmlinuz:make kernel" \
     "$image/rootfs.img:make image" "$image/roothash:make image" \
@@ -242,6 +242,39 @@ check_token() {
     ! grep -aqF -- "$passphrase" "$clean" || fail "the passphrase appears on the console"
 }
 
+# Enroll the way integrators do: boot with the recovery passphrase typed on the console, run
+# systemd-cryptenroll --tpm2-device=auto --tpm2-pcrs=7 in the guest, reboot: unattended.
+setup_enroll() {
+    fde_setup
+    cmdline=$(happy_cmdline "$roothash")
+    boots=("enroll:$image" "secrets:$image")
+    answers=('recovery passphrase for edge_persistent' "$passphrase")
+}
+check_enroll() {
+    check_exited
+    expect_boot 1 'edgeinit: Unlocked /dev/vda3 as /dev/mapper/edge_persistent with the recovery passphrase' "boot 1 was not unlocked by the typed passphrase"
+    expect_boot 1 'EDGEINIT-TEST: enrolled yes' "systemd-cryptenroll failed in the guest"
+    expect_boot 2 'edgeinit: Unlocked /dev/vda3 as /dev/mapper/edge_persistent with a systemd-tpm2 token' "boot 2 was not unlocked by the enrolled token"
+    reject_boot 2 'recovery passphrase for edge_persistent' "boot 2 asked for the passphrase"
+    expect_boot 2 'EDGEINIT-TEST: state running' "boot 2: system state is not 'running'"
+    ! grep -aqF -- "$passphrase" "$clean" || fail "the passphrase appears on the console"
+}
+
+# A token whose PCRs changed (sealed to PCR 11, which the stub and enter-initrd extend before
+# the unlock): refused before Unseal, the prompt appears, the right passphrase boots.
+setup_token-pcr-changed() {
+    fde_setup
+    cmdline=$(happy_cmdline "$roothash")
+    tpm_enroll=11
+    answers=('recovery passphrase for edge_persistent' "$passphrase")
+}
+check_token-pcr-changed() {
+    check_exited
+    expect 'edgeinit: TPM refused LUKS token 0: the PCR policy does not match this boot \(refused before Unseal\)' "the token was not refused before Unseal"
+    expect 'edgeinit: Unlocked /dev/vda3 as /dev/mapper/edge_persistent with the recovery passphrase' "not unlocked by the typed passphrase"
+    expect 'EDGEINIT-TEST: END' "the test unit did not finish"
+}
+
 # Sealed against another PCR 15 (another machine): refused before Unseal, then the recovery
 # passphrase typed on the console boots.
 setup_foreign-tpm() {
@@ -393,6 +426,7 @@ run_scenario() {
             --timeout "$timeout_s" --machine-dir "$dir/machine" --stop-on "$hang_re" \
             --smbios "edgeinit-test.mode=$mode" ${passphrase:+--smbios "edgeinit-test.secret=$passphrase"} \
             "${run_args[@]}" "${answer_args[@]}" 2>"$dir/run.stderr" || qemu_rc=$?
+        answer_args=() # typed answers are for the first boot; later ones must manage alone
         tr -d '\r' <"$dir/serial-$((i + 1)).log" >"$dir/serial-$((i + 1)).txt"
         cat "$dir/serial-$((i + 1)).log" >>"$dir/serial.log"
         ((qemu_rc == 0)) || break

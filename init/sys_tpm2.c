@@ -18,6 +18,9 @@
 #include "edgeinit/tpm2_token.h"
 #include "sys_real.h"
 
+/* systemd retries an Unseal that raced with a PCR extend up to 30 times; so do we. */
+#define UNSEAL_ATTEMPTS_MAX 30
+
 static ESYS_CONTEXT *esys;
 static TSS2_TCTI_CONTEXT *tcti;
 
@@ -41,8 +44,9 @@ static int rc_to_errno(TSS2_RC rc)
 	case TPM2_RC_BAD_AUTH:
 		return -EACCES;
 	case TPM2_RC_POLICY_FAIL:
-	case TPM2_RC_PCR_CHANGED:
 		return -EPERM;
+	case TPM2_RC_PCR_CHANGED:
+		return -EAGAIN;
 	case TPM2_RC_HANDLE:
 		return -ENOENT;
 	}
@@ -270,18 +274,28 @@ int real_tpm2_unseal(const struct tpm2_unseal_request *req, uint8_t *secret, siz
 		goto out;
 	}
 
-	r = policy_session(parent, enc, bank, pcr_mask, req->pin_auth != NULL, &policy, &digest);
-	if (r < 0)
-		goto out;
-	/* Refuse before Unseal: a policy that cannot match only costs the TPM a lockout count. */
-	if (digest->size != want_policy_size || memcmp(digest->buffer, want_policy, want_policy_size) != 0) {
-		r = -EPERM;
-		goto out;
-	}
-	rc = Esys_Unseal(esys, object, policy, enc, ESYS_TR_NONE, &out);
-	if (rc != TSS2_RC_SUCCESS) {
+	/* A PCR extended between PolicyPCR and Unseal (TPM2_RC_PCR_CHANGED) is not a refusal:
+	 * build the policy again, a bounded number of times. */
+	for (int attempt = 1;; attempt++) {
+		r = policy_session(parent, enc, bank, pcr_mask, req->pin_auth != NULL, &policy, &digest);
+		if (r < 0)
+			goto out;
+		/* Refuse before Unseal: a policy that cannot match must not reach the TPM's
+		 * Unseal (and its dictionary-attack accounting). */
+		if (digest->size != want_policy_size ||
+		    memcmp(digest->buffer, want_policy, want_policy_size) != 0) {
+			r = -EPERM;
+			goto out;
+		}
+		rc = Esys_Unseal(esys, object, policy, enc, ESYS_TR_NONE, &out);
+		if (rc == TSS2_RC_SUCCESS)
+			break;
 		r = tpm_fail("Unseal", rc);
-		goto out;
+		if (r != -EAGAIN || attempt >= UNSEAL_ATTEMPTS_MAX)
+			goto out;
+		Esys_Free(digest);
+		digest = NULL;
+		flush(&policy);
 	}
 	if (out->size > size) {
 		r = -E2BIG;

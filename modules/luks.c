@@ -98,6 +98,11 @@ static bool try_tokens(struct unlock *u)
 			continue;
 		}
 		found++;
+		if (n == 0 && t->pubkey_size > 0) {
+			log_warning("LUKS token %d of %s uses a signed PCR policy (tpm2_pubkey), which edgeinit does not support yet, skipping it.",
+				    token, u->node);
+			continue;
+		}
 		if (n < 0) {
 			log_warning("LUKS token %d of %s cannot be used: %s.", token, u->node, reason);
 			continue;

@@ -596,6 +596,46 @@ START_TEST(luks_headless_never_asks)
 }
 END_TEST
 
+/* Real tokens written by systemd-cryptenroll 252 (tests/unit/fixtures/tpm2/). */
+static const char *token_fixture(const char *name, char *buf, size_t size)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "tests/unit/fixtures/tpm2/%s.json", name);
+	ck_assert_int_gt(read_small_file(path, buf, size), 0);
+	return buf;
+}
+
+START_TEST(luks_token_unseals_and_opens_its_keyslot)
+{
+	static char json[16384];
+
+	luks_fixture(true);
+	fake.tokens[0] = token_fixture("pcr7", json, sizeof(json));
+	fake.unseal_secret = "0123456789abcdef0123456789abcdef"; /* 32 bytes, as systemd seals */
+	fake.good_passphrase = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; /* its base64 */
+	ck_assert_int_eq(stage_luks.run(&ctx), 0);
+	ck_assert(fake_called("tpm2_unseal token"));
+	ck_assert(fake_called("luks_activate /dev/vda3 edge_persistent slot 1"));
+	ck_assert(fake_logged("with a systemd-tpm2 token"));
+	ck_assert(!fake_logged(fake.good_passphrase));
+}
+END_TEST
+
+START_TEST(luks_signed_policy_token_is_refused_clearly)
+{
+	static char json[16384];
+
+	luks_fixture(true);
+	fake.tokens[0] = token_fixture("signed-policy", json, sizeof(json));
+	fake.answers[0] = EMT_KEY;
+	ck_assert_int_eq(stage_luks.run(&ctx), 0);
+	ck_assert(!fake_called("tpm2_unseal"));
+	ck_assert(fake_logged("signed PCR policy (tpm2_pubkey)"));
+	ck_assert(fake_logged("with the recovery passphrase"));
+}
+END_TEST
+
 START_TEST(luks_key_file_from_the_initrd)
 {
 	luks_fixture(false);
@@ -760,6 +800,8 @@ Suite *stages_suite(void)
 	tcase_add_test(tc, luks_three_wrong_passphrases_fail_closed);
 	tcase_add_test(tc, luks_headless_never_asks);
 	tcase_add_test(tc, luks_key_file_from_the_initrd);
+	tcase_add_test(tc, luks_token_unseals_and_opens_its_keyslot);
+	tcase_add_test(tc, luks_signed_policy_token_is_refused_clearly);
 	tcase_add_test(tc, switch_root_refuses_when_sysroot_is_not_a_mount);
 	tcase_add_test(tc, switch_root_real_in_private_namespace);
 	suite_add_tcase(s, tc);

@@ -48,6 +48,7 @@ struct unlock {
 	char uuid[37];
 	struct keys *k;
 	const char *how;        /* which source opened it, for the log */
+	bool from_tpm;          /* the key was unsealed from the TPM */
 	bool pcr15_policy;      /* the key that opened it was sealed to PCR 15 */
 };
 
@@ -135,6 +136,7 @@ static bool try_tokens(struct unlock *u)
 				continue;
 			if (activate(u, slot, u->k->passphrase, (size_t)len) >= 0) {
 				u->how = "a systemd-tpm2 token";
+				u->from_tpm = true;
 				u->pcr15_policy = t->pcr_mask & (1u << MEASURE_PCR_SYSTEM_IDENTITY);
 				return true;
 			}
@@ -169,6 +171,7 @@ static bool try_emt_handle(struct unlock *u)
 		return false;
 	}
 	u->how = "EMT's sealed key";
+	u->from_tpm = true;
 	u->pcr15_policy = true;
 	return true;
 }
@@ -284,7 +287,7 @@ static int luks_run(struct boot_context *ctx)
 				    u.node, u.uuid);
 		goto out;
 	}
-	ctx->unlocked_with_tpm = strstr(u.how, "token") || strstr(u.how, "EMT");
+	ctx->unlocked_with_tpm = u.from_tpm;
 	log_info("Unlocked %s as /dev/mapper/%s with %s.", u.node, PERSIST_MAPPER_NAME, u.how);
 
 	if (ctx->tpm_present && o->luks_measure_pcr) {

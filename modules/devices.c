@@ -118,8 +118,9 @@ static void scan_sysfs(struct boot_context *ctx)
 	closedir(d);
 }
 
-/* Drain the uevent socket. Only messages from the kernel (port id 0) are trusted. */
-static void drain_uevents(struct boot_context *ctx)
+/* Drain the uevent socket. Only messages from the kernel (port id 0) are trusted. Shared with
+ * the tpm2 stage, which waits on the same socket for /dev/tpmrm0. */
+void ctx_drain_uevents(struct boot_context *ctx)
 {
 	char buf[8192];
 	struct uevent ev;
@@ -184,7 +185,7 @@ static int devices_run(struct boot_context *ctx)
 		if (wanted[i].ref->kind == DEVREF_UUID || wanted[i].ref->kind == DEVREF_LABEL)
 			ctx->probe_superblocks = true;
 	scan_sysfs(ctx);
-	drain_uevents(ctx);
+	ctx_drain_uevents(ctx);
 	while ((missing = resolve(ctx, wanted, ELEMENTSOF(wanted))) > 0) {
 		uint64_t now = now_monotonic_us();
 		struct pollfd p = { .fd = ctx->uevent_fd, .events = POLLIN };
@@ -193,7 +194,7 @@ static int devices_run(struct boot_context *ctx)
 			break;
 		if (poll(&p, 1, (int)((deadline - now + 999) / 1000)) < 0 && errno != EINTR)
 			return log_error_errno(negative_errno(), "Failed to wait for uevents: %m");
-		drain_uevents(ctx);
+		ctx_drain_uevents(ctx);
 	}
 
 	describe_seen(ctx, seen, sizeof(seen));

@@ -213,7 +213,7 @@ static int do_seed(struct layout_run *lr, const struct layout_action *a)
 
 static int do_bind(struct layout_run *lr, const struct layout_action *a)
 {
-	_cleanup_close_ int target = -EBADF, source = -EBADF;
+	_cleanup_close_ int target = -EBADF;
 	_cleanup_free_ char *dir_copy = strdup(a->source);
 	char source_abs[1024], target_abs[1024];
 	struct stat tst, sst;
@@ -243,7 +243,6 @@ static int do_bind(struct layout_run *lr, const struct layout_action *a)
 	r = lr->ctx->sys->mount(source_abs, target_abs, NULL, MS_BIND, NULL);
 	if (r < 0)
 		return log_warning_errno(r, "Failed to bind '%s' onto '%s': %m", a->source, a->path);
-	(void)source;
 	return 0;
 }
 

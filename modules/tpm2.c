@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,7 +22,6 @@
 #include "edgeinit/log.h"
 #include "edgeinit/stage.h"
 #include "edgeinit/strutil.h"
-#include "edgeinit/uevent.h"
 
 #define TPM_WAIT_SEC 5
 
@@ -89,12 +87,11 @@ int ctx_measure(struct boot_context *ctx, unsigned pcr, const struct measure_dig
 	return 0;
 }
 
-/* Wait for the TPM device's uevent, at most until deadline. */
+/* Wait for the TPM device node, at most until deadline, on the uevent socket; devices that
+ * show up meanwhile get their drivers as in the devices stage. */
 static void wait_for_tpm(struct boot_context *ctx, const char *device, uint64_t deadline)
 {
-	const char *name = strrchr(device, '/') + 1;
-	char path[512], buf[8192];
-	struct uevent ev;
+	char path[512];
 
 	ctx_path(ctx, device, path, sizeof(path));
 	while (access(path, F_OK) < 0 && ctx->uevent_fd >= 0) {
@@ -103,18 +100,7 @@ static void wait_for_tpm(struct boot_context *ctx, const char *device, uint64_t 
 
 		if (now >= deadline || poll(&p, 1, (int)((deadline - now + 999) / 1000)) <= 0)
 			return;
-		/* Any event may be the one; the node's existence is what counts. Drivers for
-		 * devices that show up meanwhile are loaded as in the devices stage. */
-		ssize_t n;
-
-		while ((n = recv(ctx->uevent_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-			if (uevent_parse_netlink(buf, (size_t)n, &ev) < 0)
-				continue;
-			if (ev.modalias[0] && strcmp(ev.action, "add") == 0)
-				(void)ctx_load_driver(ctx, ev.modalias);
-			if (strcmp(ev.devname, name) == 0)
-				break;
-		}
+		ctx_drain_uevents(ctx);
 	}
 }
 

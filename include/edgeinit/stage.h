@@ -83,6 +83,10 @@ int ctx_path(const struct boot_context *ctx, const char *path, char *buf, size_t
  * alias was handled before or has no module in the initrd. */
 int ctx_load_driver(struct boot_context *ctx, const char *alias);
 
+/* Read every pending kernel uevent: load drivers for new devices (MODALIAS), record and probe
+ * new block devices. Never blocks. */
+void ctx_drain_uevents(struct boot_context *ctx);
+
 /* Make sure the kernel knows file system type (else load the "fs-<type>" module). 0 or -errno. */
 int ctx_ensure_filesystem(struct boot_context *ctx, const char *type);
 

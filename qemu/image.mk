@@ -17,7 +17,7 @@ IMAGE_DIR := $(BUILD)/image
 INITRD_MODLIST := $(strip $(INITRD_MODULES) $(EXTRA_MODULES))
 GUEST_FILES := qemu/guest/edgeinit-test.sh qemu/guest/edgeinit-test.service
 
-.PHONY: deps kernel initrd initrd-list uki image boot-test demo-boot edgeinit-image-force
+.PHONY: deps kernel initrd initrd-list uki image emt-images boot-test demo-boot edgeinit-image-force
 
 deps:
 	tools/deps.sh
@@ -49,6 +49,13 @@ $(ROOTFS_DIR).stamp: qemu/build-rootfs.sh $(GUEST_FILES)
 $(IMAGE_DIR)/roothash: $(ROOTFS_DIR).stamp qemu/build-image.sh qemu/build-fde.sh
 	qemu/build-image.sh $(ROOTFS_DIR) $(IMAGE_DIR)
 	qemu/build-fde.sh $(IMAGE_DIR)
+
+# Partition images of EMT-provisioned disks, one dir per mode (FDE + DM-verity, DM-verity
+# only, unprovisioned); qemu/mkdisk-emt.sh assembles a disk from one. layout.txt is written last.
+EMT_MODES := fde verity plain
+emt-images: $(EMT_MODES:%=$(BUILD)/emt-%/layout.txt)
+$(BUILD)/emt-%/layout.txt: $(ROOTFS_DIR).stamp qemu/build-emt-disk.sh
+	qemu/build-emt-disk.sh $* $(@D) $(ROOTFS_DIR)
 
 # The reference UKI boots the happy path (qemu/cmdline.happy + the root hash).
 uki: $(BUILD)/uki.efi

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Boot a disk image in QEMU (TCG) with OVMF and a software TPM, serial to a log.
 # Usage: qemu/run.sh --disk DISK --log LOG [--timeout SECONDS] [--machine-dir DIR]
-#                    [--tee] [--smbios STRING]... [--stop-on REGEX]
+#                    [--tee] [--smbios STRING]... [--stop-on REGEX] [--disk2 FILE]
+# --disk2 attaches a second virtio-blk disk after the first: DISK stays /dev/vda
+#   (and the boot disk), FILE becomes /dev/vdb. QEMU writes to it: pass a copy.
 # --machine-dir keeps this machine's NVRAM (OVMF vars) and TPM state across
 #   boots; without it the machine is fresh and thrown away afterwards.
 # --tee also copies the serial console to stdout.
@@ -14,9 +16,9 @@
 # 125 when --stop-on matched.
 set -euo pipefail
 
-usage() { echo "usage: $0 --disk DISK --log LOG [--timeout SECONDS] [--machine-dir DIR] [--tee] [--no-tpm] [--smbios STRING] [--answer REGEX TEXT]..." >&2; exit 2; }
+usage() { echo "usage: $0 --disk DISK --log LOG [--timeout SECONDS] [--machine-dir DIR] [--tee] [--no-tpm] [--smbios STRING] [--answer REGEX TEXT]... [--disk2 FILE]" >&2; exit 2; }
 
-disk='' log='' timeout_s=300 machine='' tee=0 stop_re='' tpm=1
+disk='' disk2='' log='' timeout_s=300 machine='' tee=0 stop_re='' tpm=1
 smbios=() answer_re=() answer_text=()
 while (($#)); do
     case $1 in
@@ -31,6 +33,7 @@ while (($#)); do
     (($# >= 2)) || usage
     case $1 in
         --disk) disk=$2 ;;
+        --disk2) disk2=$2 ;;
         --log) log=$2 ;;
         --timeout) timeout_s=$2 ;;
         --machine-dir) machine=$2 ;;
@@ -42,6 +45,12 @@ while (($#)); do
 done
 [[ -n "$disk" && -n "$log" ]] || usage
 [[ -r "$disk" ]] || { echo "run: cannot read $disk" >&2; exit 1; }
+disk2_args=()
+if [[ -n "$disk2" ]]; then
+    [[ -r "$disk2" ]] || { echo "run: cannot read $disk2" >&2; exit 1; }
+    # Declared after disk0: the guest probes it second, so it is vdb.
+    disk2_args=(-drive "if=none,id=disk1,format=raw,file=$disk2" -device "virtio-blk-pci,drive=disk1")
+fi
 
 ovmf_code=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
 ovmf_vars=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
@@ -95,6 +104,7 @@ qemu=(
     "${tpm_args[@]}"
     -drive "if=none,id=disk0,format=raw,file=$disk"
     -device "virtio-blk-pci,drive=disk0"
+    "${disk2_args[@]}"
     "${smbios[@]}"
     -nodefaults -nographic -serial stdio -no-reboot
 )

@@ -33,6 +33,31 @@ for target in / /opt /var /etc /etc/ssh /etc/machine-id; do
     line=$(findmnt -rno TARGET,SOURCE,FSTYPE,OPTIONS --mountpoint "$target")
     say "mount ${line:-$target not-mounted}"
 done
+
+# Which A/B slot booted: each slot's image carries its letter (qemu/build-emt-disk.sh).
+slot=$(head -n1 /usr/share/edgeinit-test/slot 2>/dev/null)
+say "slot ${slot:-none}"
+
+# Device-mapper devices and what they sit on (slaves) and under (holders), dm-N translated
+# to dm names; lines sorted by name, each list sorted too (LC_ALL=C), empty lists empty.
+dm_name() {
+    if [[ $1 == dm-* && -r /sys/block/$1/dm/name ]]; then cat "/sys/block/$1/dm/name"; else echo "$1"; fi
+}
+dm_list() {
+    local e
+    for e in "$1"/*; do
+        [[ -e "$e" || -L "$e" ]] && dm_name "${e##*/}"
+    done | LC_ALL=C sort | paste -sd,
+}
+for d in /sys/block/dm-*; do
+    [[ -r "$d/dm/name" ]] || continue
+    printf 'EDGEINIT-TEST: dm %s slaves=%s holders=%s\n' "$(cat "$d/dm/name")" "$(dm_list "$d/slaves")" "$(dm_list "$d/holders")"
+done | LC_ALL=C sort
+
+# Active swap (just reported: systemd may or may not have activated it).
+swaps=$(awk 'NR > 1 { printf "%s%s", sep, $1; sep = " " }' /proc/swaps 2>/dev/null)
+say "swap ${swaps:-none}"
+
 for d in /sysroot /run/initramfs; do
     if [[ -e "$d" ]]; then say "exists $d yes"; else say "exists $d no"; fi
 done

@@ -15,7 +15,7 @@
 
 int boot_report_write(struct boot_context *ctx)
 {
-	char json[8192], path[512];
+	char json[16384], path[512];
 	int n;
 
 	n = report_format_json(&ctx->report, json, sizeof(json));

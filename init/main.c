@@ -26,9 +26,9 @@
 #endif
 
 static const struct stage *const boot_stages[] = {
-	&stage_early_setup, &stage_cmdline, &stage_modules,      &stage_devices,
-	&stage_tpm2,        &stage_luks,    &stage_verity,       &stage_mounts,
-	&stage_layout,      &stage_leave_initrd, &stage_switch_root,
+	&stage_early_setup, &stage_cmdline, &stage_modules, &stage_devices,
+	&stage_tpm2,        &stage_emt,     &stage_luks,    &stage_verity,
+	&stage_mounts,      &stage_layout,  &stage_leave_initrd, &stage_switch_root,
 };
 
 static struct boot_context ctx;

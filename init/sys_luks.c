@@ -29,16 +29,25 @@ static int luks_load(const char *node, struct crypt_device **cd)
 	return 0;
 }
 
-int real_luks_uuid(const char *node, char uuid[37])
+int real_luks_inspect(const char *node, struct luks_info *info)
 {
 	struct crypt_device *cd = NULL;
+	struct crypt_pbkdf_type pbkdf;
 	const char *u;
 	int r = luks_load(node, &cd);
 
+	memset(info, 0, sizeof(*info));
 	if (r < 0)
 		return r;
 	u = crypt_get_uuid(cd);
-	r = u ? str_copy(uuid, 37, u) : -EBADMSG;
+	r = u ? str_copy(info->uuid, sizeof(info->uuid), u) : -EBADMSG;
+	for (int slot = 0; r >= 0 && slot < crypt_keyslot_max(CRYPT_LUKS2); slot++) {
+		crypt_keyslot_info st = crypt_keyslot_status(cd, slot);
+
+		if ((st == CRYPT_SLOT_ACTIVE || st == CRYPT_SLOT_ACTIVE_LAST) &&
+		    crypt_keyslot_get_pbkdf(cd, slot, &pbkdf) >= 0 && pbkdf.max_memory_kb > info->pbkdf_memory_kib)
+			info->pbkdf_memory_kib = pbkdf.max_memory_kb;
+	}
 	crypt_free(cd);
 	return r;
 }
@@ -62,8 +71,10 @@ int real_luks_token_json(const char *node, int token, char *buf, size_t size)
 	return r;
 }
 
-int real_luks_activate(const char *node, const char *name, int keyslot, const char *pass,
-		       size_t pass_len, uint8_t *volume_key, size_t *volume_key_size)
+/* Each call has its own crypt_device; with the kernel crypto backend the keyslot is decrypted
+ * through AF_ALG, not device-mapper, so calls for different nodes may run in parallel threads. */
+int real_luks_derive_key(const char *node, int keyslot, const char *pass, size_t pass_len,
+			 uint8_t *volume_key, size_t *volume_key_size)
 {
 	struct crypt_device *cd = NULL;
 	int r = luks_load(node, &cd);
@@ -72,8 +83,19 @@ int real_luks_activate(const char *node, const char *name, int keyslot, const ch
 		return r;
 	r = crypt_volume_key_get(cd, keyslot < 0 ? CRYPT_ANY_SLOT : keyslot, (char *)volume_key,
 				 volume_key_size, pass, pass_len);
-	if (r >= 0)
-		r = crypt_activate_by_volume_key(cd, name, (const char *)volume_key, *volume_key_size, 0);
+	crypt_free(cd);
+	return r < 0 ? r : 0;
+}
+
+int real_luks_activate_key(const char *node, const char *name, const uint8_t *volume_key,
+			   size_t volume_key_size)
+{
+	struct crypt_device *cd = NULL;
+	int r = luks_load(node, &cd);
+
+	if (r < 0)
+		return r;
+	r = crypt_activate_by_volume_key(cd, name, (const char *)volume_key, volume_key_size, 0);
 	crypt_free(cd);
 	return r;
 }

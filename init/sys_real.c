@@ -3,6 +3,7 @@
  * libdevmapper. Stage logic stays in modules/; this file only translates. */
 #include <blkid/blkid.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libcryptsetup.h>
 #include <libdevmapper.h>
 #include <libkmod.h>
@@ -10,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/socket.h>
@@ -20,6 +22,10 @@
 #include "edgeinit/sys.h"
 #include "edgeinit/verity.h"
 #include "sys_real.h"
+
+#ifndef BLKGETSIZE64 /* <linux/fs.h>, which clashes with <sys/mount.h> */
+#define BLKGETSIZE64 _IOR(0x12, 114, size_t)
+#endif
 
 static int real_mount(const char *source, const char *target, const char *fstype,
 		      unsigned long flags, const char *data)
@@ -221,6 +227,39 @@ static int real_verity_active_roothash(const char *name, char *hex, size_t size)
 	return r;
 }
 
+static int real_dm_linear(const char *name, const char *node)
+{
+	struct dm_task *dmt = NULL;
+	uint64_t bytes = 0;
+	uint32_t cookie = 0;
+	char params[256];
+	int fd, r = 0;
+
+	fd = open(node, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	if (ioctl(fd, BLKGETSIZE64, &bytes) < 0)
+		r = negative_errno();
+	close(fd);
+	if (r < 0)
+		return r;
+	if (bytes < 512)
+		return -EMEDIUMTYPE;
+	dm_log_with_errno_init(dm_log_to_edgeinit);
+	snprintf(params, sizeof(params), "%s 0", node);
+	dmt = dm_task_create(DM_DEVICE_CREATE);
+	/* Built without udev: the cookie makes libdevmapper create /dev/mapper/<name> itself. */
+	if (!dmt || !dm_task_set_name(dmt, name) ||
+	    !dm_task_add_target(dmt, 0, bytes / 512, "linear", params) ||
+	    !dm_task_set_cookie(dmt, &cookie, 0) || !dm_task_run(dmt))
+		r = -EIO;
+	else
+		(void)dm_udev_wait(cookie);
+	if (dmt)
+		dm_task_destroy(dmt);
+	return r;
+}
+
 static int real_uevent_open(void)
 {
 	struct sockaddr_nl addr = { .nl_family = AF_NETLINK, .nl_groups = 1 /* kernel events */ };
@@ -254,8 +293,10 @@ const struct sys_ops sys_real = {
 	.tpm2_unseal = real_tpm2_unseal,
 	.tpm2_banks = real_tpm2_banks,
 	.tpm2_extend = real_tpm2_extend,
-	.luks_uuid = real_luks_uuid,
+	.luks_inspect = real_luks_inspect,
 	.luks_token_json = real_luks_token_json,
-	.luks_activate = real_luks_activate,
+	.luks_derive_key = real_luks_derive_key,
+	.luks_activate_key = real_luks_activate_key,
+	.dm_linear = real_dm_linear,
 	.ask_password = real_ask_password,
 };

@@ -9,9 +9,11 @@ int real_tpm2_unseal(const struct tpm2_unseal_request *req, uint8_t *secret, siz
 int real_tpm2_banks(enum hash_alg *banks, size_t max);
 int real_tpm2_extend(unsigned pcr, const struct measure_digest *digests, size_t n);
 
-int real_luks_uuid(const char *node, char uuid[37]);
+int real_luks_inspect(const char *node, struct luks_info *info);
 int real_luks_token_json(const char *node, int token, char *buf, size_t size);
-int real_luks_activate(const char *node, const char *name, int keyslot, const char *pass,
-		       size_t pass_len, uint8_t *volume_key, size_t *volume_key_size);
+int real_luks_derive_key(const char *node, int keyslot, const char *pass, size_t pass_len,
+			 uint8_t *volume_key, size_t *volume_key_size);
+int real_luks_activate_key(const char *node, const char *name, const uint8_t *volume_key,
+			   size_t volume_key_size);
 
 int real_ask_password(const char *prompt, char *buf, size_t size, unsigned timeout_sec);

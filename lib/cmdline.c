@@ -401,8 +401,10 @@ static int parse_luks_options(struct boot_options *o, const struct cmdline_word 
 			o->luks_headless = true;
 		else if ((v_str = str_startswith(tok, "tries=")) && parse_uint(v_str, 100, &v) == 0)
 			o->luks_tries = (unsigned)v;
-		else if ((v_str = str_startswith(tok, "timeout=")) && parse_uint(v_str, 86400, &v) == 0)
+		else if ((v_str = str_startswith(tok, "timeout=")) && parse_uint(v_str, 86400, &v) == 0) {
 			o->luks_timeout_sec = (unsigned)v;
+			o->luks_timeout_set = true;
+		}
 		else if ((v_str = str_startswith(tok, "tpm2-measure-pcr=")))
 			o->luks_measure_pcr = !(strcmp(v_str, "no") == 0 || strcmp(v_str, "false") == 0 ||
 						strcmp(v_str, "0") == 0 || strcmp(v_str, "off") == 0);
@@ -428,6 +430,7 @@ static int parse_emt_handle(struct boot_options *o, const struct cmdline_word *w
 	char *end = NULL;
 	unsigned long h;
 
+	o->tpm2_emt_handle_set = true;
 	if (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 || strcmp(v, "off") == 0) {
 		o->tpm2_emt_handle = 0;
 		return 0;
@@ -437,9 +440,24 @@ static int parse_emt_handle(struct boot_options *o, const struct cmdline_word *w
 	/* Persistent handles live in 0x81000000-0x81ffffff. */
 	if (!*v || errno || *end || h < 0x81000000UL || h > 0x81ffffffUL) {
 		snprintf(reason, CMDLINE_REASON_MAX, "must be a persistent handle 0x81000000..0x81ffffff, or 0 to turn it off");
+		o->tpm2_emt_handle_set = false;
 		return -EDOM;
 	}
 	o->tpm2_emt_handle = (uint32_t)h;
+	return 0;
+}
+
+/* boot_uuid=: EMT's slot selector, the LUKS or ext4 UUID of the slot's root partition. EMT's
+ * script reads the 36 characters after "boot_uuid="; anything but a UUID there is refused. */
+static int parse_boot_uuid(struct boot_options *o, const struct cmdline_word *w, char *reason)
+{
+	size_t len = w->has_value ? strlen(w->value) : 0;
+
+	if (len != 36 || parse_luks_uuid(w->value, len, o->boot_uuid) < 0) {
+		o->boot_uuid[0] = '\0';
+		snprintf(reason, CMDLINE_REASON_MAX, "must be a UUID (8-4-4-4-12 hex digits)");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -463,6 +481,7 @@ static const struct {
 	{ "rd.luks.options", parse_luks_options, false },
 	{ "rd.luks.tries", parse_luks_tries, false },
 	{ "edgeinit.tpm2.emt-handle", parse_emt_handle, false },
+	{ "boot_uuid", parse_boot_uuid, true },
 	{ "rd.timeout", parse_timeout, false },
 	{ "rd.emergency", parse_emergency, false },
 	{ "edgeinit.debug", parse_debug, false },
@@ -488,6 +507,17 @@ static int finalize(struct boot_options *o, char *bad_key, char *reason)
 	}
 	str_copy(o->root_mapper_name, sizeof(o->root_mapper_name), name);
 
+	/* EMT's command line: boot_uuid= picks the slot, the disk layout gives the partitions. A
+	 * roothash= next to it is the signed root hash and wins over the roothash partition. */
+	if (o->boot_uuid[0] && o->verity_data.kind == DEVREF_NONE && o->verity_hash.kind == DEVREF_NONE) {
+		o->profile = BOOT_PROFILE_EMT;
+		if (!o->tpm2_emt_handle_set)
+			o->tpm2_emt_handle = EMT_SEALED_KEY_HANDLE;
+		/* Devices boot unattended: a prompt nobody answers must end, then rd.emergency=. */
+		if (!o->luks_timeout_set)
+			o->luks_timeout_sec = EMT_PROMPT_TIMEOUT_SEC;
+		return 0;
+	}
 	if (o->roothash_size == 0) {
 		if (o->verity_data.kind != DEVREF_NONE || o->verity_hash.kind != DEVREF_NONE) {
 			fail(bad_key, reason, "roothash",
@@ -577,6 +607,11 @@ bool boot_options_luks_allowed(const struct boot_options *o, const char *uuid)
 		if (strcasecmp(o->luks_uuids[i], uuid) == 0)
 			return true;
 	return false;
+}
+
+const char *boot_profile_to_string(enum boot_profile p)
+{
+	return p == BOOT_PROFILE_EMT ? "emt" : "verity";
 }
 
 const char *emergency_action_to_string(enum emergency_action a)

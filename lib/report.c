@@ -124,6 +124,19 @@ int report_format_json(const struct boot_report *r, char *buf, size_t size)
 	}
 	json_out_printf(&o, "], \"layout\": {\"mounts\": %u, \"skipped\": %u, \"failed\": %u, \"seeded\": %u}",
 	     r->layout_mounts, r->layout_skipped, r->layout_failed, r->layout_seeded);
+	json_out_printf(&o, ", \"profile\": ");
+	json_out_string(&o, r->profile);
+	if (r->emt_mode) {
+		json_out_printf(&o, ", \"emt\": {\"mode\": ");
+		json_out_string(&o, r->emt_mode);
+		json_out_printf(&o, ", \"slot\": ");
+		json_out_string(&o, r->emt_slot[0] ? r->emt_slot : NULL);
+		json_out_printf(&o, ", \"roothash_source\": ");
+		json_out_string(&o, r->roothash_source);
+		json_out_printf(&o, "}");
+	}
+	json_out_printf(&o, ", \"warning\": ");
+	json_out_string(&o, r->warning[0] ? r->warning : NULL);
 	json_out_printf(&o, ", \"initramfs\": {\"freed_bytes\": %" PRIu64 ", \"entries_left\": %u}}\n",
 	     r->initramfs_freed_bytes, r->initramfs_left_entries);
 	return json_out_finish(&o);

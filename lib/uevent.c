@@ -16,7 +16,7 @@ static int uevent_take(struct uevent *ev, const char *kv, size_t len)
 #define F(k, m) { k "=", offsetof(struct uevent, m), sizeof(((struct uevent *)0)->m) }
 		F("ACTION", action), F("DEVPATH", devpath), F("SUBSYSTEM", subsystem),
 		F("DEVNAME", devname), F("DEVTYPE", devtype), F("MODALIAS", modalias),
-		F("PARTNAME", partname),
+		F("PARTNAME", partname), F("PARTN", partn),
 #undef F
 	};
 

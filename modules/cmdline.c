@@ -50,13 +50,14 @@ static int cmdline_run(struct boot_context *ctx)
 		return log_error_errno(r, "Invalid '%s=' on the kernel command line: %s.", bad_key,
 				       reason);
 	}
-	if (o->roothash_size == 0) {
+	if (o->roothash_size == 0 && o->profile != BOOT_PROFILE_EMT) {
 		ctx_set_remedy(ctx,
 			       "Add roothash=<hex> (printed by 'veritysetup format') and the verity partitions to the UKI's command line.");
 		return log_error_errno(-ENOKEY,
-				       "No roothash= on the kernel command line: edgeinit only boots a dm-verity protected root.");
+				       "No roothash= (nor EMT's boot_uuid=) on the kernel command line: edgeinit only boots a dm-verity protected root.");
 	}
 	ctx->opts_parsed = true;
+	ctx->report.profile = boot_profile_to_string(o->profile);
 
 	log_debug("root=%s init=%s rd.timeout=%u rd.emergency=%s", o->root, o->init, o->timeout_sec,
 		  emergency_action_to_string(o->emergency));
@@ -64,6 +65,9 @@ static int cmdline_run(struct boot_context *ctx)
 	log_debug("verity hash=%s on-corruption=%s", devref_to_string(&o->verity_hash, ref, sizeof(ref)),
 		  verity_corruption_mode_to_string(o->verity_corruption));
 	log_debug("persist=%s", devref_to_string(&o->persist, ref, sizeof(ref)));
+	if (o->profile == BOOT_PROFILE_EMT)
+		log_info("EMT profile: boot_uuid=%s selects the slot; partitions by EMT's GPT names.",
+			 o->boot_uuid);
 	return 0;
 }
 

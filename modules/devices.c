@@ -16,8 +16,10 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
+#include "edgeinit/emt.h"
 #include "edgeinit/fs.h"
 #include "edgeinit/log.h"
 #include "edgeinit/stage.h"
@@ -41,15 +43,21 @@ static struct blockdev *seen_find(struct boot_context *ctx, const char *name)
 }
 
 /* Record (or re-probe, on "change") a block device and probe it with libblkid. */
-static void device_add(struct boot_context *ctx, const char *devname, bool reprobe)
+static void device_add(struct boot_context *ctx, const struct uevent *ev, bool reprobe)
 {
+	const char *devname = ev->devname;
 	struct blockdev *d = seen_find(ctx, devname);
+	unsigned long long partn;
 	char path[512];
 	int r;
 
 	if (d && !reprobe)
 		return;
 	if (!d) {
+		if (strlen(devname) >= sizeof(d->name)) {
+			log_warning("Block device name '%s' is too long, ignoring it.", devname);
+			return;
+		}
 		if (ctx->n_seen >= BLOCKDEV_SEEN_MAX) {
 			log_warning("More than %d block devices, ignoring '%s'.", BLOCKDEV_SEEN_MAX,
 				    devname);
@@ -58,7 +66,12 @@ static void device_add(struct boot_context *ctx, const char *devname, bool repro
 		d = &ctx->seen[ctx->n_seen++];
 		memset(d, 0, sizeof(*d));
 		str_copy(d->name, sizeof(d->name), devname);
-		snprintf(d->node, sizeof(d->node), "/dev/%s", devname);
+		snprintf(d->node, sizeof(d->node), "/dev/%.63s", devname);
+		if (streq(ev->devtype, "partition") && parse_uint(ev->partn, 4096, &partn) == 0 &&
+		    partition_disk_name(devname, d->disk, sizeof(d->disk)) >= 0)
+			d->partn = (unsigned)partn;
+		else
+			d->disk[0] = '\0';
 	}
 	ctx_path(ctx, d->node, path, sizeof(path));
 	r = ctx->sys->probe_block(path, ctx->probe_superblocks, &d->tags);
@@ -113,7 +126,7 @@ static void scan_sysfs(struct boot_context *ctx)
 		n = read_small_file(path, buf, sizeof(buf));
 		if (n < 0 || uevent_parse_sysfs(buf, (size_t)n, &ev) < 0 || !ev.devname[0])
 			continue;
-		device_add(ctx, ev.devname, false);
+		device_add(ctx, &ev, false);
 	}
 	closedir(d);
 }
@@ -146,7 +159,7 @@ void ctx_drain_uevents(struct boot_context *ctx)
 			log_debug("Loaded driver for %s (%s).", ev.devpath, ev.modalias);
 		if (streq(ev.subsystem, "block") && ev.devname[0] &&
 		    (streq(ev.action, "add") || streq(ev.action, "change")))
-			device_add(ctx, ev.devname, streq(ev.action, "change"));
+			device_add(ctx, &ev, streq(ev.action, "change"));
 	}
 }
 
@@ -169,6 +182,70 @@ static void describe_seen(struct boot_context *ctx, char *buf, size_t size)
 		snprintf(buf, size, "none");
 }
 
+/* EMT: the OS disk is the one with a partition named "rootfs" (EMT's installer names them), or,
+ * on a disk without names, the one whose partition carries boot_uuid=. Once one partition of a
+ * disk is reported, all of them are: the kernel announces a disk's partitions together. */
+static const struct blockdev *emt_os_disk_partition(struct boot_context *ctx)
+{
+	for (unsigned i = 0; i < ctx->n_seen; i++) {
+		const struct blockdev *d = &ctx->seen[i];
+
+		if (d->partn && emt_disk_kind_supported(d->disk) && streq(d->tags.partlabel, "rootfs"))
+			return d;
+	}
+	for (unsigned i = 0; i < ctx->n_seen; i++) {
+		const struct blockdev *d = &ctx->seen[i];
+
+		if (d->partn && emt_disk_kind_supported(d->disk) && d->probed &&
+		    strcasecmp(d->tags.uuid, ctx->opts.boot_uuid) == 0)
+			return d;
+	}
+	return NULL;
+}
+
+static int wait_for_uevents(struct boot_context *ctx, uint64_t deadline)
+{
+	uint64_t now = now_monotonic_us();
+	struct pollfd p = { .fd = ctx->uevent_fd, .events = POLLIN };
+
+	if (now >= deadline)
+		return -ETIMEDOUT;
+	if (poll(&p, 1, (int)((deadline - now + 999) / 1000)) < 0 && errno != EINTR)
+		return log_error_errno(negative_errno(), "Failed to wait for uevents: %m");
+	ctx_drain_uevents(ctx);
+	return 0;
+}
+
+static int devices_run_emt(struct boot_context *ctx)
+{
+	uint64_t deadline = now_monotonic_us() + (uint64_t)ctx->opts.timeout_sec * 1000000;
+	const struct blockdev *d;
+	char seen[1024];
+	int r = 0;
+
+	/* Slot selection and the mode need each partition's LUKS or ext4 UUID and type. */
+	ctx->probe_superblocks = true;
+	scan_sysfs(ctx);
+	ctx_drain_uevents(ctx);
+	while (!(d = emt_os_disk_partition(ctx)) && r == 0)
+		r = wait_for_uevents(ctx, deadline);
+	if (d) {
+		str_copy(ctx->os_disk, sizeof(ctx->os_disk), d->disk);
+		log_info("Found EMT's OS disk /dev/%s (%s is %s).", d->disk, d->node,
+			 d->tags.partlabel[0] ? "PARTLABEL=rootfs" : "boot_uuid=");
+		report_add_device(&ctx->report, "os-disk", "PARTLABEL=rootfs", d->node);
+		return 0;
+	}
+	if (r != -ETIMEDOUT)
+		return r;
+	describe_seen(ctx, seen, sizeof(seen));
+	ctx_set_remedy(ctx,
+		       "Check that the OS disk (sd*, nvme*, vd*, mmcblk*) is attached and carries EMT's partitions; rd.timeout= sets the wait.");
+	return log_error_errno(-ETIMEDOUT,
+			       "Timed out after %u s waiting for EMT's OS disk (a partition named 'rootfs', or one with UUID %s from boot_uuid=). Block devices seen: %s.",
+			       ctx->opts.timeout_sec, ctx->opts.boot_uuid, seen);
+}
+
 static int devices_run(struct boot_context *ctx)
 {
 	struct boot_options *o = &ctx->opts;
@@ -181,20 +258,20 @@ static int devices_run(struct boot_context *ctx)
 	char ref[300], seen[1024];
 	unsigned missing;
 
+	if (o->profile == BOOT_PROFILE_EMT)
+		return devices_run_emt(ctx);
 	for (size_t i = 0; i < ELEMENTSOF(wanted); i++)
 		if (wanted[i].ref->kind == DEVREF_UUID || wanted[i].ref->kind == DEVREF_LABEL)
 			ctx->probe_superblocks = true;
 	scan_sysfs(ctx);
 	ctx_drain_uevents(ctx);
 	while ((missing = resolve(ctx, wanted, ELEMENTSOF(wanted))) > 0) {
-		uint64_t now = now_monotonic_us();
-		struct pollfd p = { .fd = ctx->uevent_fd, .events = POLLIN };
+		int r = wait_for_uevents(ctx, deadline);
 
-		if (now >= deadline)
+		if (r == -ETIMEDOUT)
 			break;
-		if (poll(&p, 1, (int)((deadline - now + 999) / 1000)) < 0 && errno != EINTR)
-			return log_error_errno(negative_errno(), "Failed to wait for uevents: %m");
-		ctx_drain_uevents(ctx);
+		if (r < 0)
+			return r;
 	}
 
 	describe_seen(ctx, seen, sizeof(seen));

@@ -65,7 +65,7 @@ $(BUILD)/uki.efi: $(BUILD)/initrd.img $(KERNEL_DIR)/kver $(IMAGE_DIR)/roothash \
 		--cmdline "$$(sed "s/@ROOTHASH@/$$(cat $(IMAGE_DIR)/roothash)/" qemu/cmdline.happy)" \
 		--osrel qemu/os-release --out $@
 
-boot-test: $(BUILD)/initrd.img $(KERNEL_DIR)/kver $(IMAGE_DIR)/roothash
+boot-test: $(BUILD)/initrd.img $(KERNEL_DIR)/kver $(IMAGE_DIR)/roothash emt-images
 	BUILD=$(BUILD) tests/boot/run.sh $(BOOT_TESTS)
 
 demo-boot: $(BUILD)/uki.efi $(IMAGE_DIR)/roothash

@@ -230,14 +230,27 @@ build_kmod() {
     make DESTDIR="$DEST" install-libLTLIBRARIES install-includeHEADERS install-pkgconfigDATA
 }
 
+build_nettle() {
+    unpack nettle
+    # Hashes, HMAC and PBKDF2 only: no public-key half (hogweed, GMP), no docs, no tools.
+    ./configure "${AUTOCONF_COMMON[@]}" --disable-public-key --disable-documentation \
+        --disable-openssl --disable-gcov --disable-fat
+    make -j"$JOBS" libnettle.a nettle.pc
+    install -d "$DEST/usr/include/nettle"
+    install -m 644 ./*.h "$DEST/usr/include/nettle/"
+    install -m 644 libnettle.a "$DEST/usr/lib/"
+    install -m 644 nettle.pc "$DEST/usr/lib/pkgconfig/"
+}
+
 build_cryptsetup() {
     unpack cryptsetup
     ./autogen.sh >/dev/null 2>&1
-    # Kernel crypto backend (AF_ALG): no OpenSSL in /init. configure probes for popt even with
-    # the tools disabled; the answer does not matter for the library. No external token plugins
-    # (they would be dlopen()ed).
+    # nettle backend: hashes in user space (the kernel backend's AF_ALG socket per hash costs
+    # half a second per keyslot under TCG); ciphers still go through AF_ALG. No OpenSSL in
+    # /init. configure probes for popt even with the tools disabled; the answer does not matter
+    # for the library. No external token plugins (they would be dlopen()ed).
     ac_cv_lib_popt_poptConfigFileToString=yes ./configure "${AUTOCONF_COMMON[@]}" \
-        --with-crypto_backend=kernel --disable-external-tokens --disable-ssh-token \
+        --with-crypto_backend=nettle --disable-external-tokens --disable-ssh-token \
         --disable-cryptsetup --disable-veritysetup --disable-integritysetup \
         --disable-selinux --disable-udev --disable-asciidoc --disable-pwquality \
         --disable-passwdqc --disable-fips --disable-libargon2 --enable-internal-argon2 \
@@ -274,7 +287,7 @@ build_tpm2_tss() {
     make DESTDIR="$DEST" install-libLTLIBRARIES install-pkgconfigDATA install-tss2HEADERS
 }
 
-PACKAGES=(util-linux json-c lvm2 kmod cryptsetup mbedtls tpm2-tss)
+PACKAGES=(util-linux json-c lvm2 kmod nettle cryptsetup mbedtls tpm2-tss)
 
 main() {
     local stamp pkg start t0 rc

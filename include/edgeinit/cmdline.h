@@ -40,6 +40,17 @@ enum verity_corruption_mode {
 	VERITY_CORRUPTION_IGNORE,  /* ignore-corruption: logs only */
 };
 
+/* Which disk layout the options describe. */
+enum boot_profile {
+	BOOT_PROFILE_VERITY, /* roothash= and the verity partitions (systemd's conventions) */
+	BOOT_PROFILE_EMT,    /* boot_uuid=: a disk EMT's installer provisioned */
+};
+
+/* Where EMT's installer seals the LUKS passphrase (PolicyPCR sha256:15). */
+#define EMT_SEALED_KEY_HANDLE 0x81000000u
+/* How long the recovery prompt waits in the EMT profile unless rd.luks.options=timeout= says. */
+#define EMT_PROMPT_TIMEOUT_SEC 30
+
 #define LUKS_VOLUMES_MAX 8
 #define LUKS_NAME_MAX 128
 
@@ -77,11 +88,18 @@ struct boot_options {
 	bool luks_tpm2;                  /* tpm2-device= in rd.luks.options= ("auto" or a path): on by
 					  * default; tpm2-device=off or none: never use the TPM */
 	char luks_tpm2_device[BOOT_PATH_MAX]; /* "/dev/tpmrm0" for auto */
-	uint32_t tpm2_emt_handle;        /* edgeinit.tpm2.emt-handle=: EMT's sealed key, 0: off */
+	uint32_t tpm2_emt_handle;        /* edgeinit.tpm2.emt-handle=: EMT's sealed key, 0: off;
+					  * EMT_SEALED_KEY_HANDLE by default in the EMT profile */
+	bool tpm2_emt_handle_set;        /* ... given on the command line */
 	bool luks_measure_pcr;           /* tpm2-measure-pcr= in rd.luks.options=: latch the volume
 					  * key into PCR 15 (default yes) */
 	unsigned luks_timeout_sec;       /* timeout= in rd.luks.options=: how long the prompt waits,
-					  * 0 (default): as long as it takes */
+					  * 0: as long as it takes (default; EMT profile:
+					  * EMT_PROMPT_TIMEOUT_SEC) */
+	bool luks_timeout_set;           /* ... given on the command line */
+
+	char boot_uuid[37];              /* boot_uuid= (EMT's slot selector), lower case, "" if none */
+	enum boot_profile profile;       /* BOOT_PROFILE_EMT with boot_uuid= and no verity partitions */
 };
 
 /* What the parser tells its caller about a word it did not take. */
@@ -107,14 +125,16 @@ void boot_options_init(struct boot_options *o);
 
 /* Parse a whole command line into o (which boot_options_init() prepared). Later words win over
  * earlier ones, as with systemd. Returns 0, or -EINVAL when an option that decides what is mounted
- * or executed (roothash=, the verity devices and options, root=, init=, edgeinit.persist=) is
- * invalid or too long: then bad_key (CMDLINE_KEY_MAX) names it and reason (CMDLINE_REASON_MAX) says
- * why. Falling back to a default there could boot or mount something the integrator did not name.
+ * or executed (roothash=, the verity devices and options, root=, init=, edgeinit.persist=, rd.luks.*,
+ * boot_uuid=) is invalid or too long: then bad_key (CMDLINE_KEY_MAX) names it and reason
+ * (CMDLINE_REASON_MAX) says why. Falling back to a default there could boot or mount something the integrator did not name.
  * Unknown edgeinit.* keys, over-long unknown words and bad values of the other options (timeouts,
  * emergency action, debug) go to note (may be NULL), and their default stays. Finally derives defaults that
- * depend on other options (the verity partitions from the root hash, as systemd does). */
+ * depend on other options: the profile (EMT with boot_uuid= and no verity partitions; then EMT's
+ * sealed key handle by default) or the verity partitions from the root hash, as systemd does. */
 int boot_options_parse(const char *cmdline, struct boot_options *o, cmdline_note_fn note,
 		       void *userdata, char *bad_key, char *reason);
 
+const char *boot_profile_to_string(enum boot_profile p);
 const char *emergency_action_to_string(enum emergency_action a);
 const char *verity_corruption_mode_to_string(enum verity_corruption_mode m);

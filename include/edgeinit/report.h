@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define REPORT_STAGES_MAX 16
-#define REPORT_DEVICES_MAX 8
+#define REPORT_DEVICES_MAX 24
 
 enum stage_result {
 	STAGE_NOT_RUN,
@@ -44,6 +44,14 @@ struct boot_report {
 	unsigned layout_skipped;  /* paths and entries skipped with a warning */
 	unsigned layout_failed;   /* overlays and binds that failed (warnings) */
 	unsigned layout_seeded;   /* entries copied into persistent copies */
+	const char *profile;      /* "verity" or "emt" */
+	/* EMT profile: how the disk was provisioned, the slot, where the root hash came from
+	 * ("cmdline", "roothash-partition-encrypted", "roothash-partition-unauthenticated", "none"),
+	 * and a warning for the operator ("" if none). */
+	const char *emt_mode;
+	char emt_slot[2];
+	const char *roothash_source;
+	char warning[320];
 };
 
 /* Record a device; -ENOSPC when full. */

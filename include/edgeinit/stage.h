@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "edgeinit/cmdline.h"
+#include "edgeinit/emt.h"
 #include "edgeinit/hash.h"
 #include "edgeinit/measure.h"
 #include "edgeinit/macro.h"
@@ -20,6 +21,8 @@
 struct blockdev {
 	char name[64];           /* vda3 */
 	char node[DEVNODE_MAX];  /* /dev/vda3 */
+	char disk[64];           /* vda for a partition, "" for a whole disk */
+	unsigned partn;          /* partition number, 0 for a whole disk */
 	bool probed;
 	struct blockdev_tags tags;
 };
@@ -49,6 +52,12 @@ struct boot_context {
 	size_t n_tpm_banks;
 	bool measured_enter_initrd;
 	bool unlocked_with_tpm;  /* a key was unsealed: leave-initrd must be measured */
+
+	/* EMT profile: the OS disk (found by the devices stage), then the emt stage's findings. */
+	char os_disk[64];        /* "vda" */
+	bool emt_done;           /* the emt stage set up the volumes below */
+	enum emt_mode emt_mode;
+	char emt_slot;           /* 'a' or 'b' */
 
 	/* Resolved devices. */
 	char verity_data_node[DEVNODE_MAX];
@@ -104,6 +113,7 @@ extern const struct stage stage_cmdline;
 extern const struct stage stage_modules;
 extern const struct stage stage_devices;
 extern const struct stage stage_tpm2;
+extern const struct stage stage_emt;
 extern const struct stage stage_luks;
 extern const struct stage stage_verity;
 extern const struct stage stage_mounts;

@@ -25,6 +25,13 @@ struct tpm2_unseal_request {
 
 #define LUKS_VOLUME_KEY_MAX 128
 
+struct luks_info {
+	char uuid[37];
+	/* The most memory a keyslot's PBKDF needs (argon2), in KiB; 0 for PBKDF2. Bounds how many
+	 * keyslots are opened at once. */
+	uint32_t pbkdf_memory_kib;
+};
+
 struct verity_activation {
 	const char *name;        /* mapper name, e.g. rootfs_verity */
 	const char *data_node;   /* /dev/vda2 */
@@ -68,14 +75,20 @@ struct sys_ops {
 	/* Extend PCR pcr with one digest per bank. */
 	int (*tpm2_extend)(unsigned pcr, const struct measure_digest *digests, size_t n);
 
-	/* LUKS2 through libcryptsetup. luks_uuid: -EMEDIUMTYPE if node holds no LUKS2 header. */
-	int (*luks_uuid)(const char *node, char uuid[37]);
+	/* LUKS2 through libcryptsetup. luks_inspect: -EMEDIUMTYPE if node holds no LUKS2 header. */
+	int (*luks_inspect)(const char *node, struct luks_info *info);
 	/* JSON of token slot token into buf; returns its length, -ENOENT for an empty slot. */
 	int (*luks_token_json)(const char *node, int token, char *buf, size_t size);
-	/* Unlock keyslot (or -1: any) with the passphrase, activate as name, and hand back the
-	 * volume key (for the PCR 15 latch). -EPERM: wrong passphrase. */
-	int (*luks_activate)(const char *node, const char *name, int keyslot, const char *pass,
-			     size_t pass_len, uint8_t *volume_key, size_t *volume_key_size);
+	/* Unlock keyslot (or -1: any) with the passphrase: the volume key, nothing activated yet
+	 * (the stage latches it into PCR 15). -EPERM: wrong passphrase. The expensive half (the
+	 * keyslot's PBKDF): may run concurrently for different nodes. */
+	int (*luks_derive_key)(const char *node, int keyslot, const char *pass, size_t pass_len,
+			       uint8_t *volume_key, size_t *volume_key_size);
+	/* Activate node as /dev/mapper/name with its volume key. */
+	int (*luks_activate_key)(const char *node, const char *name, const uint8_t *volume_key,
+				 size_t volume_key_size);
+	/* libdevmapper: a linear mapping name over all of node (EMT's root on plain images). */
+	int (*dm_linear)(const char *name, const char *node);
 
 	/* Ask on the console without echo; returns the length, -ETIMEDOUT after timeout_sec (0:
 	 * wait as long as it takes), -ECANCELED at end of input. */

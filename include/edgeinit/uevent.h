@@ -14,6 +14,7 @@ struct uevent {
 	char devtype[32];
 	char modalias[UEVENT_FIELD_MAX];
 	char partname[UEVENT_FIELD_MAX];
+	char partn[12];      /* partition number, "" for whole disks */
 };
 
 /* Parse one kernel netlink message: "action@devpath\0KEY=VALUE\0...". -EINVAL if it is not a

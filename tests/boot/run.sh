@@ -18,11 +18,13 @@ stub=${UKI_STUB:-/usr/lib/systemd/boot/efi/linuxx64.efi.stub}
 jobs=${BOOT_TEST_JOBS:-2}
 outroot=$build/boot-tests
 
-all_scenarios=(happy wrong-roothash corrupt-data missing-persist layout bad-layout emt-fde token enroll token-pcr-changed foreign-tpm no-tpm-wrong)
+all_scenarios=(happy wrong-roothash corrupt-data missing-persist layout bad-layout emt-fde token enroll token-pcr-changed foreign-tpm no-tpm-wrong
+    emt-disk-fde emt-disk-verity emt-disk-plain emt-wrong-boot-uuid emt-missing-roothash emt-foreign-tpm)
 
 for f in "$initrd:make initrd" "$kernel_dir/vmlinuz:make kernel" \
     "$image/rootfs.img:make image" "$image/roothash:make image" \
-    "$image/canary-offset:make image"; do
+    "$image/canary-offset:make image" "$build/emt-fde/layout.txt:make emt-images" \
+    "$build/emt-verity/layout.txt:make emt-images" "$build/emt-plain/layout.txt:make emt-images"; do
     if [[ ! -s "${f%%:*}" ]]; then
         echo "boot-test: missing ${f%%:*} (run '${f#*:}')" >&2
         exit 2
@@ -308,6 +310,154 @@ check_no-tpm-wrong() {
     reject 'EDGEINIT-TEST: BEGIN' "the boot went on without the key"
 }
 
+# --- EMT-provisioned disks (qemu/build-emt-disk.sh, make emt-images) ----------
+# EMT's own command line, unchanged: boot_uuid= picks the slot, no roothash=. Boots are
+# "<guest mode>:<slot>"; the disk is assembled from $build/emt-<emt_mode> with EMT's numbers.
+emt_cmdline() {
+    echo "console=ttyS0 root=/dev/mapper/rootfs_verity boot_uuid=$(cat "$build/emt-$emt_mode/boot_uuid_$1") rd.shell=0 rd.timeout=200 rd.emergency=reboot"
+}
+emt_setup() {
+    emt_mode=$1
+    timeout_s=300
+    if [[ "$emt_mode" == fde ]]; then
+        seal_passphrase=$build/emt-fde/emt-passphrase
+        passphrase=$(cat "$seal_passphrase")
+        tpm_seal=(emt)
+    fi
+}
+# The kernel's timestamp of the first console line matching $1, in whole seconds.
+log_seconds() {
+    grep -aE -m1 -- "$1" "$clean" | sed -nE 's/^\[ *([0-9]+)\.[0-9]+\].*/\1/p'
+}
+expect_fatal_within() {
+    local s
+    s=$(log_seconds "edgeinit: FATAL")
+    [[ -n "$s" ]] || { fail "no timestamped FATAL line"; return; }
+    ((s <= $1)) || fail "FATAL came ${s}s after the kernel started (want <= $1 s)"
+}
+# dm <name> slaves=<...> holders=<...> as the guest printed it.
+expect_dm() { expect_boot "$1" "EDGEINIT-TEST: dm $2 $3" "device-mapper: want '$2 $3'"; }
+
+# FDE + dm-verity: slot A writes under the layout, slot B (an "update") and A again see the
+# persistent files; every mapper name EMT's update tool relies on exists, the inactive slot is
+# open without a rootfs_verity child, PCR 15 moved after the unlock.
+setup_emt-disk-fde() {
+    emt_setup fde
+    boots=("layout-write:a" "layout-check:b" "layout-check:a")
+}
+check_emt-disk-fde() {
+    check_exited
+    local b slot other
+    for b in 1 2 3; do
+        slot=a other=b
+        ((b != 2)) || slot=b other=a
+        expect_boot $b "edgeinit: EMT profile: boot_uuid=$(cat "$build/emt-fde/boot_uuid_$slot")" "no EMT profile line"
+        expect_boot $b "edgeinit: EMT fde disk /dev/vda: booting slot $slot" "slot $slot not selected"
+        expect_boot $b "edgeinit: Unlocked 9 of 9 LUKS2 volumes on /dev/vda with EMT's sealed key" "not every volume unlocked by the sealed key"
+        expect_boot $b "EDGEINIT-TEST: slot $slot" "the root is not slot $slot"
+        expect_boot $b 'EDGEINIT-TEST: mount / /dev/mapper/rootfs_verity ext4 ro' "/ is not the verity root, read-only"
+        expect_boot $b 'EDGEINIT-TEST: mount /opt /dev/mapper/edge_persistent ext4' "/opt is not edge_persistent"
+        expect_dm $b rootfs_verity "slaves=root_${slot}_ver_hash_map,rootfs_${slot} holders=\$"
+        expect_dm $b "rootfs_$slot" "slaves=vda[26] holders=rootfs_verity"
+        expect_dm $b "rootfs_$other" 'slaves=vda[26] holders=$'
+        expect_dm $b "root_${other}_ver_hash_map" 'slaves=vda[45] holders=$'
+        expect_dm $b ver_roothash 'slaves=vda7 holders=$'
+        expect_dm $b swap_crypt 'slaves=vda8 holders='
+        expect_dm $b lvmvg_crypt 'slaves=vda11 holders='
+        expect_dm $b vdb_crypt 'slaves=vdb1 holders='
+        expect_dm $b edge_persistent 'slaves=vda3 holders='
+        expect_boot $b 'EDGEINIT-TEST: mount /etc/ssh /dev/mapper/edge_persistent\[/\.mount/persistence/etc-ssh\.bind\]' "/etc/ssh is not the persistent bind"
+        expect_boot $b 'EDGEINIT-TEST: state running' "system state is not 'running'"
+        expect_boot $b 'EDGEINIT-TEST: boot.json .*"profile": "emt", "emt": \{"mode": "fde", "slot": "'"$slot"'", "roothash_source": "roothash-partition-encrypted"\}' "boot.json lacks the EMT fields"
+        reject_boot $b 'EDGEINIT-TEST: pcr15 0{64}' "PCR 15 was not extended"
+        reject_boot $b 'recovery passphrase' "the recovery prompt appeared"
+    done
+    expect_boot 1 'EDGEINIT-TEST: layout written' "the guest did not write its files"
+    expect_boot 2 'EDGEINIT-TEST: ssh device-file written on the device' "/etc/ssh file did not survive the reboot into slot B"
+    reject_boot 2 'EDGEINIT-TEST: motd changed on the device' "/etc/motd (overlay) kept a change across a reboot"
+    expect_boot 3 'EDGEINIT-TEST: ssh device-file written on the device' "/etc/ssh file lost on the way back to slot A"
+    ! grep -aqF -- "$passphrase" "$clean" || fail "the passphrase appears on the console"
+}
+
+# DM-verity only: the same partitions in clear text; the root hash comes from partition 7,
+# which nothing authenticates: it boots, with a one-line warning and the remedy.
+setup_emt-disk-verity() {
+    emt_setup verity
+    boots=("report:b")
+}
+check_emt-disk-verity() {
+    check_exited
+    expect 'edgeinit: EMT verity disk /dev/vda: booting slot b \(/dev/vda6\)' "slot b not selected"
+    expect 'edgeinit: The root hash comes from /dev/vda7, which nothing authenticates: put roothash=[0-9a-f]{64} on the signed UKI' "no warning about the unauthenticated root hash"
+    expect 'EDGEINIT-TEST: slot b' "the root is not slot b"
+    expect 'EDGEINIT-TEST: mount / /dev/mapper/rootfs_verity ext4 ro' "/ is not the verity root"
+    expect 'EDGEINIT-TEST: dm rootfs_verity slaves=vda5,vda6 holders=$' "rootfs_verity is not over vda6 + vda5"
+    expect 'EDGEINIT-TEST: mount /opt /dev/vda3 ext4' "/opt is not partition 3"
+    expect 'EDGEINIT-TEST: boot.json .*"roothash_source": "roothash-partition-unauthenticated"\}, "warning": "the root hash comes from an unauthenticated partition' "boot.json lacks the warning"
+    expect 'EDGEINIT-TEST: state running' "system state is not 'running'"
+}
+
+# Unprovisioned: plain ext4 slots, the linear rootfs_verity EMT creates.
+setup_emt-disk-plain() {
+    emt_setup plain
+    boots=("report:a")
+}
+check_emt-disk-plain() {
+    check_exited
+    expect 'edgeinit: EMT plain disk /dev/vda: booting slot a' "slot a not selected"
+    expect 'edgeinit: Unprovisioned EMT image: the root /dev/vda2 is mapped as /dev/mapper/rootfs_verity without dm-verity' "no warning about the unverified root"
+    expect 'EDGEINIT-TEST: slot a' "the root is not slot a"
+    expect 'EDGEINIT-TEST: mount / /dev/mapper/rootfs_verity ext4 ro' "/ is not rootfs_verity"
+    expect 'EDGEINIT-TEST: dm rootfs_verity slaves=vda2 holders=$' "rootfs_verity is not linear over vda2"
+    expect 'EDGEINIT-TEST: state running' "system state is not 'running'"
+}
+
+# Fatal paths: each within seconds (not EMT's 200 s), with the reason, and no shell.
+setup_emt-wrong-boot-uuid() {
+    emt_setup fde
+    boots=("report:a")
+    emt_boot_uuid=0badc0de-0000-4000-8000-000000000000
+    timeout_s=120
+}
+check_emt-wrong-boot-uuid() {
+    check_exited
+    expect "edgeinit: boot_uuid=0badc0de-0000-4000-8000-000000000000 matches no slot on /dev/vda: partition 2 \(rootfs\) has LUKS UUID $(cat "$build/emt-fde/boot_uuid_a"), partition 6 \(rootfs_b\) has $(cat "$build/emt-fde/boot_uuid_b")" "no message naming the UUID and the candidates"
+    expect "edgeinit: FATAL: stage 'emt' failed" "no FATAL message for the emt stage"
+    expect_fatal_within 20
+    reject 'TPM refused|Unlocked' "the TPM was asked before the slot was known"
+    reject 'EDGEINIT-TEST: BEGIN' "the boot went on"
+}
+setup_emt-missing-roothash() {
+    emt_setup fde
+    boots=("report:a")
+    mkdisk_args=(--omit 7)
+    timeout_s=120
+}
+check_emt-missing-roothash() {
+    check_exited
+    expect 'edgeinit: EMT fde disk /dev/vda has no partition 7 \(roothash\), which slot a needs' "no message naming partition 7"
+    expect "edgeinit: FATAL: stage 'emt' failed" "no FATAL message for the emt stage"
+    expect_fatal_within 20
+    reject 'EDGEINIT-TEST: BEGIN' "the boot went on"
+}
+# Sealed to another PCR 15 (another machine): refused before Unseal, the recovery prompt waits
+# its bounded time (nobody types), then the fatal policy.
+setup_emt-foreign-tpm() {
+    emt_setup fde
+    boots=("report:a")
+    tpm_seal=(emt 00000000000000000000000000000000000000000000000000000000000000ff)
+    timeout_s=180
+}
+check_emt-foreign-tpm() {
+    check_exited
+    expect 'edgeinit: TPM refused the sealed key at handle 0x81000000: PCR 15 does not match' "no refusal message"
+    expect "Please enter the recovery passphrase for EMT's volumes \(/dev/vda\)" "no recovery prompt"
+    expect 'edgeinit: No passphrase was entered' "the prompt did not time out"
+    expect "edgeinit: FATAL: stage 'emt' failed" "no FATAL message for the emt stage"
+    expect_fatal_within 60
+    reject 'EDGEINIT-TEST: BEGIN' "the boot went on without the key"
+}
+
 # The reference image with a changed and a new file under /etc/ssh: an update.
 build_image_v2() {
     local v2=$build/image-v2 rootfs=$build/rootfs
@@ -361,6 +511,10 @@ for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
 # Build the UKI, ESP and disk of one boot: image dir, persistent partition image.
 build_disk() {
     local img=$1 persist=$2 hash initrd_used=$initrd
+    if [[ -n "$emt_mode" ]]; then
+        build_emt_disk "$img" "$persist"
+        return
+    fi
     hash=$(cat "$img/roothash")
     if [[ -n "$extra_layout" ]]; then
         # The kernel unpacks concatenated archives in order; a later /layout.env
@@ -382,13 +536,28 @@ build_disk() {
     if ((corrupt)); then corrupt_canary "$dir/disk.img"; fi
 }
 
+# EMT: $1 is the slot; the UKI carries EMT's command line for it.
+build_emt_disk() {
+    local slot=$1 persist=$2 line
+    line=$(emt_cmdline "$slot")
+    [[ -z "$emt_boot_uuid" ]] || line=${line/boot_uuid=* /boot_uuid=$emt_boot_uuid }
+    # Debugging aid, e.g. BOOT_TEST_EXTRA_CMDLINE=edgeinit.debug
+    line+=${BOOT_TEST_EXTRA_CMDLINE:+ $BOOT_TEST_EXTRA_CMDLINE}
+    echo "$line" >"$dir/cmdline"
+    "$top/tools/mkuki.sh" --stub "$stub" --kernel "$kernel_dir/vmlinuz" \
+        --initrd "$initrd" --cmdline "$line" --osrel "$top/qemu/os-release" --out "$dir/uki.efi"
+    "$top/qemu/mkesp.sh" "$dir/uki.efi" "$dir/esp.img"
+    "$top/qemu/mkdisk-emt.sh" --esp "$dir/esp.img" --parts "$build/emt-$emt_mode" --out "$dir/disk.img" \
+        ${persist:+--persist "$persist"} ${disk2_args[@]+"${disk2_args[@]}"} "${mkdisk_args[@]}"
+}
+
 run_scenario() {
     local name=$1 dir=$outroot/$1 t0 secs i entry mode img persist
     t0=$(date +%s)
     cmdline='' timeout_s=${BOOT_TEST_TIMEOUT:-300} corrupt=0 mkdisk_args=() failures=()
     extra_layout='' boots=("report:$image") persist_image='' tpm_seal=() run_args=() answers=()
     tpm_enroll=-
-    passphrase=''
+    passphrase='' emt_mode='' emt_boot_uuid='' seal_passphrase=$image/emt-passphrase disk2_args=()
     local answer_args=() a
     rm -rf "$dir"
     mkdir -p "$dir"
@@ -396,9 +565,13 @@ run_scenario() {
     [[ -z "${BOOT_TEST_TIMEOUT:-}" ]] || timeout_s=$BOOT_TEST_TIMEOUT
     echo "$cmdline" >"$dir/cmdline"
     persist=${persist_image:-$image/persist.img}
+    if [[ -n "$emt_mode" ]]; then
+        persist='' # the disk's own partition 3 on the first boot
+        [[ "$emt_mode" != fde ]] || disk2_args=(--disk2 "$dir/disk2.img")
+    fi
     : >"$dir/serial.log"
     if ((${#tpm_seal[@]})); then
-        "$top/qemu/seal-emt-key.sh" "$dir/machine/tpm" "$image/emt-passphrase" "${tpm_seal[@]:1}" \
+        "$top/qemu/seal-emt-key.sh" "$dir/machine/tpm" "$seal_passphrase" "${tpm_seal[@]:1}" \
             >>"$dir/build.log" 2>&1 || { echo "FAIL $name: could not seal the key (see $dir/build.log)"; echo fail >"$dir/result"; return; }
     fi
     if [[ "$tpm_enroll" != - ]]; then
@@ -425,6 +598,7 @@ run_scenario() {
         "$top/qemu/run.sh" --disk "$dir/disk.img" --log "$dir/serial-$((i + 1)).log" \
             --timeout "$timeout_s" --machine-dir "$dir/machine" --stop-on "$hang_re" \
             --smbios "edgeinit-test.mode=$mode" ${passphrase:+--smbios "edgeinit-test.secret=$passphrase"} \
+            ${disk2_args[@]+"${disk2_args[@]}"} \
             "${run_args[@]}" "${answer_args[@]}" 2>"$dir/run.stderr" || qemu_rc=$?
         answer_args=() # typed answers are for the first boot; later ones must manage alone
         tr -d '\r' <"$dir/serial-$((i + 1)).log" >"$dir/serial-$((i + 1)).txt"
@@ -439,7 +613,7 @@ run_scenario() {
     if ((${#failures[@]} == 0)); then
         echo "PASS $name ($secs s)"
         echo pass >"$dir/result"
-        rm -f "$dir/disk.img" "$dir/esp.img" "$dir/persist.img" "$dir/persist-token.img"
+        rm -f "$dir/disk.img" "$dir/disk2.img" "$dir/esp.img" "$dir/persist.img" "$dir/persist-token.img"
     else
         local IFS=';'
         echo "FAIL $name: ${failures[*]} ($secs s, log: ${dir#"$top"/}/serial.log)"

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,16 +30,23 @@ static const char *rel(const char *path)
 
 /* Record a call; returns the injected error if this is the call that must fail. */
 static int record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static pthread_mutex_t record_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int record(const char *fmt, ...)
 {
 	va_list ap;
+	int r;
 
+	/* The emt stage derives LUKS keys in threads. */
+	pthread_mutex_lock(&record_lock);
 	ck_assert_int_lt(fake.n_calls, FAKE_CALLS_MAX);
 	va_start(ap, fmt);
 	vsnprintf(fake.calls[fake.n_calls], FAKE_CALL_LEN, fmt, ap);
 	va_end(ap);
 	fake.n_calls++;
-	return fake.fail_call == fake.n_calls ? fake.fail_errno : 0;
+	r = fake.fail_call == fake.n_calls ? fake.fail_errno : 0;
+	pthread_mutex_unlock(&record_lock);
+	return r;
 }
 
 static int f_mount(const char *source, const char *target, const char *fstype, unsigned long flags,
@@ -148,15 +156,27 @@ static int f_tpm2_extend(unsigned pcr, const struct measure_digest *d, size_t n)
 	return record("extend %u %s:%s", pcr, hash_alg_to_string(d[0].alg), hex);
 }
 
-static int f_luks_uuid(const char *node, char uuid[37])
+/* The LUKS UUID of node: from fake.luks[] if listed there, else fake.luks_uuid for any node. */
+static const char *luks_uuid_of(const char *node)
 {
-	int r = record("luks_uuid %s", rel(node));
+	for (int i = 0; i < fake.n_luks; i++)
+		if (streq(fake.luks[i].node, node))
+			return fake.luks[i].uuid;
+	return fake.n_luks ? NULL : fake.luks_uuid;
+}
 
+static int f_luks_inspect(const char *node, struct luks_info *info)
+{
+	int r = record("luks_inspect %s", rel(node));
+	const char *uuid = luks_uuid_of(rel(node));
+
+	memset(info, 0, sizeof(*info));
 	if (r < 0)
 		return r;
-	if (!fake.luks_uuid)
+	if (!uuid)
 		return -EMEDIUMTYPE;
-	return str_copy(uuid, 37, fake.luks_uuid);
+	info->pbkdf_memory_kib = fake.pbkdf_memory_kib;
+	return str_copy(info->uuid, sizeof(info->uuid), uuid);
 }
 
 static int f_luks_token_json(const char *node, int token, char *buf, size_t size)
@@ -167,21 +187,36 @@ static int f_luks_token_json(const char *node, int token, char *buf, size_t size
 	return str_copy(buf, size, fake.tokens[token]) < 0 ? -E2BIG : (int)strlen(fake.tokens[token]);
 }
 
-static int f_luks_activate(const char *node, const char *name, int keyslot, const char *pass,
-			   size_t len, uint8_t *vk, size_t *vk_size)
+static int f_luks_derive_key(const char *node, int keyslot, const char *pass, size_t len,
+			     uint8_t *vk, size_t *vk_size)
 {
 	/* The passphrase itself is never recorded: tests assert it appears nowhere. */
-	int r = record("luks_activate %s %s slot %d", rel(node), name, keyslot);
+	int r = record("luks_derive %s slot %d", rel(node), keyslot);
 
 	if (r < 0)
 		return r;
 	if (!fake.good_passphrase || len != strlen(fake.good_passphrase) ||
 	    memcmp(pass, fake.good_passphrase, len) != 0)
 		return -EPERM;
+	for (int i = 0; i < 4 && fake.wrong_for[i]; i++)
+		if (streq(fake.wrong_for[i], rel(node)))
+			return -EPERM;
 	ck_assert_uint_ge(*vk_size, 32);
 	memset(vk, 0x5a, 32);
 	*vk_size = 32;
 	return 0;
+}
+
+static int f_luks_activate_key(const char *node, const char *name, const uint8_t *vk, size_t size)
+{
+	ck_assert_uint_eq(size, 32);
+	ck_assert_uint_eq(vk[0], 0x5a);
+	return record("luks_activate %s %s", rel(node), name);
+}
+
+static int f_dm_linear(const char *name, const char *node)
+{
+	return record("dm_linear %s %s", name, rel(node));
 }
 
 static int f_ask_password(const char *prompt, char *buf, size_t size, unsigned timeout_sec)
@@ -210,9 +245,11 @@ const struct sys_ops sys_fake = {
 	.tpm2_unseal = f_tpm2_unseal,
 	.tpm2_banks = f_tpm2_banks,
 	.tpm2_extend = f_tpm2_extend,
-	.luks_uuid = f_luks_uuid,
+	.luks_inspect = f_luks_inspect,
 	.luks_token_json = f_luks_token_json,
-	.luks_activate = f_luks_activate,
+	.luks_derive_key = f_luks_derive_key,
+	.luks_activate_key = f_luks_activate_key,
+	.dm_linear = f_dm_linear,
 	.ask_password = f_ask_password,
 };
 
@@ -283,7 +320,7 @@ void fake_write(const char *relpath, const char *content)
 
 void fake_add_probe(const char *node, const char *partlabel, const char *type, const char *uuid)
 {
-	ck_assert_int_lt(fake.n_probe, 16);
+	ck_assert_int_lt(fake.n_probe, 24);
 	fake.probe[fake.n_probe].node = node;
 	str_copy(fake.probe[fake.n_probe].tags.partlabel, DEVREF_VALUE_MAX, partlabel ? partlabel : "");
 	str_copy(fake.probe[fake.n_probe].tags.type, 32, type ? type : "");

@@ -6,7 +6,7 @@
 
 #include "edgeinit/stage.h"
 
-#define FAKE_CALLS_MAX 128
+#define FAKE_CALLS_MAX 256
 #define FAKE_CALL_LEN 512
 
 struct fake_sys {
@@ -16,7 +16,7 @@ struct fake_sys {
 	int fail_errno;   /* negative */
 	const char *root; /* fake root, stripped from recorded paths */
 	/* Tags returned by probe_block, by node path relative to root. */
-	struct { const char *node; struct blockdev_tags tags; } probe[16];
+	struct { const char *node; struct blockdev_tags tags; } probe[24];
 	int n_probe;
 	int uevent_peer;  /* test's end of the uevent socketpair */
 	char active_roothash[160]; /* "" means no existing mapping */
@@ -30,7 +30,11 @@ struct fake_sys {
 	const char *unseal_secret;    /* what tpm2_unseal returns; NULL: unseal_errno */
 	int unseal_errno;
 	/* LUKS */
-	const char *luks_uuid;        /* NULL: not LUKS */
+	const char *luks_uuid;        /* every node's LUKS UUID when luks[] is empty; NULL: not LUKS */
+	struct { const char *node, *uuid; } luks[16]; /* LUKS2 nodes and their UUIDs */
+	int n_luks;
+	uint32_t pbkdf_memory_kib;    /* what luks_inspect reports */
+	const char *wrong_for[4];     /* nodes good_passphrase does not open */
 	const char *tokens[4];        /* token JSON by slot */
 	const char *good_passphrase;  /* what opens the volume */
 	const char *answers[8];       /* what the console answers, in order; NULL: end of input */

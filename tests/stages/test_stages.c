@@ -540,7 +540,8 @@ START_TEST(luks_emt_sealed_key_opens_and_latches_pcr15)
 	fake.unseal_secret = EMT_KEY;
 	ck_assert_int_eq(stage_luks.run(&ctx), 0);
 	ck_assert(fake_called("tpm2_unseal handle 0x81000000"));
-	ck_assert(fake_called("luks_activate /dev/vda3 edge_persistent slot 0"));
+	ck_assert(fake_called("luks_derive /dev/vda3 slot 0"));
+	ck_assert(fake_called("luks_activate /dev/vda3 edge_persistent"));
 	ck_assert(fake_called("extend 15 sha256:"));
 	ck_assert(!fake_called("ask"));
 	ck_assert_str_eq(ctx.persist_node, "/dev/mapper/edge_persistent");
@@ -616,7 +617,8 @@ START_TEST(luks_token_unseals_and_opens_its_keyslot)
 	fake.good_passphrase = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; /* its base64 */
 	ck_assert_int_eq(stage_luks.run(&ctx), 0);
 	ck_assert(fake_called("tpm2_unseal token"));
-	ck_assert(fake_called("luks_activate /dev/vda3 edge_persistent slot 1"));
+	ck_assert(fake_called("luks_derive /dev/vda3 slot 1"));
+	ck_assert(fake_called("luks_activate /dev/vda3 edge_persistent"));
 	ck_assert(fake_logged("with a systemd-tpm2 token"));
 	ck_assert(!fake_logged(fake.good_passphrase));
 }
@@ -643,7 +645,8 @@ START_TEST(luks_key_file_from_the_initrd)
 	str_copy(ctx.opts.luks_key, sizeof(ctx.opts.luks_key), "/etc/keys/persist.key");
 	ck_assert_int_eq(stage_luks.run(&ctx), 0);
 	ck_assert_int_eq(fake.n_asked, 0);
-	ck_assert(fake_called("luks_activate /dev/vda3 edge_persistent slot -1"));
+	ck_assert(fake_called("luks_derive /dev/vda3 slot -1"));
+	ck_assert(fake_called("luks_activate /dev/vda3 edge_persistent"));
 }
 END_TEST
 

@@ -9,7 +9,7 @@ int main(void)
 	Suite *(*const suites[])(void) = {
 		strutil_suite, cmdline_suite, devref_suite, uevent_suite,
 		sha256_suite,  verity_suite,  report_suite, fs_suite,
-		layout_suite, stages_suite, seed_suite,
+		layout_suite, stages_suite, seed_suite, emt_stage_suite, emt_suite,
 		base64_suite, hash_suite, json_suite, tpm2_token_suite, measure_suite,
 	};
 	SRunner *sr = srunner_create(NULL);

@@ -20,3 +20,5 @@ Suite *tpm2_token_suite(void);
 Suite *measure_suite(void);
 Suite *stages_suite(void); /* tests/stages: stages on a fake root */
 Suite *seed_suite(void);   /* tests/stages: seeding persistent copies */
+Suite *emt_stage_suite(void); /* tests/stages: the EMT profile */
+Suite *emt_suite(void);

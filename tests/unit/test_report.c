@@ -309,7 +309,8 @@ START_TEST(test_add_device)
 	}
 	ck_assert_int_eq(report_add_device(&r, "extra", "x", "y"), -ENOSPC);
 	ck_assert_uint_eq(r.n_devices, REPORT_DEVICES_MAX);
-	ck_assert_str_eq(r.devices[REPORT_DEVICES_MAX - 1].role, "role7");
+	snprintf(role, sizeof(role), "role%d", REPORT_DEVICES_MAX - 1);
+	ck_assert_str_eq(r.devices[REPORT_DEVICES_MAX - 1].role, role);
 
 	/* Long strings are cut to the field, terminated. */
 	memset(&r, 0, sizeof(r));
@@ -352,6 +353,7 @@ static const char small_expected[] =
 	"{\"name\": \"switch_root\", \"result\": \"not-run\", \"ms\": 0.000}], "
 	"\"devices\": [{\"role\": \"verity-data\", \"ref\": \"PARTLABEL=rootfs\", \"node\": \"/dev/vda3\"}], "
 	"\"layout\": {\"mounts\": 0, \"skipped\": 0, \"failed\": 0, \"seeded\": 0}, "
+	"\"profile\": null, \"warning\": null, "
 	"\"initramfs\": {\"freed_bytes\": 1048576, \"entries_left\": 3}}\n";
 
 START_TEST(test_format_small)
@@ -374,6 +376,7 @@ START_TEST(test_format_empty)
 		"{\"version\": \"\", \"kernel\": \"\", \"outcome\": \"unknown\", \"failed_stage\": null, "
 		"\"error\": null, \"start_monotonic_us\": 0, \"total_ms\": 0.000, \"stages\": [], "
 		"\"devices\": [], \"layout\": {\"mounts\": 0, \"skipped\": 0, \"failed\": 0, \"seeded\": 0}, "
+		"\"profile\": null, \"warning\": null, "
 		"\"initramfs\": {\"freed_bytes\": 0, \"entries_left\": 0}}\n";
 	struct boot_report r;
 	char buf[1024];
@@ -388,6 +391,18 @@ START_TEST(test_format_empty)
 	ck_assert_int_gt(report_format_json(&r, buf, sizeof(buf)), 0);
 	ck_assert_ptr_nonnull(strstr(buf, "\"outcome\": \"ok\", \"failed_stage\": null, \"error\": null"));
 	ck_assert_ptr_nonnull(strstr(buf, "\"total_ms\": 0.999,"));
+
+	/* An EMT boot. */
+	r.profile = "emt";
+	r.emt_mode = "verity";
+	r.emt_slot[0] = 'b';
+	r.roothash_source = "roothash-partition-unauthenticated";
+	snprintf(r.warning, sizeof(r.warning), "put roothash=\"x\" on the command line");
+	ck_assert_int_gt(report_format_json(&r, buf, sizeof(buf)), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "\"profile\": \"emt\", \"emt\": {\"mode\": \"verity\", \"slot\": \"b\", "
+					  "\"roothash_source\": \"roothash-partition-unauthenticated\"}, "
+					  "\"warning\": \"put roothash=\\\"x\\\" on the command line\""));
+	ck_assert(json_valid(buf, strlen(buf)));
 }
 END_TEST
 
@@ -469,7 +484,7 @@ START_TEST(test_format_big_valid_json)
 	close(fd);
 	snprintf(cmd, sizeof(cmd),
 		 "/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
-		 "assert len(d[\"stages\"]) == 16 and len(d[\"devices\"]) == 8 and d[\"stages\"][13][\"name\"] == \"caf\\u00e9\"' %s",
+		 "assert len(d[\"stages\"]) == 16 and len(d[\"devices\"]) == 24 and d[\"stages\"][13][\"name\"] == \"caf\\u00e9\"' %s",
 		 path);
 	status = system(cmd);
 	unlink(path);

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The EMT profile on a fake root: the devices stage finds EMT's OS disk, the emt stage assigns
+ * roles, selects the slot, opens every volume under EMT's names and reads the root hash. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "edgeinit/strutil.h"
+#include "fake_sys.h"
+#include "suites.h"
+
+#define EMT_KEY "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define HASH_A "1111111111111111111111111111111111111111111111111111111111111111"
+#define HASH_B "2222222222222222222222222222222222222222222222222222222222222222"
+#define UUID_A "1c5e2000-0001-4000-8000-000000000002"
+#define UUID_B "1c5e2000-0001-4000-8000-000000000006"
+
+static struct boot_context ctx;
+
+static void setup(void)
+{
+	boot_context_init(&ctx, fake_setup("/tmp"), &sys_fake);
+}
+
+static void teardown(void)
+{
+	boot_context_done(&ctx);
+	fake_teardown();
+}
+
+static const char *const fde_names[] = { NULL, "esp", "rootfs", "edge_persistent", "hashmap_a",
+					 "hashmap_b", "rootfs_b", "roothash", "swap", "tep",
+					 "reserved", "lvm" };
+/* Node strings live as long as the test: fake.probe and fake.luks keep pointers. */
+static char nodes[16][32], luks_uuids[16][40];
+
+static void add_partition(const char *disk, unsigned n, const char *name, const char *type,
+			  const char *uuid)
+{
+	char path[128], content[256];
+	int slot = (disk[2] == 'a' ? 0 : 12) + (int)n % 12;
+
+	snprintf(nodes[slot % 16], sizeof(nodes[0]), "/dev/%s%u", disk, n);
+	snprintf(path, sizeof(path), "/sys/class/block/%s%u/uevent", disk, n);
+	snprintf(content, sizeof(content), "DEVNAME=%s%u\nDEVTYPE=partition\nPARTN=%u\n%s%s%s", disk,
+		 n, n, name ? "PARTNAME=" : "", name ? name : "", name ? "\n" : "");
+	fake_write(path, content);
+	fake_add_probe(nodes[slot % 16], name, type, uuid);
+	if (type && streq(type, "crypto_LUKS")) {
+		str_copy(luks_uuids[slot % 16], sizeof(luks_uuids[0]), uuid);
+		fake.luks[fake.n_luks].node = nodes[slot % 16];
+		fake.luks[fake.n_luks++].uuid = luks_uuids[slot % 16];
+	}
+}
+
+static void emt_cmdline(const char *boot_uuid, const char *extra)
+{
+	char cmdline[512], bad[CMDLINE_KEY_MAX], reason[CMDLINE_REASON_MAX];
+
+	snprintf(cmdline, sizeof(cmdline),
+		 "root=/dev/mapper/rootfs_verity boot_uuid=%s rd.shell=0 rd.timeout=200 rd.emergency=reboot %s",
+		 boot_uuid, extra ? extra : "");
+	boot_options_init(&ctx.opts);
+	ck_assert_int_eq(boot_options_parse(cmdline, &ctx.opts, NULL, NULL, bad, reason), 0);
+	ck_assert_int_eq(ctx.opts.profile, BOOT_PROFILE_EMT);
+	ctx.opts.timeout_sec = 1;
+}
+
+/* An FDE disk: partitions 1-11 with EMT's names, all but esp/tep/reserved LUKS2. */
+static void fde_disk(bool with_roothash)
+{
+	char uuid[40];
+
+	fake_write("/sys/class/block/vda/uevent", "DEVNAME=vda\nDEVTYPE=disk\n");
+	for (unsigned n = 1; n <= 11; n++) {
+		bool clear = n == 1 || n == 9 || n == 10;
+
+		if (n == 7 && !with_roothash)
+			continue;
+		snprintf(uuid, sizeof(uuid), "1c5e2000-0001-4000-8000-%012u", n);
+		add_partition("vda", n, fde_names[n], clear ? (n == 1 ? "vfat" : NULL) : "crypto_LUKS",
+			      clear ? NULL : uuid);
+	}
+	fake_write("/run/edgeinit/roothash/part_a_roothash", HASH_A "\n");
+	fake_write("/run/edgeinit/roothash/part_b_roothash", HASH_B "\n");
+	fake_add_probe("/dev/mapper/ver_roothash", NULL, "ext4", NULL);
+	fake.good_passphrase = EMT_KEY;
+	ctx.uevent_fd = sys_fake.uevent_open();
+	ctx.tpm_present = true;
+	ctx.n_tpm_banks = 1;
+	ctx.tpm_banks[0] = HASH_SHA256;
+}
+
+/* A verity-only disk: the same partitions in clear text. */
+static void verity_disk(void)
+{
+	char uuid[40];
+
+	fake_write("/sys/class/block/vda/uevent", "DEVNAME=vda\nDEVTYPE=disk\n");
+	for (unsigned n = 1; n <= 8; n++) {
+		snprintf(uuid, sizeof(uuid), "e4e40000-0002-4000-8000-%012u", n);
+		add_partition("vda", n, fde_names[n], n == 4 || n == 5 ? "DM_verity_hash" : "ext4", uuid);
+	}
+	fake_write("/run/edgeinit/roothash/part_a_roothash", HASH_A "\n");
+	ctx.uevent_fd = sys_fake.uevent_open();
+}
+
+static int run_devices_and_emt(void)
+{
+	int r = stage_devices.run(&ctx);
+
+	return r < 0 ? r : stage_emt.run(&ctx);
+}
+
+START_TEST(emt_devices_find_the_os_disk_by_gpt_name)
+{
+	fde_disk(true);
+	emt_cmdline(UUID_A, NULL);
+	ck_assert_int_eq(stage_devices.run(&ctx), 0);
+	ck_assert_str_eq(ctx.os_disk, "vda");
+	/* Slot and mode need superblocks (LUKS and ext4 UUIDs). */
+	ck_assert(fake_called("probe /dev/vda2 +sb"));
+}
+END_TEST
+
+START_TEST(emt_fde_slot_a_opens_every_volume_then_latches)
+{
+	fde_disk(true);
+	add_partition("vdb", 1, "data", "crypto_LUKS", "1c5e2000-0001-4000-8000-000000000d21");
+	add_partition("vdb", 2, "more", "crypto_LUKS", "1c5e2000-0001-4000-8000-000000000d22");
+	emt_cmdline(UUID_A, NULL);
+	ck_assert_uint_eq(ctx.opts.tpm2_emt_handle, EMT_SEALED_KEY_HANDLE);
+	fake.unseal_secret = EMT_KEY;
+	ck_assert_int_eq(run_devices_and_emt(), 0);
+
+	/* Unsealed once, every volume under EMT's names, the inactive slot included. */
+	int unseals = 0;
+	for (int i = 0; i < fake.n_calls; i++)
+		unseals += str_startswith(fake.calls[i], "tpm2_unseal") != NULL;
+	ck_assert_int_eq(unseals, 1);
+	static const char *const opened[] = {
+		"luks_activate /dev/vda2 rootfs_a", "luks_activate /dev/vda3 edge_persistent",
+		"luks_activate /dev/vda4 root_a_ver_hash_map", "luks_activate /dev/vda5 root_b_ver_hash_map",
+		"luks_activate /dev/vda6 rootfs_b", "luks_activate /dev/vda7 ver_roothash",
+		"luks_activate /dev/vda8 swap_crypt", "luks_activate /dev/vda11 lvmvg_crypt",
+		"luks_activate /dev/vdb1 vdb_crypt",
+	};
+	int last_open = -1;
+	for (size_t i = 0; i < ELEMENTSOF(opened); i++) {
+		int at = fake_call_index(opened[i]);
+
+		ck_assert_msg(at >= 0, "missing %s", opened[i]);
+		last_open = at > last_open ? at : last_open;
+	}
+	ck_assert(fake_called("luks_derive /dev/vda2 slot 0"));
+	ck_assert(!fake_called("luks_activate /dev/vdb2 "));
+	ck_assert(!fake_called("luks_activate /dev/vda1 "));
+	ck_assert(!fake_called("luks_activate /dev/vda9 "));
+	/* PCR 15 moves only once every volume is open: one latch per volume. */
+	int first_extend = fake_call_index("extend 15 "), extends = 0;
+	ck_assert_int_gt(first_extend, last_open);
+	for (int i = 0; i < fake.n_calls; i++)
+		extends += str_startswith(fake.calls[i], "extend 15 ") != NULL;
+	ck_assert_int_eq(extends, (int)ELEMENTSOF(opened));
+	ck_assert(ctx.unlocked_with_tpm);
+
+	/* The root hash from the roothash volume, mounted read-only without journal replay. */
+	ck_assert(fake_called("mount /dev/mapper/ver_roothash /run/edgeinit/roothash ext4 0xf noload"));
+	ck_assert(fake_called("umount /run/edgeinit/roothash"));
+	char hex[65];
+	hex_encode(ctx.opts.roothash, ctx.opts.roothash_size, hex, sizeof(hex));
+	ck_assert_str_eq(hex, HASH_A);
+	ck_assert_str_eq(ctx.verity_data_node, "/dev/mapper/rootfs_a");
+	ck_assert_str_eq(ctx.verity_hash_node, "/dev/mapper/root_a_ver_hash_map");
+	ck_assert_str_eq(ctx.persist_node, "/dev/mapper/edge_persistent");
+	ck_assert_str_eq(ctx.report.emt_mode, "fde");
+	ck_assert_str_eq(ctx.report.roothash_source, "roothash-partition-encrypted");
+	ck_assert(!fake_logged(EMT_KEY));
+
+	/* The luks stage leaves it alone, and the verity stage activates rootfs_verity. */
+	int before = fake.n_calls;
+	ck_assert_int_eq(stage_luks.run(&ctx), 0);
+	ck_assert_int_eq(fake.n_calls, before);
+}
+END_TEST
+
+START_TEST(emt_fde_slot_b_by_boot_uuid)
+{
+	fde_disk(true);
+	emt_cmdline(UUID_B, NULL);
+	fake.unseal_secret = EMT_KEY;
+	ck_assert_int_eq(run_devices_and_emt(), 0);
+	ck_assert_int_eq(ctx.emt_slot, 'b');
+	char hex[65];
+	hex_encode(ctx.opts.roothash, ctx.opts.roothash_size, hex, sizeof(hex));
+	ck_assert_str_eq(hex, HASH_B);
+	ck_assert_str_eq(ctx.verity_data_node, "/dev/mapper/rootfs_b");
+	ck_assert_str_eq(ctx.verity_hash_node, "/dev/mapper/root_b_ver_hash_map");
+	/* Slot A is opened too: the update tool writes the slot without a rootfs_verity child. */
+	ck_assert(fake_called("luks_activate /dev/vda2 rootfs_a"));
+}
+END_TEST
+
+START_TEST(emt_wrong_boot_uuid_names_the_candidates_before_any_unseal)
+{
+	fde_disk(true);
+	emt_cmdline("0badc0de-0000-4000-8000-000000000000", NULL);
+	fake.unseal_secret = EMT_KEY;
+	ck_assert_int_eq(run_devices_and_emt(), -ENODEV);
+	ck_assert(fake_logged("boot_uuid=0badc0de-0000-4000-8000-000000000000 matches no slot on /dev/vda"));
+	ck_assert(fake_logged(UUID_A));
+	ck_assert(fake_logged(UUID_B));
+	ck_assert(!fake_called("tpm2_unseal"));
+	ck_assert_ptr_nonnull(strstr(ctx.remedy, "boot_uuid="));
+}
+END_TEST
+
+START_TEST(emt_missing_roothash_partition_is_fatal)
+{
+	fde_disk(false);
+	emt_cmdline(UUID_A, NULL);
+	fake.unseal_secret = EMT_KEY;
+	ck_assert_int_eq(run_devices_and_emt(), -ENODEV);
+	ck_assert(fake_logged("has no partition 7 (roothash)"));
+	ck_assert(!fake_called("tpm2_unseal"));
+}
+END_TEST
+
+START_TEST(emt_refused_tpm_asks_once_for_all_volumes)
+{
+	fde_disk(true);
+	emt_cmdline(UUID_A, NULL);
+	fake.unseal_secret = NULL; /* -EPERM: PCR 15 differs */
+	fake.answers[0] = EMT_KEY;
+	ck_assert_int_eq(run_devices_and_emt(), 0);
+	ck_assert(fake_logged("TPM refused the sealed key at handle 0x81000000: PCR 15 does not match"));
+	ck_assert_int_eq(fake.n_asked, 1);
+	ck_assert(fake_called("luks_activate /dev/vda8 swap_crypt"));
+	ck_assert(!ctx.unlocked_with_tpm);
+}
+END_TEST
+
+START_TEST(emt_refused_tpm_headless_fails_closed)
+{
+	fde_disk(true);
+	emt_cmdline(UUID_A, "rd.luks.options=headless");
+	fake.unseal_secret = NULL;
+	ck_assert_int_eq(run_devices_and_emt(), -EKEYREJECTED);
+	ck_assert_int_eq(fake.n_asked, 0);
+	ck_assert(!fake_called("luks_activate"));
+}
+END_TEST
+
+/* A volume the passphrase does not open: optional ones are reported, required ones stop. */
+START_TEST(emt_optional_volume_failure_is_a_warning)
+{
+	fde_disk(true);
+	emt_cmdline(UUID_A, NULL);
+	fake.unseal_secret = EMT_KEY;
+	fake.wrong_for[0] = "/dev/vda8";
+	fake.answers[0] = NULL;
+	ck_assert_int_eq(run_devices_and_emt(), 0);
+	ck_assert(fake_logged("/dev/vda8 stays closed"));
+	ck_assert_int_eq(fake.n_asked, 0);
+}
+END_TEST
+
+START_TEST(emt_required_volume_failure_asks_then_fails)
+{
+	fde_disk(true);
+	emt_cmdline(UUID_A, "rd.luks.tries=1");
+	fake.unseal_secret = EMT_KEY;
+	fake.wrong_for[0] = "/dev/vda4";
+	fake.answers[0] = "wrong";
+	ck_assert_int_eq(run_devices_and_emt(), -EKEYREJECTED);
+	ck_assert_int_eq(fake.n_asked, 1);
+	ck_assert(!fake_called("extend 15"));
+}
+END_TEST
+
+START_TEST(emt_verity_only_warns_about_the_unauthenticated_hash)
+{
+	verity_disk();
+	emt_cmdline("e4e40000-0002-4000-8000-000000000002", NULL);
+	ck_assert_int_eq(run_devices_and_emt(), 0);
+	ck_assert_str_eq(ctx.report.emt_mode, "verity");
+	ck_assert(!fake_called("luks_"));
+	ck_assert(!fake_called("tpm2_unseal"));
+	ck_assert(fake_called("mount /dev/vda7 /run/edgeinit/roothash ext4 0xf noload"));
+	ck_assert_str_eq(ctx.verity_data_node, "/dev/vda2");
+	ck_assert_str_eq(ctx.verity_hash_node, "/dev/vda4");
+	ck_assert_str_eq(ctx.persist_node, "/dev/vda3");
+	ck_assert(fake_logged("nothing authenticates: put roothash=" HASH_A " on the signed UKI's command line"));
+	ck_assert_str_eq(ctx.report.roothash_source, "roothash-partition-unauthenticated");
+	ck_assert_ptr_nonnull(strstr(ctx.report.warning, "roothash=" HASH_A));
+}
+END_TEST
+
+START_TEST(emt_roothash_on_the_command_line_wins)
+{
+	verity_disk();
+	emt_cmdline("e4e40000-0002-4000-8000-000000000002", "roothash=" HASH_B);
+	ck_assert_int_eq(run_devices_and_emt(), 0);
+	ck_assert(!fake_called("mount"));
+	ck_assert_str_eq(ctx.report.roothash_source, "cmdline");
+	ck_assert_str_eq(ctx.report.warning, "");
+	char hex[65];
+	hex_encode(ctx.opts.roothash, ctx.opts.roothash_size, hex, sizeof(hex));
+	ck_assert_str_eq(hex, HASH_B);
+}
+END_TEST
+
+START_TEST(emt_plain_image_gets_the_linear_root)
+{
+	fake_write("/sys/class/block/vda/uevent", "DEVNAME=vda\nDEVTYPE=disk\n");
+	add_partition("vda", 1, "esp", "vfat", NULL);
+	add_partition("vda", 2, "rootfs", "ext4", "e4e40000-0003-4000-8000-000000000002");
+	add_partition("vda", 3, "edge_persistent", "ext4", "e4e40000-0003-4000-8000-000000000003");
+	add_partition("vda", 4, "rootfs_b", "ext4", "e4e40000-0003-4000-8000-000000000004");
+	ctx.uevent_fd = sys_fake.uevent_open();
+	emt_cmdline("e4e40000-0003-4000-8000-000000000004", NULL);
+	ck_assert_int_eq(run_devices_and_emt(), 0);
+	ck_assert_int_eq(ctx.emt_slot, 'b');
+	ck_assert(fake_called("dm_linear rootfs_verity /dev/vda4"));
+	ck_assert_str_eq(ctx.root_node, "/dev/mapper/rootfs_verity");
+	ck_assert_str_eq(ctx.persist_node, "/dev/vda3");
+	ck_assert(fake_logged("without dm-verity"));
+	/* The verity stage has nothing to verify. */
+	int before = fake.n_calls;
+	ck_assert_int_eq(stage_verity.run(&ctx), 0);
+	ck_assert_int_eq(fake.n_calls, before);
+}
+END_TEST
+
+/* No GPT names at all: EMT's numbers, the disk found by boot_uuid=. */
+START_TEST(emt_unnamed_partitions_fall_back_to_numbers)
+{
+	char uuid[40];
+
+	fake_write("/sys/class/block/sda/uevent", "DEVNAME=sda\nDEVTYPE=disk\n");
+	for (unsigned n = 1; n <= 8; n++) {
+		snprintf(uuid, sizeof(uuid), "e4e40000-0002-4000-8000-%012u", n);
+		add_partition("sda", n, NULL, n == 4 || n == 5 ? "DM_verity_hash" : "ext4", uuid);
+	}
+	fake_write("/run/edgeinit/roothash/part_b_roothash", HASH_B);
+	ctx.uevent_fd = sys_fake.uevent_open();
+	emt_cmdline("e4e40000-0002-4000-8000-000000000006", NULL);
+	/* Partition 4's verity superblock tells verity-only from plain without a name. */
+	ck_assert_int_eq(run_devices_and_emt(), 0);
+	ck_assert_str_eq(ctx.os_disk, "sda");
+	ck_assert_str_eq(ctx.report.emt_mode, "verity");
+	ck_assert_int_eq(ctx.emt_slot, 'b');
+	ck_assert_str_eq(ctx.verity_data_node, "/dev/sda6");
+	ck_assert_str_eq(ctx.verity_hash_node, "/dev/sda5");
+	char hex[65];
+	hex_encode(ctx.opts.roothash, ctx.opts.roothash_size, hex, sizeof(hex));
+	ck_assert_str_eq(hex, HASH_B);
+}
+END_TEST
+
+START_TEST(emt_timeout_without_an_os_disk)
+{
+	fake_write("/sys/class/block/vdc/uevent", "DEVNAME=vdc\nDEVTYPE=disk\n");
+	ctx.uevent_fd = sys_fake.uevent_open();
+	emt_cmdline(UUID_A, NULL);
+	ck_assert_int_eq(stage_devices.run(&ctx), -ETIMEDOUT);
+	ck_assert(fake_logged("waiting for EMT's OS disk"));
+}
+END_TEST
+
+Suite *emt_stage_suite(void)
+{
+	Suite *s = suite_create("emt-stage");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, emt_devices_find_the_os_disk_by_gpt_name);
+	tcase_add_test(tc, emt_fde_slot_a_opens_every_volume_then_latches);
+	tcase_add_test(tc, emt_fde_slot_b_by_boot_uuid);
+	tcase_add_test(tc, emt_wrong_boot_uuid_names_the_candidates_before_any_unseal);
+	tcase_add_test(tc, emt_missing_roothash_partition_is_fatal);
+	tcase_add_test(tc, emt_refused_tpm_asks_once_for_all_volumes);
+	tcase_add_test(tc, emt_refused_tpm_headless_fails_closed);
+	tcase_add_test(tc, emt_optional_volume_failure_is_a_warning);
+	tcase_add_test(tc, emt_required_volume_failure_asks_then_fails);
+	tcase_add_test(tc, emt_verity_only_warns_about_the_unauthenticated_hash);
+	tcase_add_test(tc, emt_roothash_on_the_command_line_wins);
+	tcase_add_test(tc, emt_plain_image_gets_the_linear_root);
+	tcase_add_test(tc, emt_unnamed_partitions_fall_back_to_numbers);
+	tcase_add_test(tc, emt_timeout_without_an_os_disk);
+	suite_add_tcase(s, tc);
+	return s;
+}

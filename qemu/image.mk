@@ -17,7 +17,7 @@ IMAGE_DIR := $(BUILD)/image
 INITRD_MODLIST := $(strip $(INITRD_MODULES) $(EXTRA_MODULES))
 GUEST_FILES := qemu/guest/edgeinit-test.sh qemu/guest/edgeinit-test.service
 
-.PHONY: deps kernel initrd initrd-list uki image emt-images boot-test demo-boot edgeinit-image-force
+.PHONY: deps kernel initrd initrd-list uki image emt-images boot-test bench-emt demo-boot edgeinit-image-force
 
 deps:
 	tools/deps.sh
@@ -67,6 +67,12 @@ $(BUILD)/uki.efi: $(BUILD)/initrd.img $(KERNEL_DIR)/kver $(IMAGE_DIR)/roothash \
 
 boot-test: $(BUILD)/initrd.img $(KERNEL_DIR)/kver $(IMAGE_DIR)/roothash emt-images
 	BUILD=$(BUILD) tests/boot/run.sh $(BOOT_TESTS)
+
+# Benchmark (reports figures, never fails on timing): EMT's FDE disk booted with EMT's command
+# line, BENCH_BOOTS times on one machine.
+BENCH_BOOTS ?= 3
+bench-emt: $(BUILD)/initrd.img $(KERNEL_DIR)/kver emt-images
+	BUILD=$(BUILD) tools/bench-emt.sh $(BENCH_BOOTS)
 
 demo-boot: $(BUILD)/uki.efi $(IMAGE_DIR)/roothash
 	BUILD=$(BUILD) qemu/demo.sh

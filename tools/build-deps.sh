@@ -109,9 +109,16 @@ fetch() {
 
 # --- build environment --------------------------------------------------------------------------
 
+# libcryptsetup's crypto backend: nettle (default; hashes in user space) or kernel (AF_ALG
+# only, no nettle in /init: slower keyslots; see README, "Licences").
+CRYPTSETUP_CRYPTO_BACKEND=${CRYPTSETUP_CRYPTO_BACKEND:-nettle}
+[[ "$CRYPTSETUP_CRYPTO_BACKEND" == nettle || "$CRYPTSETUP_CRYPTO_BACKEND" == kernel ]] ||
+    die "CRYPTSETUP_CRYPTO_BACKEND must be nettle or kernel"
+
 inputs_hash() {
-    # The prefix depends on the pinned sources, this recipe and the compiler.
-    { cat "$LOCK" "$SCRIPT"; musl-gcc --version; dpkg-query -W musl-dev; } | sha256sum | cut -d' ' -f1
+    # The prefix depends on the pinned sources, this recipe, the backend and the compiler.
+    { cat "$LOCK" "$SCRIPT"; musl-gcc --version; dpkg-query -W musl-dev; echo "$CRYPTSETUP_CRYPTO_BACKEND"; } |
+        sha256sum | cut -d' ' -f1
 }
 
 setup_env() {
@@ -231,6 +238,7 @@ build_kmod() {
 }
 
 build_nettle() {
+    [[ "$CRYPTSETUP_CRYPTO_BACKEND" == nettle ]] || return 0
     unpack nettle
     # Hashes, HMAC and PBKDF2 only: no public-key half (hogweed, GMP), no docs, no tools.
     ./configure "${AUTOCONF_COMMON[@]}" --disable-public-key --disable-documentation \
@@ -246,11 +254,11 @@ build_cryptsetup() {
     unpack cryptsetup
     ./autogen.sh >/dev/null 2>&1
     # nettle backend: hashes in user space (the kernel backend's AF_ALG socket per hash costs
-    # half a second per keyslot under TCG); ciphers still go through AF_ALG. No OpenSSL in
+    # half a second per keyslot under TCG); ciphers go through AF_ALG either way. No OpenSSL in
     # /init. configure probes for popt even with the tools disabled; the answer does not matter
     # for the library. No external token plugins (they would be dlopen()ed).
     ac_cv_lib_popt_poptConfigFileToString=yes ./configure "${AUTOCONF_COMMON[@]}" \
-        --with-crypto_backend=nettle --disable-external-tokens --disable-ssh-token \
+        --with-crypto_backend="$CRYPTSETUP_CRYPTO_BACKEND" --disable-external-tokens --disable-ssh-token \
         --disable-cryptsetup --disable-veritysetup --disable-integritysetup \
         --disable-selinux --disable-udev --disable-asciidoc --disable-pwquality \
         --disable-passwdqc --disable-fips --disable-libargon2 --enable-internal-argon2 \

@@ -303,6 +303,50 @@ START_TEST(test_emt_line)
 	ck_assert_str_eq(p.o.init, "/sbin/init");
 	/* Foreign keys (rd.shell, console, ...) are not edgeinit's business: no notes. */
 	ck_assert_uint_eq(p.notes.n, 0);
+	/* boot_uuid= without verity partitions: the EMT profile, EMT's sealed key and a prompt
+	 * that ends (devices boot unattended). */
+	ck_assert_str_eq(p.o.boot_uuid, "9a9e3a62-6c9c-4b4f-9ac8-6a2c5e0ef6d1");
+	ck_assert_int_eq(p.o.profile, BOOT_PROFILE_EMT);
+	ck_assert_uint_eq(p.o.tpm2_emt_handle, EMT_SEALED_KEY_HANDLE);
+	ck_assert_uint_eq(p.o.luks_timeout_sec, EMT_PROMPT_TIMEOUT_SEC);
+	ck_assert_str_eq(boot_profile_to_string(p.o.profile), "emt");
+}
+END_TEST
+
+START_TEST(test_emt_profile_choices)
+{
+	struct parsed p;
+
+	/* Upper case is stored lower case; explicit handle and timeout win over the profile's. */
+	assert_parse_ok("boot_uuid=9A9E3A62-6C9C-4B4F-9AC8-6A2C5E0EF6D1 edgeinit.tpm2.emt-handle=0 "
+			"rd.luks.options=timeout=0", &p);
+	ck_assert_str_eq(p.o.boot_uuid, "9a9e3a62-6c9c-4b4f-9ac8-6a2c5e0ef6d1");
+	ck_assert_int_eq(p.o.profile, BOOT_PROFILE_EMT);
+	ck_assert_uint_eq(p.o.tpm2_emt_handle, 0);
+	ck_assert_uint_eq(p.o.luks_timeout_sec, 0);
+	/* roothash= next to boot_uuid= stays (the signed hash wins over the roothash partition). */
+	assert_parse_ok("boot_uuid=9a9e3a62-6c9c-4b4f-9ac8-6a2c5e0ef6d1 roothash=" RH_A, &p);
+	ck_assert_int_eq(p.o.profile, BOOT_PROFILE_EMT);
+	ck_assert_uint_eq(p.o.roothash_size, 32);
+	ck_assert_int_eq(p.o.verity_data.kind, DEVREF_NONE);
+	/* Explicit verity partitions: the verity profile, boot_uuid= is not used. */
+	assert_parse_ok("boot_uuid=9a9e3a62-6c9c-4b4f-9ac8-6a2c5e0ef6d1 roothash=" RH_A
+			" systemd.verity_root_data=PARTLABEL=rootfs systemd.verity_root_hash=PARTLABEL=hashmap_a", &p);
+	ck_assert_int_eq(p.o.profile, BOOT_PROFILE_VERITY);
+	ck_assert_uint_eq(p.o.tpm2_emt_handle, 0);
+	assert_parse_ok("roothash=" RH_A, &p);
+	ck_assert_int_eq(p.o.profile, BOOT_PROFILE_VERITY);
+	/* A boot_uuid= that is not a UUID decides what boots: refused, never ignored. */
+	static const char *const bad[] = { "boot_uuid=", "boot_uuid", "boot_uuid=9a9e3a62",
+					   "boot_uuid=9a9e3a62-6c9c-4b4f-9ac8-6a2c5e0ef6d1x",
+					   "boot_uuid=luks-9a9e3a62-6c9c-4b4f-9ac8-6a2c5e0ef6d1",
+					   "boot_uuid=9a9e3a62x6c9c-4b4f-9ac8-6a2c5e0ef6d1",
+					   "boot_uuid=9a9e3a62-6c9c-4b4f-9ac8-6a2c5e0ef6dg" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		parse(bad[i], &p);
+		ck_assert_msg(p.r == -EINVAL, "%s: %d", bad[i], p.r);
+		ck_assert_str_eq(p.bad_key, "boot_uuid");
+	}
 }
 END_TEST
 
@@ -803,6 +847,7 @@ Suite *cmdline_suite(void)
 
 	tcase_add_test(opts, test_defaults);
 	tcase_add_test(opts, test_emt_line);
+	tcase_add_test(opts, test_emt_profile_choices);
 	tcase_add_test(opts, test_full_verity_line);
 	tcase_add_test(opts, test_dps_derivation);
 	tcase_add_test(opts, test_later_wins);

@@ -47,6 +47,9 @@ void emergency(struct boot_context *ctx, const char *stage, int error)
 	log_error("No shell is started. Will %s in %u s (rd.emergency=, edgeinit.emergency_delay=).",
 		  emergency_action_to_string(o->emergency), o->emergency_delay_sec);
 
+	/* No key outlives the boot attempt in our memory. */
+	emt_discard_keys();
+
 	/* The persistent partition must be clean whatever happens next. */
 	snprintf(persist, sizeof(persist), "%s%s/opt", ctx->root, ctx->sysroot);
 	sync();

@@ -28,7 +28,8 @@
 static const struct stage *const boot_stages[] = {
 	&stage_early_setup, &stage_cmdline, &stage_modules, &stage_devices,
 	&stage_tpm2,        &stage_emt,     &stage_luks,    &stage_verity,
-	&stage_mounts,      &stage_layout,  &stage_leave_initrd, &stage_switch_root,
+	&stage_mounts,      &stage_layout,  &stage_emt_late, &stage_leave_initrd,
+	&stage_switch_root,
 };
 
 static struct boot_context ctx;

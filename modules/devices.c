@@ -76,6 +76,7 @@ static void device_add(struct boot_context *ctx, const struct uevent *ev, bool r
 	ctx_path(ctx, d->node, path, sizeof(path));
 	r = ctx->sys->probe_block(path, ctx->probe_superblocks, &d->tags);
 	d->probed = r >= 0;
+	d->superblocks_probed = d->probed && ctx->probe_superblocks;
 	if (r < 0)
 		log_debug_errno(r, "Cannot probe '%s', ignoring: %m", d->node);
 	else
@@ -183,8 +184,7 @@ static void describe_seen(struct boot_context *ctx, char *buf, size_t size)
 }
 
 /* EMT: the OS disk is the one with a partition named "rootfs" (EMT's installer names them), or,
- * on a disk without names, the one whose partition carries boot_uuid=. Once one partition of a
- * disk is reported, all of them are: the kernel announces a disk's partitions together. */
+ * on a disk without names, the one whose partition carries boot_uuid=. */
 static const struct blockdev *emt_os_disk_partition(struct boot_context *ctx)
 {
 	for (unsigned i = 0; i < ctx->n_seen; i++) {
@@ -193,14 +193,30 @@ static const struct blockdev *emt_os_disk_partition(struct boot_context *ctx)
 		if (d->partn && emt_disk_kind_supported(d->disk) && streq(d->tags.partlabel, "rootfs"))
 			return d;
 	}
+	/* Superblocks cost most of a probe: only for this fallback, once per partition. */
 	for (unsigned i = 0; i < ctx->n_seen; i++) {
-		const struct blockdev *d = &ctx->seen[i];
+		struct blockdev *d = &ctx->seen[i];
 
-		if (d->partn && emt_disk_kind_supported(d->disk) && d->probed &&
+		if (d->partn && emt_disk_kind_supported(d->disk) && ctx_probe_superblocks(ctx, d) >= 0 &&
 		    strcasecmp(d->tags.uuid, ctx->opts.boot_uuid) == 0)
 			return d;
 	}
 	return NULL;
+}
+
+int ctx_probe_superblocks(struct boot_context *ctx, struct blockdev *d)
+{
+	char path[512];
+	int r;
+
+	if (d->superblocks_probed)
+		return 0;
+	ctx_path(ctx, d->node, path, sizeof(path));
+	r = ctx->sys->probe_block(path, true, &d->tags);
+	if (r < 0)
+		return log_debug_errno(r, "Cannot probe '%s': %m", d->node);
+	d->probed = d->superblocks_probed = true;
+	return 0;
 }
 
 static int wait_for_uevents(struct boot_context *ctx, uint64_t deadline)
@@ -223,13 +239,14 @@ static int devices_run_emt(struct boot_context *ctx)
 	char seen[1024];
 	int r = 0;
 
-	/* Slot selection and the mode need each partition's LUKS or ext4 UUID and type. */
-	ctx->probe_superblocks = true;
 	scan_sysfs(ctx);
 	ctx_drain_uevents(ctx);
 	while (!(d = emt_os_disk_partition(ctx)) && r == 0)
 		r = wait_for_uevents(ctx, deadline);
 	if (d) {
+		/* The kernel announces a disk's partitions one uevent after the other, but creates
+		 * them in sysfs before the first: read sysfs once more so none is missed. */
+		scan_sysfs(ctx);
 		str_copy(ctx->os_disk, sizeof(ctx->os_disk), d->disk);
 		log_info("Found EMT's OS disk /dev/%s (%s is %s).", d->disk, d->node,
 			 d->tags.partlabel[0] ? "PARTLABEL=rootfs" : "boot_uuid=");

@@ -39,7 +39,7 @@
 
 struct emt_volume {
 	char name[LUKS_NAME_MAX];        /* mapper name */
-	const struct blockdev *dev;
+	struct blockdev *dev;
 	struct luks_info info;
 	bool required;                   /* the boot cannot go on without it */
 	bool open;
@@ -50,7 +50,7 @@ struct emt_disk {
 	struct boot_context *ctx;
 	enum emt_mode mode;
 	char slot;                                  /* 'a' or 'b' */
-	const struct blockdev *role[_EMT_ROLE_MAX];
+	struct blockdev *role[_EMT_ROLE_MAX];
 	struct emt_volume vols[UNLOCK_VOLUMES_MAX];
 	size_t n_vols;
 
@@ -61,8 +61,20 @@ struct emt_disk {
 	int keyslot;
 	size_t jobs[UNLOCK_VOLUMES_MAX];
 	size_t n_jobs;
+	unsigned parallel;
 	atomic_size_t next_job;
+
+	/* Volumes the boot does not need are derived in the background while it goes on; the
+	 * emt-late stage activates them and latches PCR 15. */
+	struct secret keys_buf;           /* struct keys, locked */
+	const char *how;                  /* the key source, for the log */
+	bool pcr15_policy;
+	pthread_t background;
+	bool background_running;
 };
+
+/* Between the emt and emt-late stages; reset by each emt stage run. */
+static struct emt_disk emt;
 
 static enum emt_role slot_data_role(char slot) { return slot == 'a' ? EMT_ROOTFS_A : EMT_ROOTFS_B; }
 static enum emt_role slot_hash_role(char slot) { return slot == 'a' ? EMT_HASHMAP_A : EMT_HASHMAP_B; }
@@ -76,26 +88,33 @@ static const char *role_label(const struct emt_disk *d, enum emt_role role, char
 	return buf;
 }
 
+/* EMT's script asks for the name "hashmap_a"; on a disk without names, partition 4 shows a
+ * verity superblock (on plain disks it is rootfs_b). */
+static bool hashmap_by_superblock(struct boot_context *ctx, struct blockdev **devs, size_t n, int index)
+{
+	if (index < 0 || (size_t)index >= n || devs[index]->tags.partlabel[0])
+		return false;
+	return ctx_probe_superblocks(ctx, devs[index]) >= 0 && streq(devs[index]->tags.type, "DM_verity_hash");
+}
+
 /* Roles and mode from the OS disk's partitions. */
 static int find_roles(struct emt_disk *d)
 {
 	struct boot_context *ctx = d->ctx;
 	struct emt_partition parts[BLOCKDEV_SEEN_MAX];
-	const struct blockdev *devs[BLOCKDEV_SEEN_MAX];
+	struct blockdev *devs[BLOCKDEV_SEEN_MAX];
 	int index[_EMT_ROLE_MAX];
 	size_t n = 0;
 	bool has_hashmap = false;
 
 	for (unsigned i = 0; i < ctx->n_seen; i++) {
-		const struct blockdev *b = &ctx->seen[i];
+		struct blockdev *b = &ctx->seen[i];
 
 		if (!b->partn || !streq(b->disk, ctx->os_disk))
 			continue;
 		parts[n] = (struct emt_partition){ .number = b->partn, .gpt_name = b->tags.partlabel };
 		devs[n++] = b;
-		/* EMT's script asks for the name; a disk without names shows its verity superblock. */
-		if (streq(b->tags.partlabel, emt_role_info(EMT_HASHMAP_A)->gpt_name) ||
-		    (b->partn == emt_role_info(EMT_HASHMAP_A)->number && streq(b->tags.type, "DM_verity_hash")))
+		if (streq(b->tags.partlabel, emt_role_info(EMT_HASHMAP_A)->gpt_name))
 			has_hashmap = true;
 	}
 	/* Partition 2 (or "rootfs") decides the mode, in either numbering. */
@@ -105,9 +124,11 @@ static int find_roles(struct emt_disk *d)
 		return log_error_errno(-ENODEV, "/dev/%s has no partition 2 or 'rootfs': not an EMT disk.",
 				       ctx->os_disk);
 	}
+	/* The one superblock the mode needs; the devices stage read partition entries only. */
+	(void)ctx_probe_superblocks(ctx, devs[index[EMT_ROOTFS_A]]);
 	if (streq(devs[index[EMT_ROOTFS_A]]->tags.type, "crypto_LUKS"))
 		d->mode = EMT_MODE_FDE;
-	else if (has_hashmap) /* partition 4 is rootfs_b on plain disks */
+	else if (has_hashmap || hashmap_by_superblock(ctx, devs, n, index[EMT_HASHMAP_A]))
 		d->mode = EMT_MODE_VERITY;
 	else
 		d->mode = EMT_MODE_PLAIN;
@@ -120,10 +141,12 @@ static int find_roles(struct emt_disk *d)
 static int select_slot(struct emt_disk *d)
 {
 	struct boot_context *ctx = d->ctx;
-	const struct blockdev *a = d->role[EMT_ROOTFS_A], *b = d->role[EMT_ROOTFS_B];
+	struct blockdev *a = d->role[EMT_ROOTFS_A], *b = d->role[EMT_ROOTFS_B];
 	const char *what = d->mode == EMT_MODE_FDE ? "LUKS" : "file system";
 	char la[64], lb[64];
 
+	if (b)
+		(void)ctx_probe_superblocks(ctx, b);
 	if (a && strcasecmp(a->tags.uuid, ctx->opts.boot_uuid) == 0)
 		d->slot = 'a';
 	else if (b && strcasecmp(b->tags.uuid, ctx->opts.boot_uuid) == 0)
@@ -166,7 +189,9 @@ static int check_required(struct emt_disk *d)
 	return 0;
 }
 
-static int add_volume(struct emt_disk *d, const char *name, const struct blockdev *dev, bool required)
+/* Add dev as mapper name if it is LUKS2. 1: added, 0: left alone (not LUKS2, or optional and
+ * unreadable or not allowed), <0: the boot cannot go on. */
+static int add_volume(struct emt_disk *d, const char *name, struct blockdev *dev, bool required)
 {
 	struct boot_context *ctx = d->ctx;
 	struct emt_volume *v;
@@ -179,12 +204,21 @@ static int add_volume(struct emt_disk *d, const char *name, const struct blockde
 	v = &d->vols[d->n_vols];
 	memset(v, 0, sizeof(*v));
 	r = ctx->sys->luks_inspect(dev->node, &v->info);
+	if (r == -EMEDIUMTYPE && !required) {
+		log_debug("%s is not LUKS2, leaving it as it is.", dev->node);
+		return 0;
+	}
+	if (r == -EMEDIUMTYPE) {
+		ctx_set_remedy(ctx, "The disk is partly provisioned; reinstall the device.");
+		return log_error_errno(r, "%s (for /dev/mapper/%s) is not LUKS2 although partition 2 is.",
+				       dev->node, name);
+	}
 	if (r < 0) {
 		if (!required) {
 			log_warning_errno(r, "Cannot read the LUKS2 header of %s, leaving it closed: %m", dev->node);
 			return 0;
 		}
-		ctx_set_remedy(ctx, "Check the disk; the LUKS2 header of %s is damaged or not LUKS2.", dev->node);
+		ctx_set_remedy(ctx, "Check the disk; the LUKS2 header of %s is damaged.", dev->node);
 		return log_error_errno(r, "Cannot read the LUKS2 header of %s (for /dev/mapper/%s): %m",
 				       dev->node, name);
 	}
@@ -202,12 +236,13 @@ static int add_volume(struct emt_disk *d, const char *name, const struct blockde
 	v->dev = dev;
 	v->required = required;
 	d->n_vols++;
-	return 0;
+	return 1;
 }
 
-static bool other_disk_luks(const struct boot_context *ctx, const struct blockdev *b)
+static bool other_disk_luks(struct boot_context *ctx, struct blockdev *b)
 {
-	return b->partn && !streq(b->disk, ctx->os_disk) && streq(b->tags.type, "crypto_LUKS");
+	return b->partn && !streq(b->disk, ctx->os_disk) && ctx_probe_superblocks(ctx, b) >= 0 &&
+	       streq(b->tags.type, "crypto_LUKS");
 }
 
 /* Every LUKS2 volume EMT's script opens, with its names. */
@@ -218,22 +253,13 @@ static int plan_volumes(struct emt_disk *d)
 
 	for (int role = 0; role < _EMT_ROLE_MAX; role++) {
 		const struct emt_role_info *ri = emt_role_info(role);
-		const struct blockdev *b = d->role[role];
+		struct blockdev *b = d->role[role];
 		bool required = role == EMT_PERSIST || role == (int)slot_data_role(d->slot) ||
 				role == (int)slot_hash_role(d->slot) ||
 				(role == EMT_ROOTHASH && ctx->opts.roothash_size == 0);
 
 		if (!b || !ri->mapper_name)
 			continue;
-		if (!streq(b->tags.type, "crypto_LUKS")) {
-			if (required) {
-				ctx_set_remedy(ctx, "The disk is partly provisioned; reinstall the device.");
-				return log_error_errno(-EMEDIUMTYPE, "%s (%s) is not LUKS2 although partition 2 is.",
-						       b->node, ri->gpt_name);
-			}
-			log_debug("%s (%s) is not LUKS2, leaving it as it is.", b->node, ri->gpt_name);
-			continue;
-		}
 		r = add_volume(d, ri->mapper_name, b, required);
 		if (r < 0)
 			return r;
@@ -241,7 +267,7 @@ static int plan_volumes(struct emt_disk *d)
 	/* Other disks: the first LUKS2 partition of each as <disk>_crypt, as EMT's script does
 	 * (it cannot open a second one under the same name either). */
 	for (unsigned i = 0; i < ctx->n_seen; i++) {
-		const struct blockdev *b = &ctx->seen[i];
+		struct blockdev *b = &ctx->seen[i];
 		const struct blockdev *first = b;
 		char name[LUKS_NAME_MAX];
 
@@ -320,28 +346,28 @@ static bool try_passphrase(struct unlock *u, int keyslot, const char *pass, size
 	struct emt_disk *d = u->userdata;
 	struct boot_context *ctx = d->ctx;
 	uint32_t memory_kib = 0;
-	unsigned parallel;
 	bool all_required = true;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
+	/* The volumes the boot needs now; the others follow in the background. */
 	d->n_jobs = 0;
 	for (size_t i = 0; i < d->n_vols; i++)
-		if (!d->vols[i].open) {
+		if (!d->vols[i].open && d->vols[i].required)
 			d->jobs[d->n_jobs++] = i;
-			if (d->vols[i].info.pbkdf_memory_kib > memory_kib)
-				memory_kib = d->vols[i].info.pbkdf_memory_kib;
-		}
+	for (size_t i = 0; i < d->n_vols; i++)
+		if (d->vols[i].info.pbkdf_memory_kib > memory_kib)
+			memory_kib = d->vols[i].info.pbkdf_memory_kib;
+	d->parallel = emt_parallel_opens(d->n_vols, cpus > 0 ? (unsigned)cpus : 1,
+					 mem_available_kib(ctx), memory_kib);
 	if (d->n_jobs == 0)
 		return true;
-	parallel = emt_parallel_opens(d->n_jobs, cpus > 0 ? (unsigned)cpus : 1, mem_available_kib(ctx),
-				      memory_kib);
 	log_debug("Opening %zu LUKS2 volumes, %u at a time (keyslot PBKDF memory %" PRIu32 " KiB).",
-		  d->n_jobs, parallel, memory_kib);
+		  d->n_jobs, d->parallel, memory_kib);
 	d->k = u->k;
 	d->pass = pass;
 	d->pass_len = len;
 	d->keyslot = keyslot;
-	derive_keys(d, parallel);
+	derive_keys(d, d->parallel);
 	d->pass = NULL;
 
 	/* Device-mapper is not thread-safe in libdevmapper: activate one after the other. */
@@ -360,21 +386,60 @@ static bool try_passphrase(struct unlock *u, int keyslot, const char *pass, size
 		explicit_bzero(u->k->volume_key[i], sizeof(u->k->volume_key[i]));
 		if (r != -EPERM)
 			log_warning_errno(r, "Cannot open %s as /dev/mapper/%s: %m", v->dev->node, v->name);
-		all_required = all_required && !v->required;
+		all_required = false;
+	}
+	if (all_required) {
+		/* Kept (locked) for the background derivation of the other volumes. */
+		memcpy(u->k->kept_passphrase, pass, len);
+		u->k->kept_passphrase_len = len;
 	}
 	return all_required;
 }
 
-static int unlock_volumes(struct emt_disk *d, struct keys *k)
+static void *derive_in_background(void *arg)
+{
+	struct emt_disk *d = arg;
+	struct keys *k = (struct keys *)d->keys_buf.data;
+
+	d->n_jobs = 0;
+	for (size_t i = 0; i < d->n_vols; i++)
+		if (!d->vols[i].open)
+			d->jobs[d->n_jobs++] = i;
+	d->k = k;
+	d->pass = k->kept_passphrase;
+	d->pass_len = k->kept_passphrase_len;
+	derive_keys(d, d->parallel);
+	d->pass = NULL;
+	explicit_bzero(k->kept_passphrase, sizeof(k->kept_passphrase));
+	return NULL;
+}
+
+/* Wait for the background derivation; the keys stay until the latch. */
+static void join_background(struct emt_disk *d)
+{
+	if (!d->background_running)
+		return;
+	pthread_join(d->background, NULL);
+	d->background_running = false;
+}
+
+void emt_discard_keys(void)
+{
+	join_background(&emt);
+	secret_free(&emt.keys_buf);
+}
+
+static int unlock_volumes(struct emt_disk *d)
 {
 	struct boot_context *ctx = d->ctx;
 	const struct boot_options *o = &ctx->opts;
 	char where[80];
-	struct unlock u = { .ctx = ctx, .name = "EMT's volumes", .where = where, .k = k,
-			    .try_passphrase = try_passphrase, .userdata = d };
+	struct unlock u = { .ctx = ctx, .name = "EMT's volumes", .where = where,
+			    .k = (struct keys *)d->keys_buf.data, .try_passphrase = try_passphrase,
+			    .userdata = d };
 	bool ok = false;
-	unsigned opened = 0;
-	int r;
+	size_t deferred = 0;
+	pthread_attr_t attr;
 
 	snprintf(where, sizeof(where), "/dev/%s", ctx->os_disk);
 	unlock_load_drivers(ctx);
@@ -391,38 +456,79 @@ static int unlock_volumes(struct emt_disk *d, struct keys *k)
 				       ctx->os_disk, d->slot);
 	}
 	ctx->unlocked_with_tpm = u.from_tpm;
+	d->how = u.how;
+	d->pcr15_policy = u.pcr15_policy;
+	for (size_t i = 0; i < d->n_vols; i++)
+		deferred += !d->vols[i].open;
+	log_info("Unlocked the %zu LUKS2 volumes slot %c needs with %s; %zu more follow in the background.",
+		 d->n_vols - deferred, d->slot, u.how, deferred);
+	if (deferred == 0)
+		return 0;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, PBKDF_THREAD_STACK);
+	d->background_running = pthread_create(&d->background, &attr, derive_in_background, d) == 0;
+	pthread_attr_destroy(&attr);
+	if (!d->background_running)
+		derive_in_background(d); /* no thread: now, then */
+	return 0;
+}
+
+/* Stage emt-late: activate the volumes derived in the background, then latch every volume key
+ * into PCR 15, so the sealed passphrase cannot be unsealed after switch_root. */
+static int emt_late_run(struct boot_context *ctx)
+{
+	struct emt_disk *d = &emt;
+	struct keys *k = (struct keys *)d->keys_buf.data;
+	unsigned opened = 0;
+	int r = 0;
+
+	if (!ctx->emt_done || ctx->emt_mode != EMT_MODE_FDE || !k)
+		return 0;
+	join_background(d);
 	for (size_t i = 0; i < d->n_vols; i++) {
-		const struct emt_volume *v = &d->vols[i];
+		struct emt_volume *v = &d->vols[i];
 		char mapper[LUKS_NAME_MAX + 16];
 
 		if (!v->open) {
-			log_warning("%s stays closed: %s does not open it. /dev/mapper/%s will be missing.",
-				    v->dev->node, u.how, v->name);
-			continue;
+			r = v->result;
+			if (r >= 0)
+				r = ctx->sys->luks_activate_key(v->dev->node, v->name, k->volume_key[i],
+								k->volume_key_size[i]);
+			v->open = r >= 0;
+			if (!v->open) {
+				explicit_bzero(k->volume_key[i], sizeof(k->volume_key[i]));
+				log_warning_errno(r, "%s stays closed: %s does not open it (%m). /dev/mapper/%s will be missing.",
+						  v->dev->node, d->how, v->name);
+				continue;
+			}
 		}
 		opened++;
 		snprintf(mapper, sizeof(mapper), "/dev/mapper/%s", v->name);
 		report_add_device(&ctx->report, v->name, v->dev->node, mapper);
 	}
 	log_info("Unlocked %u of %zu LUKS2 volumes on /dev/%s with %s.", opened, d->n_vols, ctx->os_disk,
-		 u.how);
+		 d->how);
 
 	/* Every volume is open: now PCR 15 may move. */
-	if (ctx->tpm_present && o->luks_measure_pcr)
-		for (size_t i = 0; i < d->n_vols; i++) {
+	r = 0;
+	if (ctx->tpm_present && ctx->opts.luks_measure_pcr)
+		for (size_t i = 0; i < d->n_vols && r >= 0; i++) {
 			const struct emt_volume *v = &d->vols[i];
 
 			if (!v->open)
 				continue;
 			r = unlock_latch_volume_key(ctx, v->name, v->info.uuid, k->volume_key[i],
 						    k->volume_key_size[i]);
-			if (r < 0 && u.pcr15_policy) {
-				ctx_set_remedy(ctx, "The TPM refused to extend PCR 15; the unsealed key must not stay reachable. Check the TPM.");
-				return r;
-			}
+			if (r < 0 && !d->pcr15_policy)
+				r = 0; /* nothing sealed to PCR 15 was used */
 		}
-	return 0;
+	if (r < 0)
+		ctx_set_remedy(ctx, "The TPM refused to extend PCR 15; the unsealed key must not stay reachable. Check the TPM.");
+	secret_free(&d->keys_buf);
+	return r;
 }
+
+const struct stage stage_emt_late = { .name = "emt-late", .run = emt_late_run };
 
 static int read_roothash_file(const char *dir, const char *file, char *buf, size_t size)
 {
@@ -526,59 +632,60 @@ static int plain_root(struct emt_disk *d)
 
 static int emt_run(struct boot_context *ctx)
 {
-	struct emt_disk d = { .ctx = ctx };
-	struct secret buf = { 0 };
+	struct emt_disk *d = &emt;
 	char hex[2 * ROOTHASH_MAX + 1], node[DEVNODE_MAX];
 	bool from_cmdline = ctx->opts.roothash_size > 0;
 	int r;
 
 	if (ctx->opts.profile != BOOT_PROFILE_EMT)
 		return 0;
-	r = find_roles(&d);
+	emt_discard_keys();
+	memset(d, 0, sizeof(*d));
+	d->ctx = ctx;
+	r = find_roles(d);
 	if (r >= 0)
-		r = select_slot(&d);
+		r = select_slot(d);
 	if (r >= 0)
-		r = check_required(&d);
+		r = check_required(d);
 	if (r < 0)
 		return r;
-	ctx->emt_mode = d.mode;
-	ctx->emt_slot = d.slot;
-	ctx->report.emt_mode = emt_mode_to_string(d.mode);
-	ctx->report.emt_slot[0] = d.slot;
-	log_info("EMT %s disk /dev/%s: booting slot %c (%s).", emt_mode_to_string(d.mode), ctx->os_disk,
-		 d.slot, d.role[slot_data_role(d.slot)]->node);
+	ctx->emt_mode = d->mode;
+	ctx->emt_slot = d->slot;
+	ctx->report.emt_mode = emt_mode_to_string(d->mode);
+	ctx->report.emt_slot[0] = d->slot;
+	log_info("EMT %s disk /dev/%s: booting slot %c (%s).", emt_mode_to_string(d->mode), ctx->os_disk,
+		 d->slot, d->role[slot_data_role(d->slot)]->node);
 
-	volume_node(&d, EMT_PERSIST, ctx->persist_node, sizeof(ctx->persist_node));
-	if (d.mode == EMT_MODE_PLAIN) {
+	volume_node(d, EMT_PERSIST, ctx->persist_node, sizeof(ctx->persist_node));
+	if (d->mode == EMT_MODE_PLAIN) {
 		ctx->report.roothash_source = "none";
-		r = plain_root(&d);
+		r = plain_root(d);
 		ctx->emt_done = r >= 0;
 		return r;
 	}
-	if (d.mode == EMT_MODE_FDE) {
-		r = plan_volumes(&d);
+	if (d->mode == EMT_MODE_FDE) {
+		r = plan_volumes(d);
 		if (r < 0)
 			return r;
-		r = secret_alloc(&buf, sizeof(struct keys));
-		if (r < 0 || !buf.data)
+		r = secret_alloc(&d->keys_buf, sizeof(struct keys));
+		if (r < 0 || !d->keys_buf.data)
 			return log_error_errno(r < 0 ? r : -ENOMEM, "Cannot allocate locked memory for keys: %m");
-		r = unlock_volumes(&d, (struct keys *)buf.data);
-		secret_free(&buf);
+		r = unlock_volumes(d);
 		if (r < 0)
 			return r;
 	}
 
-	volume_node(&d, slot_data_role(d.slot), ctx->verity_data_node, sizeof(ctx->verity_data_node));
-	volume_node(&d, slot_hash_role(d.slot), ctx->verity_hash_node, sizeof(ctx->verity_hash_node));
+	volume_node(d, slot_data_role(d->slot), ctx->verity_data_node, sizeof(ctx->verity_data_node));
+	volume_node(d, slot_hash_role(d->slot), ctx->verity_hash_node, sizeof(ctx->verity_hash_node));
 	if (from_cmdline) {
 		ctx->report.roothash_source = "cmdline";
 		log_info("Root hash from roothash= on the command line (the roothash partition is not read).");
 	} else {
-		r = read_roothash(&d, volume_node(&d, EMT_ROOTHASH, node, sizeof(node)));
+		r = read_roothash(d, volume_node(d, EMT_ROOTHASH, node, sizeof(node)));
 		if (r < 0)
 			return r;
 		hex_encode(ctx->opts.roothash, ctx->opts.roothash_size, hex, sizeof(hex));
-		if (d.mode == EMT_MODE_FDE)
+		if (d->mode == EMT_MODE_FDE)
 			ctx->report.roothash_source = "roothash-partition-encrypted";
 		else {
 			ctx->report.roothash_source = "roothash-partition-unauthenticated";
@@ -586,9 +693,9 @@ static int emt_run(struct boot_context *ctx)
 				 "the root hash comes from an unauthenticated partition; put roothash=%s on the signed UKI's command line",
 				 hex);
 			log_warning("The root hash comes from %s, which nothing authenticates: put roothash=%s on the signed UKI's command line.",
-				    d.role[EMT_ROOTHASH]->node, hex);
+				    d->role[EMT_ROOTHASH]->node, hex);
 		}
-		log_info("Root hash of slot %c from the roothash partition: %s.", d.slot, hex);
+		log_info("Root hash of slot %c from the roothash partition: %s.", d->slot, hex);
 	}
 	ctx->emt_done = true;
 	return 0;

@@ -23,6 +23,9 @@ struct keys {
 	char pin[256];
 	uint8_t volume_key[UNLOCK_VOLUMES_MAX][LUKS_VOLUME_KEY_MAX];
 	size_t volume_key_size[UNLOCK_VOLUMES_MAX];
+	/* The passphrase that opened the volumes the boot needs, kept for the ones opened later. */
+	char kept_passphrase[PASSPHRASE_MAX];
+	size_t kept_passphrase_len;
 };
 
 struct unlock {

@@ -24,6 +24,7 @@ struct blockdev {
 	char disk[64];           /* vda for a partition, "" for a whole disk */
 	unsigned partn;          /* partition number, 0 for a whole disk */
 	bool probed;
+	bool superblocks_probed; /* tags include UUID, LABEL, TYPE */
 	struct blockdev_tags tags;
 };
 
@@ -96,6 +97,9 @@ int ctx_load_driver(struct boot_context *ctx, const char *alias);
  * new block devices. Never blocks. */
 void ctx_drain_uevents(struct boot_context *ctx);
 
+/* Probe d's file system superblock (UUID, LABEL, TYPE) unless that was done. 0 or -errno. */
+int ctx_probe_superblocks(struct boot_context *ctx, struct blockdev *d);
+
 /* Make sure the kernel knows file system type (else load the "fs-<type>" module). 0 or -errno. */
 int ctx_ensure_filesystem(struct boot_context *ctx, const char *type);
 
@@ -118,8 +122,12 @@ extern const struct stage stage_luks;
 extern const struct stage stage_verity;
 extern const struct stage stage_mounts;
 extern const struct stage stage_layout;
+extern const struct stage stage_emt_late;
 extern const struct stage stage_leave_initrd;
 extern const struct stage stage_switch_root;
+
+/* Stop the emt stage's background work and wipe its keys (the emergency path). */
+void emt_discard_keys(void);
 
 /* Monotonic clock in microseconds. */
 uint64_t now_monotonic_us(void);

@@ -354,6 +354,8 @@ check_emt-disk-fde() {
         expect_boot $b "edgeinit: EMT profile: boot_uuid=$(cat "$build/emt-fde/boot_uuid_$slot")" "no EMT profile line"
         expect_boot $b "edgeinit: EMT fde disk /dev/vda: booting slot $slot" "slot $slot not selected"
         expect_boot $b "edgeinit: Unlocked 9 of 9 LUKS2 volumes on /dev/vda with EMT's sealed key" "not every volume unlocked by the sealed key"
+        expect_boot $b "edgeinit: Unlocked the 4 LUKS2 volumes slot $slot needs with EMT's sealed key; 5 more follow in the background" "the slot's volumes were not opened first"
+        expect_boot $b 'edgeinit: stage emt-late done in [0-9]+ ms' "no emt-late stage"
         expect_boot $b "EDGEINIT-TEST: slot $slot" "the root is not slot $slot"
         expect_boot $b 'EDGEINIT-TEST: mount / /dev/mapper/rootfs_verity ext4 ro' "/ is not the verity root, read-only"
         expect_boot $b 'EDGEINIT-TEST: mount /opt /dev/mapper/edge_persistent ext4' "/opt is not edge_persistent"

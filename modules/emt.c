@@ -9,13 +9,16 @@
  *   the report's EMT fields and devices.
  * How: roles by GPT name, EMT's partition numbers as the fallback; the mode from partition 2
  *   (LUKS2: FDE; a "hashmap_a" partition: verity-only; else plain); the slot whose LUKS or ext4
- *   UUID is boot_uuid=. FDE: the key is unsealed once and every volume is opened under the names
- *   EMT's update tool relies on, the inactive slot and swap too, the keyslots' PBKDFs in
- *   parallel threads (bounded by CPUs and available memory); then every volume key is latched
- *   into PCR 15, so the sealed passphrase cannot be unsealed after switch_root. The root hash
- *   file is read from the roothash file system mounted read-only without its journal.
+ *   UUID is boot_uuid=. FDE: the key is unsealed once; the volumes the slot needs are opened
+ *   under the names EMT's update tool relies on, the keyslots' PBKDFs in parallel threads
+ *   (bounded by CPUs and available memory); the others (the inactive slot, swap, LVM, other
+ *   disks) are derived in a background thread while the boot goes on. Stage emt-late, before
+ *   leave-initrd, activates them and latches every volume key into PCR 15, so the sealed
+ *   passphrase cannot be unsealed after switch_root. The root hash file is read from the
+ *   roothash file system mounted read-only without its journal.
  * Fails: closed, within seconds: boot_uuid= matching no slot, a missing partition the mode
- *   needs, no key for a volume the boot needs, an unreadable root hash file. */
+ *   needs, no key for a volume the boot needs, an unreadable root hash file; emt-late only when
+ *   the PCR 15 latch fails after a key sealed to PCR 15 was used. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -462,8 +465,10 @@ static int unlock_volumes(struct emt_disk *d)
 		deferred += !d->vols[i].open;
 	log_info("Unlocked the %zu LUKS2 volumes slot %c needs with %s; %zu more follow in the background.",
 		 d->n_vols - deferred, d->slot, u.how, deferred);
-	if (deferred == 0)
+	if (deferred == 0) {
+		explicit_bzero(u.k->kept_passphrase, sizeof(u.k->kept_passphrase));
 		return 0;
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, PBKDF_THREAD_STACK);
 	d->background_running = pthread_create(&d->background, &attr, derive_in_background, d) == 0;

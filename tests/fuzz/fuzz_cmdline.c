@@ -170,9 +170,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(o.emergency <= EMERGENCY_HALT);
 		CHECK(o.verity_corruption <= VERITY_CORRUPTION_IGNORE);
 		CHECK(o.roothash_size == 0 || (o.roothash_size >= 20 && o.roothash_size <= ROOTHASH_MAX));
-		/* Verity partitions exist exactly when a root hash does. */
-		CHECK((o.roothash_size > 0) == (o.verity_data.kind != DEVREF_NONE));
-		CHECK((o.roothash_size > 0) == (o.verity_hash.kind != DEVREF_NONE));
+		CHECK(terminated(o.boot_uuid, sizeof(o.boot_uuid)));
+		CHECK(o.boot_uuid[0] == '\0' || strlen(o.boot_uuid) == 36);
+		if (o.profile == BOOT_PROFILE_EMT) {
+			/* EMT: boot_uuid= and the disk layout; a roothash= is used as is. */
+			CHECK(o.boot_uuid[0] != '\0');
+			CHECK(o.verity_data.kind == DEVREF_NONE && o.verity_hash.kind == DEVREF_NONE);
+			CHECK(o.tpm2_emt_handle_set || o.tpm2_emt_handle == EMT_SEALED_KEY_HANDLE);
+		} else {
+			CHECK(o.profile == BOOT_PROFILE_VERITY);
+			/* Verity partitions exist exactly when a root hash does. */
+			CHECK((o.roothash_size > 0) == (o.verity_data.kind != DEVREF_NONE));
+			CHECK((o.roothash_size > 0) == (o.verity_hash.kind != DEVREF_NONE));
+			CHECK(o.boot_uuid[0] == '\0' || o.verity_data.kind != DEVREF_NONE);
+		}
 		CHECK(o.persist.kind != DEVREF_NONE);
 	} else {
 		CHECK(bad_key[0] != '\0' && reason[0] != '\0');

@@ -448,11 +448,7 @@ static int unlock_volumes(struct emt_disk *d)
 	unlock_load_drivers(ctx);
 	if (ctx->tpm_present && o->tpm2_emt_handle)
 		ok = unlock_with_emt_handle(&u);
-	if (!ok && o->luks_key[0])
-		ok = unlock_with_key_file(&u);
-	if (!ok && !o->luks_headless)
-		ok = unlock_with_prompt(&u);
-	if (!ok) {
+	if (!ok && !unlock_without_tpm(&u)) {
 		ctx_set_remedy(ctx,
 			       "Type EMT's passphrase (or a recovery key enrolled in every volume) on the console at the next boot; a TPM that refuses belongs to another machine or PCR 15 changed.");
 		return log_error_errno(-EKEYREJECTED, "No key opened the volumes /dev/%s needs to boot slot %c.",

@@ -182,11 +182,7 @@ static int luks_run(struct boot_context *ctx)
 
 	if (ctx->tpm_present)
 		ok = try_tokens(&u) || (o->tpm2_emt_handle && unlock_with_emt_handle(&u));
-	if (!ok && o->luks_key[0])
-		ok = unlock_with_key_file(&u);
-	if (!ok && !o->luks_headless)
-		ok = unlock_with_prompt(&u);
-	if (!ok) {
+	if (!ok && !unlock_without_tpm(&u)) {
 		ctx_set_remedy(ctx,
 			       "Type the recovery passphrase on the console at the next boot, or enroll this TPM again (systemd-cryptenroll --tpm2-device=auto).");
 		r = log_error_errno(-EKEYREJECTED, "No key opened the persistent partition %s (LUKS UUID %s).",

@@ -49,7 +49,7 @@ bool unlock_with_emt_handle(struct unlock *u)
 	return true;
 }
 
-bool unlock_with_key_file(struct unlock *u)
+static bool unlock_with_key_file(struct unlock *u)
 {
 	char path[512];
 	bool ok;
@@ -73,7 +73,7 @@ bool unlock_with_key_file(struct unlock *u)
 	return true;
 }
 
-bool unlock_with_prompt(struct unlock *u)
+static bool unlock_with_prompt(struct unlock *u)
 {
 	const struct boot_options *o = &u->ctx->opts;
 	char prompt[256];
@@ -98,6 +98,13 @@ bool unlock_with_prompt(struct unlock *u)
 		log_error("Wrong passphrase for %s (try %u of %u).", u->name, i, o->luks_tries);
 	}
 	return false;
+}
+
+bool unlock_without_tpm(struct unlock *u)
+{
+	const struct boot_options *o = &u->ctx->opts;
+
+	return (o->luks_key[0] && unlock_with_key_file(u)) || (!o->luks_headless && unlock_with_prompt(u));
 }
 
 int unlock_latch_volume_key(struct boot_context *ctx, const char *name, const char *uuid,

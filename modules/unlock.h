@@ -46,9 +46,8 @@ struct unlock {
 void unlock_load_drivers(struct boot_context *ctx);
 
 bool unlock_with_emt_handle(struct unlock *u);
-bool unlock_with_key_file(struct unlock *u);
-/* rd.luks.tries= attempts on the console (the caller checks headless). */
-bool unlock_with_prompt(struct unlock *u);
+/* After the TPM: rd.luks.key=, then rd.luks.tries= attempts on the console (not headless). */
+bool unlock_without_tpm(struct unlock *u);
 
 /* PCR 15: HMAC(volume key, "cryptsetup:<name>:<uuid>") in every bank, as systemd-cryptsetup's
  * tpm2-measure-pcr= does. 0 or -errno (logged). */

@@ -3,13 +3,16 @@
  * Reads: ctx->opts (the verity data and hash partitions, the persistent partition,
  *   rd.timeout=), ctx->uevent_fd, /sys/class/block below ctx->root.
  * Writes: ctx->seen (every block device and its libblkid tags), ctx->verity_data_node,
- *   ctx->verity_hash_node, ctx->persist_node, report devices.
+ *   ctx->verity_hash_node, ctx->persist_node, report devices; in the EMT profile only
+ *   ctx->os_disk: the disk with a partition named "rootfs" (or carrying boot_uuid=), whose
+ *   partitions the emt stage then reads.
  * How: block devices already present are read from sysfs; new ones arrive as kernel uevents on
  *   the socket the modules stage opened before any driver was loaded, so none is missed. Each
  *   device is probed once with libblkid, for its partition entry only unless a UUID= or LABEL=
  *   reference needs file system superblocks. Uevents with a MODALIAS get their driver loaded
  *   (hotplug). The wait is poll() on the socket with the remaining time: no sleeps, no rescans.
- * Fails: after rd.timeout seconds, naming each missing reference and listing what was seen. */
+ * Fails: after rd.timeout seconds, naming each missing reference (or EMT's OS disk) and listing
+ *   what was seen. */
 #include <dirent.h>
 #include <errno.h>
 #include <linux/netlink.h>
@@ -248,9 +251,10 @@ static int devices_run_emt(struct boot_context *ctx)
 		 * them in sysfs before the first: read sysfs once more so none is missed. */
 		scan_sysfs(ctx);
 		str_copy(ctx->os_disk, sizeof(ctx->os_disk), d->disk);
-		log_info("Found EMT's OS disk /dev/%s (%s is %s).", d->disk, d->node,
-			 d->tags.partlabel[0] ? "PARTLABEL=rootfs" : "boot_uuid=");
-		report_add_device(&ctx->report, "os-disk", "PARTLABEL=rootfs", d->node);
+		const char *ref = streq(d->tags.partlabel, "rootfs") ? "PARTLABEL=rootfs" : "boot_uuid=";
+
+		log_info("Found EMT's OS disk /dev/%s (%s is %s).", d->disk, d->node, ref);
+		report_add_device(&ctx->report, "os-disk", ref, d->node);
 		return 0;
 	}
 	if (r != -ETIMEDOUT)

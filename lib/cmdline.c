@@ -430,9 +430,9 @@ static int parse_emt_handle(struct boot_options *o, const struct cmdline_word *w
 	char *end = NULL;
 	unsigned long h;
 
-	o->tpm2_emt_handle_set = true;
 	if (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 || strcmp(v, "off") == 0) {
 		o->tpm2_emt_handle = 0;
+		o->tpm2_emt_handle_set = true;
 		return 0;
 	}
 	errno = 0;
@@ -440,10 +440,10 @@ static int parse_emt_handle(struct boot_options *o, const struct cmdline_word *w
 	/* Persistent handles live in 0x81000000-0x81ffffff. */
 	if (!*v || errno || *end || h < 0x81000000UL || h > 0x81ffffffUL) {
 		snprintf(reason, CMDLINE_REASON_MAX, "must be a persistent handle 0x81000000..0x81ffffff, or 0 to turn it off");
-		o->tpm2_emt_handle_set = false;
-		return -EDOM;
+		return -EDOM; /* as if the word were not there */
 	}
 	o->tpm2_emt_handle = (uint32_t)h;
+	o->tpm2_emt_handle_set = true;
 	return 0;
 }
 

@@ -336,6 +336,12 @@ START_TEST(test_emt_profile_choices)
 	ck_assert_uint_eq(p.o.tpm2_emt_handle, 0);
 	assert_parse_ok("roothash=" RH_A, &p);
 	ck_assert_int_eq(p.o.profile, BOOT_PROFILE_VERITY);
+	/* An invalid handle is as if the word were not there: an earlier value, else the default. */
+	assert_parse_ok("boot_uuid=9a9e3a62-6c9c-4b4f-9ac8-6a2c5e0ef6d1 edgeinit.tpm2.emt-handle=bogus", &p);
+	ck_assert_uint_eq(p.o.tpm2_emt_handle, EMT_SEALED_KEY_HANDLE);
+	assert_parse_ok("boot_uuid=9a9e3a62-6c9c-4b4f-9ac8-6a2c5e0ef6d1 edgeinit.tpm2.emt-handle=off "
+			"edgeinit.tpm2.emt-handle=bogus", &p);
+	ck_assert_uint_eq(p.o.tpm2_emt_handle, 0);
 	/* A boot_uuid= that is not a UUID decides what boots: refused, never ignored. */
 	static const char *const bad[] = { "boot_uuid=", "boot_uuid", "boot_uuid=9a9e3a62",
 					   "boot_uuid=9a9e3a62-6c9c-4b4f-9ac8-6a2c5e0ef6d1x",

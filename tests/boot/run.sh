@@ -19,7 +19,8 @@ jobs=${BOOT_TEST_JOBS:-2}
 outroot=$build/boot-tests
 
 all_scenarios=(happy wrong-roothash corrupt-data missing-persist layout bad-layout emt-fde token enroll token-pcr-changed foreign-tpm no-tpm-wrong
-    emt-disk-fde emt-disk-verity emt-disk-plain emt-wrong-boot-uuid emt-missing-roothash emt-foreign-tpm)
+    emt-disk-fde emt-disk-verity emt-disk-plain emt-wrong-boot-uuid emt-missing-roothash emt-foreign-tpm
+    emt-recovery)
 
 for f in "$initrd:make initrd" "$kernel_dir/vmlinuz:make kernel" \
     "$image/rootfs.img:make image" "$image/roothash:make image" \
@@ -458,6 +459,25 @@ check_emt-foreign-tpm() {
     expect "edgeinit: FATAL: stage 'emt' failed" "no FATAL message for the emt stage"
     expect_fatal_within 60
     reject 'EDGEINIT-TEST: BEGIN' "the boot went on without the key"
+}
+
+# The recovery path: the TPM refuses (another PCR 15), EMT's passphrase typed once on the serial
+# console opens all nine volumes; it is on neither the console nor in /run afterwards.
+setup_emt-recovery() {
+    emt_setup fde
+    boots=("secrets:a")
+    tpm_seal=(emt 00000000000000000000000000000000000000000000000000000000000000ff)
+    answers=("recovery passphrase for EMT's volumes" "$passphrase")
+}
+check_emt-recovery() {
+    check_exited
+    expect 'edgeinit: TPM refused the sealed key at handle 0x81000000: PCR 15 does not match' "no refusal message"
+    expect 'edgeinit: Unlocked the 4 LUKS2 volumes slot a needs with the recovery passphrase' "the slot's volumes were not opened by the typed passphrase"
+    expect 'edgeinit: Unlocked 9 of 9 LUKS2 volumes on /dev/vda with the recovery passphrase' "not every volume opened by the typed passphrase"
+    expect 'EDGEINIT-TEST: dm rootfs_verity slaves=root_a_ver_hash_map,rootfs_a holders=$' "rootfs_verity is not on slot a"
+    expect 'EDGEINIT-TEST: state running' "system state is not 'running'"
+    expect 'EDGEINIT-TEST: secret in /run no' "the passphrase is in /run"
+    ! grep -aqF -- "$passphrase" "$clean" || fail "the passphrase appears on the console"
 }
 
 # The reference image with a changed and a new file under /etc/ssh: an update.

@@ -6,6 +6,8 @@
 
 int real_tpm2_open(const char *device);
 int real_tpm2_unseal(const struct tpm2_unseal_request *req, uint8_t *secret, size_t size);
+int real_tpm2_object_exists(uint32_t handle);
+void real_tpm2_close(void);
 int real_tpm2_banks(enum hash_alg *banks, size_t max);
 int real_tpm2_extend(unsigned pcr, const struct measure_digest *digests, size_t n);
 

@@ -9,6 +9,7 @@
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
+#include <tss2/tss2_sys.h>
 #include <tss2/tss2_tcti_device.h>
 #include <unistd.h>
 
@@ -20,6 +21,9 @@
 
 /* systemd retries an Unseal that raced with a PCR extend up to 30 times; so do we. */
 #define UNSEAL_ATTEMPTS_MAX 30
+/* Every TPM command is bounded: a TPM that stops answering must not hang PID 1 (tss2's default is
+ * to block for ever). Generous: under emulation a salted session takes a second. */
+#define TPM_COMMAND_TIMEOUT_MS 30000
 
 static ESYS_CONTEXT *esys;
 static TSS2_TCTI_CONTEXT *tcti;
@@ -83,6 +87,7 @@ int real_tpm2_open(const char *device)
 		tcti = NULL;
 		return tpm_fail("opening the TPM", rc);
 	}
+	(void)Esys_SetTimeout(esys, TPM_COMMAND_TIMEOUT_MS);
 	/* The firmware started the TPM; TPM2_RC_INITIALIZE says exactly that. */
 	rc = Esys_Startup(esys, TPM2_SU_CLEAR);
 	if (rc != TSS2_RC_SUCCESS && base_rc(rc) != TPM2_RC_INITIALIZE)
@@ -303,6 +308,7 @@ int real_tpm2_unseal(const struct tpm2_unseal_request *req, uint8_t *secret, siz
 	}
 	memcpy(secret, out->buffer, out->size);
 	r = out->size;
+	wipe_response_buffer();
 out:
 	if (out) {
 		explicit_bzero(out, sizeof(*out));
@@ -321,6 +327,51 @@ out:
 	else if (parent != ESYS_TR_NONE)
 		(void)Esys_TR_Close(esys, &parent);
 	return r;
+}
+
+/* tss2 decrypts the response parameters in place, in its own command buffer: wipe them there
+ * too, not only our copy. */
+static void wipe_response_buffer(void)
+{
+	TSS2_SYS_CONTEXT *sys = NULL;
+	const uint8_t *rp = NULL;
+	size_t used = 0;
+
+	if (Esys_GetSysContext(esys, &sys) == TSS2_RC_SUCCESS && sys &&
+	    Tss2_Sys_GetRpBuffer(sys, &used, &rp) == TSS2_RC_SUCCESS && rp && used > 0)
+		explicit_bzero((uint8_t *)rp, used);
+}
+
+int real_tpm2_object_exists(uint32_t handle)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	TPMI_YES_NO more;
+	TSS2_RC rc;
+	int r;
+
+	if (!esys)
+		return -ENODEV;
+	/* GetCapability(HANDLES) only lists: nothing is loaded or authorized. */
+	rc = Esys_GetCapability(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES, handle, 1,
+				&more, &cap);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail("listing persistent handles", rc);
+	r = cap->data.handles.count > 0 && cap->data.handles.handle[0] == handle;
+	Esys_Free(cap);
+	return r;
+}
+
+void real_tpm2_close(void)
+{
+	if (!esys)
+		return;
+	wipe_response_buffer();
+	Esys_Finalize(&esys);
+	if (tcti) {
+		Tss2_Tcti_Finalize(tcti);
+		free(tcti);
+		tcti = NULL;
+	}
 }
 
 int real_tpm2_banks(enum hash_alg *banks, size_t max)

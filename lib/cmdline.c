@@ -102,6 +102,8 @@ void boot_options_init(struct boot_options *o)
 	o->luks_tries = 3;
 	o->luks_measure_pcr = true;
 	o->luks_tpm2 = true;
+	o->luks_timeout_sec = PROMPT_TIMEOUT_SEC;
+	o->tpm2_lockdown = true;
 	str_copy(o->luks_tpm2_device, sizeof(o->luks_tpm2_device), "/dev/tpmrm0");
 }
 
@@ -295,6 +297,21 @@ static int parse_debug(struct boot_options *o, const struct cmdline_word *w, cha
 	return parse_bool_flag(&o->debug, w, reason);
 }
 
+static int parse_tpm2_lockdown(struct boot_options *o, const struct cmdline_word *w, char *reason)
+{
+	return parse_bool_flag(&o->tpm2_lockdown, w, reason);
+}
+
+static int parse_debug_crash(struct boot_options *o, const struct cmdline_word *w, char *reason)
+{
+	if (!w->has_value || !w->value[0] || str_copy(o->debug_crash, sizeof(o->debug_crash), w->value) < 0) {
+		o->debug_crash[0] = '\0';
+		snprintf(reason, CMDLINE_REASON_MAX, "must name a stage, or panic");
+		return -EDOM;
+	}
+	return 0;
+}
+
 /* A LUKS UUID as systemd accepts it: optionally prefixed "luks-", any case; stored lower case. */
 static int parse_luks_uuid(const char *s, size_t len, char out[37])
 {
@@ -486,6 +503,8 @@ static const struct {
 	{ "rd.emergency", parse_emergency, false },
 	{ "edgeinit.debug", parse_debug, false },
 	{ "edgeinit.emergency_delay", parse_emergency_delay, false },
+	{ "edgeinit.tpm2.lockdown", parse_tpm2_lockdown, false },
+	{ "edgeinit.debug.crash", parse_debug_crash, false },
 };
 
 static void fail(char *bad_key, char *reason, const char *key, const char *why)
@@ -513,9 +532,12 @@ static int finalize(struct boot_options *o, char *bad_key, char *reason)
 		o->profile = BOOT_PROFILE_EMT;
 		if (!o->tpm2_emt_handle_set)
 			o->tpm2_emt_handle = EMT_SEALED_KEY_HANDLE;
-		/* Devices boot unattended: a prompt nobody answers must end, then rd.emergency=. */
-		if (!o->luks_timeout_set)
-			o->luks_timeout_sec = EMT_PROMPT_TIMEOUT_SEC;
+		/* EMT's update tool relies on EMT's mapper names. */
+		if (o->n_luks_names > 0) {
+			fail(bad_key, reason, "rd.luks.name",
+			     "EMT's volume names are fixed (its update tool relies on them); remove rd.luks.name= from the EMT command line");
+			return -EINVAL;
+		}
 		return 0;
 	}
 	if (o->roothash_size == 0) {
@@ -589,6 +611,11 @@ int boot_options_parse(const char *cmdline, struct boot_options *o, cmdline_note
 			note(userdata, CMDLINE_NOTE_UNKNOWN_KEY, w.key, "");
 	}
 	return finalize(o, bad_key, reason);
+}
+
+bool boot_options_expect_luks(const struct boot_options *o)
+{
+	return o->n_luks_names > 0 || o->n_luks_uuids > 0 || o->luks_key[0] || o->tpm2_emt_handle != 0;
 }
 
 const char *boot_options_luks_name(const struct boot_options *o, const char *uuid)

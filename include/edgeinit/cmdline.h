@@ -48,8 +48,9 @@ enum boot_profile {
 
 /* Where EMT's installer seals the LUKS passphrase (PolicyPCR sha256:15). */
 #define EMT_SEALED_KEY_HANDLE 0x81000000u
-/* How long the recovery prompt waits in the EMT profile unless rd.luks.options=timeout= says. */
-#define EMT_PROMPT_TIMEOUT_SEC 30
+/* How long a console prompt waits unless rd.luks.options=timeout= says (both profiles: devices
+ * boot unattended, a prompt nobody answers must end, then rd.emergency=). */
+#define PROMPT_TIMEOUT_SEC 30
 
 #define LUKS_VOLUMES_MAX 8
 #define LUKS_NAME_MAX 128
@@ -94,9 +95,16 @@ struct boot_options {
 	bool luks_measure_pcr;           /* tpm2-measure-pcr= in rd.luks.options=: latch the volume
 					  * key into PCR 15 (default yes) */
 	unsigned luks_timeout_sec;       /* timeout= in rd.luks.options=: how long the prompt waits,
-					  * 0: as long as it takes (default; EMT profile:
-					  * EMT_PROMPT_TIMEOUT_SEC) */
+					  * PROMPT_TIMEOUT_SEC by default; 0 given explicitly: as long
+					  * as it takes */
 	bool luks_timeout_set;           /* ... given on the command line */
+
+	bool tpm2_lockdown;              /* edgeinit.tpm2.lockdown=: after a volume was opened by
+					  * anything but the TPM, or a plain persistent partition was
+					  * accepted, extend PCRs 0-15 so nothing sealed to this boot
+					  * can be unsealed (default yes) */
+	char debug_crash[32];            /* edgeinit.debug.crash=<stage>: PID 1 faults in that stage
+					  * (tests the crash path); "panic": a kernel panic */
 
 	char boot_uuid[37];              /* boot_uuid= (EMT's slot selector), lower case, "" if none */
 	enum boot_profile profile;       /* BOOT_PROFILE_EMT with boot_uuid= and no verity partitions */
@@ -117,6 +125,9 @@ typedef void (*cmdline_note_fn)(void *userdata, enum cmdline_note note, const ch
 
 /* The mapper name rd.luks.name= gives the volume with this LUKS UUID, or NULL. */
 const char *boot_options_luks_name(const struct boot_options *o, const char *uuid);
+/* Does the command line expect the persistent partition to be LUKS2 (rd.luks.name=, rd.luks.uuid=,
+ * rd.luks.key= or edgeinit.tpm2.emt-handle= given)? Then a plain one is refused. */
+bool boot_options_expect_luks(const struct boot_options *o);
 /* May the volume with this LUKS UUID be opened (rd.luks.uuid= lists it, or there is no list)? */
 bool boot_options_luks_allowed(const struct boot_options *o, const char *uuid);
 

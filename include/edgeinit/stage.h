@@ -54,6 +54,16 @@ struct boot_context {
 	bool measured_enter_initrd;
 	bool unlocked_with_tpm;  /* a key was unsealed: leave-initrd must be measured */
 
+	/* The disk holding the ESP the loader started from (LoaderDevicePartUUID), "" if the loader
+	 * did not say: partitions found by name or file system UUID come from it alone. */
+	char boot_disk[64];
+	/* The persistent partition is not LUKS2 (accepted only when the command line expects no
+	 * encryption): mounted nosuid,nodev, and measured. */
+	bool persist_plain;
+	/* PCRs 0-15 were extended with edgeinit's lockdown event: nothing sealed to this boot's PCRs
+	 * can be unsealed any more. */
+	bool tpm_locked_down;
+
 	/* EMT profile: the OS disk (found by the devices stage), then the emt stage's findings. */
 	char os_disk[64];        /* "vda" */
 	bool emt_done;           /* the emt stage set up the volumes below */

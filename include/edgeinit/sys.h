@@ -25,8 +25,13 @@ struct tpm2_unseal_request {
 
 #define LUKS_VOLUME_KEY_MAX 128
 
+#define LUKS_REJECT_REASON_MAX 192
+
 struct luks_info {
 	char uuid[37];
+	/* Why the header is refused before any key is offered to it (a keyslot or segment cipher
+	 * outside the allow-list, cipher_null, a PBKDF cost above the bound...), "" if acceptable. */
+	char rejected[LUKS_REJECT_REASON_MAX];
 	/* The most memory a keyslot's PBKDF needs (argon2), in KiB; 0 for PBKDF2. Bounds how many
 	 * keyslots are opened at once. */
 	uint32_t pbkdf_memory_kib;
@@ -70,6 +75,10 @@ struct sys_ops {
 	 * -EIO: anything else from the TPM. The salted, parameter-encrypted session proves the TPM
 	 * holds the expected parent key. */
 	int (*tpm2_unseal)(const struct tpm2_unseal_request *req, uint8_t *secret, size_t size);
+	/* Does the TPM hold a persistent object at handle? 1 yes, 0 no, -errno. */
+	int (*tpm2_object_exists)(uint32_t handle);
+	/* Finalize the TPM context (tss2's buffers freed); later TPM calls reopen nothing. */
+	void (*tpm2_close)(void);
 	/* The active PCR banks (with all 24 PCRs); returns the count. */
 	int (*tpm2_banks)(enum hash_alg *banks, size_t max);
 	/* Extend PCR pcr with one digest per bank. */

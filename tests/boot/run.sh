@@ -483,6 +483,13 @@ check_emt-recovery() {
     reject_passphrase
 }
 
+# Scenarios of one concern each live in scenarios/<concern>.sh: they define setup_/check_
+# functions as above and add their names to all_scenarios.
+for f in "$top"/tests/boot/scenarios/*.sh; do
+    # shellcheck source=/dev/null
+    [[ -e "$f" ]] && source "$f"
+done
+
 # The reference image with a changed and a new file under /etc/ssh: an update.
 build_image_v2() {
     local v2=$build/image-v2 rootfs=$build/rootfs

@@ -140,6 +140,15 @@ static int f_tpm2_unseal(const struct tpm2_unseal_request *req, uint8_t *secret,
 	return (int)strlen(fake.unseal_secret);
 }
 
+static int f_tpm2_object_exists(uint32_t handle)
+{
+	int r = record("tpm2_object_exists 0x%08x", handle);
+
+	return r < 0 ? r : fake.object_exists;
+}
+
+static void f_tpm2_close(void) { (void)record("tpm2_close"); }
+
 static int f_tpm2_banks(enum hash_alg *banks, size_t max)
 {
 	ck_assert_uint_ge(max, 1);
@@ -243,6 +252,8 @@ const struct sys_ops sys_fake = {
 	.reboot = f_reboot,
 	.tpm2_open = f_tpm2_open,
 	.tpm2_unseal = f_tpm2_unseal,
+	.tpm2_object_exists = f_tpm2_object_exists,
+	.tpm2_close = f_tpm2_close,
 	.tpm2_banks = f_tpm2_banks,
 	.tpm2_extend = f_tpm2_extend,
 	.luks_inspect = f_luks_inspect,

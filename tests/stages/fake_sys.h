@@ -29,6 +29,8 @@ struct fake_sys {
 	int tpm_open_result;          /* 0: there is a TPM */
 	const char *unseal_secret;    /* what tpm2_unseal returns; NULL: unseal_errno */
 	int unseal_errno;
+	int object_exists;            /* what tpm2_object_exists returns */
+	const char *luks_rejected;    /* luks_inspect's rejected reason for every LUKS node */
 	/* LUKS */
 	const char *luks_uuid;        /* every node's LUKS UUID when luks[] is empty; NULL: not LUKS */
 	struct { const char *node, *uuid; } luks[16]; /* LUKS2 nodes and their UUIDs */

@@ -65,8 +65,10 @@ done
 say "analyze $(systemd-analyze time 2>&1 | head -n1)"
 
 # Measured boot: PCR 15 (the volume-key latch) and what the initrd logged.
-pcr15=/sys/class/tpm/tpm0/pcr-sha256/15
-if [[ -r "$pcr15" ]]; then say "pcr15 $(cat "$pcr15")"; else say "pcr15 none"; fi
+for pcr in 7 15; do
+    f=/sys/class/tpm/tpm0/pcr-sha256/$pcr
+    if [[ -r "$f" ]]; then say "pcr$pcr $(cat "$f")"; else say "pcr$pcr none"; fi
+done
 mlog=/run/log/systemd/tpm2-measure.log
 if [[ -r "$mlog" ]]; then
     say "measure-log $(tr '\036' '\n' <"$mlog" | grep -o '"string":"[^"]*"' | tr '\n' ' ')"
@@ -111,6 +113,19 @@ enroll)
     else
         say "enrolled no"
     fi
+    ;;
+try-unseal)
+    # What an attacker's code running in this system could do with the TPM: try the
+    # systemd-tpm2 token of every LUKS2 volume on the second disk, unattended.
+    for dev in /dev/vdb /dev/vdb[0-9]*; do
+        [[ -b "$dev" && "$(blkid -p -o value -s TYPE "$dev" 2>/dev/null)" == crypto_LUKS ]] || continue
+        if timeout 60 /lib/systemd/systemd-cryptsetup attach edgeinit-probe "$dev" - tpm2-device=auto,headless=true >/dev/null 2>&1; then
+            say "unseal $dev ok"
+            /lib/systemd/systemd-cryptsetup detach edgeinit-probe >/dev/null 2>&1
+        else
+            say "unseal $dev refused"
+        fi
+    done
     ;;
 secrets)
     if [[ -n "$secret" ]] && grep -rqsF -- "$secret" /run 2>/dev/null; then

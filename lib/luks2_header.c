@@ -386,6 +386,8 @@ static bool valid_hdr_size(uint64_t s)
 	return false;
 }
 
+static int check_text(struct walk *w, const char *text, size_t len, struct json_node *nodes);
+
 /* The copy at off: 1 if it is a valid copy and passes, 0 if it is not a copy libcryptsetup would
  * load (no magic, another version, a bad checksum, not on the device), -EPERM (reason set) if it
  * is or might be loaded and fails, -ENOMEM. */
@@ -395,11 +397,8 @@ static int check_copy(const uint8_t *hdr, size_t len, size_t off, uint64_t avail
 	const uint8_t *h = hdr + off;
 	uint8_t csum[SHA256_DIGEST_SIZE], zero[BIN_CSUM_LEN] = { 0 };
 	struct sha256_ctx c;
-	struct json_limits lim = { .max_depth = HEADER_DEPTH_MAX };
-	struct json_doc doc;
 	uint64_t hdr_size;
 	size_t json_len;
-	int r;
 
 	if (off + LUKS2_HDR_BIN_SIZE > len)
 		return 0;
@@ -437,9 +436,16 @@ static int check_copy(const uint8_t *hdr, size_t len, size_t off, uint64_t avail
 	json_len = strnlen((const char *)h + LUKS2_HDR_BIN_SIZE, (size_t)hdr_size - LUKS2_HDR_BIN_SIZE);
 	if (json_len == (size_t)hdr_size - LUKS2_HDR_BIN_SIZE)
 		return refuse(w, "the JSON area is not terminated");
-	lim.max_len = json_len;
-	r = json_doc_parse((const char *)h + LUKS2_HDR_BIN_SIZE, json_len, &lim, nodes, HEADER_NODES_MAX,
-			   &doc, NULL);
+	return check_text(w, (const char *)h + LUKS2_HDR_BIN_SIZE, json_len, nodes);
+}
+
+/* The JSON metadata text: 1 if it passes, -EPERM (reason set) if not. */
+static int check_text(struct walk *w, const char *text, size_t len, struct json_node *nodes)
+{
+	struct json_limits lim = { .max_len = len, .max_depth = HEADER_DEPTH_MAX };
+	struct json_doc doc;
+	int r = json_doc_parse(text, len, &lim, nodes, HEADER_NODES_MAX, &doc, NULL);
+
 	if (r < 0)
 		return refuse(w, "the JSON metadata is not valid strict JSON (%s)",
 			      r == -ENOTUNIQ ? "duplicate key" : r == -E2BIG ? "too large" :
@@ -490,4 +496,28 @@ int luks2_header_check(const uint8_t *hdr, size_t len, uint64_t memory_available
 	}
 	v->acceptable = true;
 	return 0;
+}
+
+int luks2_metadata_check(const char *json, size_t len, uint64_t memory_available_kib,
+			 struct luks2_verdict *v)
+{
+	struct json_node *nodes;
+	struct walk w = { .memory_available_kib = memory_available_kib };
+	int r;
+
+	if (!v)
+		return -EINVAL;
+	memset(v, 0, sizeof(*v));
+	if ((!json && len > 0) || len > JSON_LEN_MAX)
+		return -EINVAL;
+	nodes = malloc(HEADER_NODES_MAX * sizeof(*nodes));
+	if (!nodes)
+		return -ENOMEM;
+	w.reason = v->reason;
+	r = check_text(&w, json ? json : "", len, nodes);
+	free(nodes);
+	v->pbkdf_memory_kib = w.pbkdf_memory_kib;
+	v->copies = 1;
+	v->acceptable = r >= 0;
+	return r == -EPERM || r >= 0 ? 0 : r;
 }

@@ -101,3 +101,8 @@ int luks2_check_kdf(const struct luks2_kdf *kdf, uint64_t memory_available_kib, 
  * says so), -ENOMEM, -EINVAL for bad arguments. */
 int luks2_header_check(const uint8_t *hdr, size_t len, uint64_t memory_available_kib,
 		       struct luks2_verdict *v);
+
+/* The same policy on JSON metadata alone, e.g. what libcryptsetup loaded (crypt_dump_json()).
+ * Returns 0 with v filled (copies is 1, uuid ""), -ENOMEM, -EINVAL. */
+int luks2_metadata_check(const char *json, size_t len, uint64_t memory_available_kib,
+			 struct luks2_verdict *v);

@@ -323,6 +323,27 @@ START_TEST(test_unverifiable)
 }
 END_TEST
 
+/* What libcryptsetup loaded, as crypt_dump_json() gives it (json-c, pretty-printed). */
+START_TEST(test_metadata)
+{
+	struct luks2_verdict v;
+	char *json = golden_json(), *bad = edit(json, "\"iterations\":1000,", "\"iterations\":4294967295,", 0);
+
+	ck_assert_int_eq(luks2_metadata_check(json, strlen(json), 0, &v), 0);
+	ck_assert_msg(v.acceptable, "refused: %s", v.reason);
+	ck_assert_uint_eq(v.pbkdf_memory_kib, 101254);
+	ck_assert_int_eq(luks2_metadata_check(bad, strlen(bad), 0, &v), 0);
+	ck_assert_str_eq(v.reason, "keyslot 1: pbkdf2 iterations 4294967295 exceed the bound 16777216");
+	ck_assert_int_eq(luks2_metadata_check("{\n  \"keyslots\": {},\n  \"segments\": {\"0\": {\"type\": \"crypt\", "
+					      "\"encryption\": \"cipher_null-ecb\"}}}", 92, 0, &v), 0);
+	ck_assert_str_eq(v.reason, "segment 0: cipher cipher_null-ecb is not allowed");
+	ck_assert_int_eq(luks2_metadata_check(NULL, 0, 0, &v), 0);
+	ck_assert(!v.acceptable);
+	free(bad);
+	free(json);
+}
+END_TEST
+
 /* The table and bounds as init/sys_luks.c uses them on what libcryptsetup loaded. */
 START_TEST(test_api)
 {
@@ -366,6 +387,7 @@ Suite *luks2_header_suite(void)
 	tcase_add_loop_test(tc, test_edits, 0, N(edits));
 	tcase_add_test(tc, test_copies);
 	tcase_add_test(tc, test_unverifiable);
+	tcase_add_test(tc, test_metadata);
 	tcase_add_test(tc, test_api);
 	suite_add_tcase(s, tc);
 	return s;

@@ -120,6 +120,10 @@ int luks2_check_kdf(const struct luks2_kdf *kdf, uint64_t memory_available_kib, 
 	if (kdf->memory_kib > LUKS2_ARGON2_MEMORY_MAX_KIB)
 		return say(why, size, "%s memory %llu KiB exceeds the bound %u KiB", t,
 			   (unsigned long long)kdf->memory_kib, LUKS2_ARGON2_MEMORY_MAX_KIB);
+	if (kdf->time * kdf->memory_kib > LUKS2_ARGON2_WORK_MAX_KIB)
+		return say(why, size, "%s work of %llu passes over %llu KiB exceeds the bound of %llu KiB-passes", t,
+			   (unsigned long long)kdf->time, (unsigned long long)kdf->memory_kib,
+			   LUKS2_ARGON2_WORK_MAX_KIB);
 	if (memory_available_kib > 0 && kdf->memory_kib > memory_available_kib)
 		return say(why, size, "%s memory %llu KiB exceeds the available memory %llu KiB", t,
 			   (unsigned long long)kdf->memory_kib, (unsigned long long)memory_available_kib);

@@ -186,9 +186,10 @@ static const struct {
 	  "keyslot 1: 'iterations' is missing or not an unsigned integer" },
 	{ "\"hash\":\"sha256\",\"iterations\":1000", "\"hash\":\"md5\",\"iterations\":1000", 0,
 	  "keyslot 1: pbkdf2 hash md5 is not allowed" },
-	{ "\"memory\":101254", "\"memory\":4194304", 0,
-	  "keyslot 0: argon2id memory 4194304 KiB exceeds the bound 1048576 KiB" },
-	{ "\"memory\":101254", "\"memory\":1048576", 0, NULL },
+	{ "\"memory\":101254", "\"memory\":4194305", 0,
+	  "keyslot 0: argon2id memory 4194305 KiB exceeds the bound 4194304 KiB" },
+	{ "\"memory\":101254", "\"memory\":4194304", 0, NULL },
+	{ "\"memory\":101254", "\"memory\":2097152", 0, NULL }, /* EMT's installer */
 	{ "\"time\":4", "\"time\":4294967295", 0, "keyslot 0: argon2id time cost 4294967295 is outside 1..32" },
 	{ "\"cpus\":2", "\"cpus\":64", 0, "keyslot 0: argon2id parallel cost 64 is outside 1..4" },
 	{ "\"argon2id\"", "\"scrypt\"", 0, "keyslot 0: kdf scrypt is not allowed" },
@@ -365,6 +366,9 @@ START_TEST(test_api)
 	ck_assert_int_eq(luks2_check_kdf(&k, 0, why, sizeof(why)), -EPERM);
 	k = (struct luks2_kdf){ .type = "argon2i", .time = 4, .memory_kib = LUKS2_ARGON2_MEMORY_MAX_KIB, .cpus = 4 };
 	ck_assert_int_eq(luks2_check_kdf(&k, 0, why, sizeof(why)), 0);
+	k.time = 5;
+	ck_assert_int_eq(luks2_check_kdf(&k, 0, why, sizeof(why)), -EPERM);
+	k.time = 4;
 	ck_assert_int_eq(luks2_check_kdf(&k, LUKS2_ARGON2_MEMORY_MAX_KIB - 1, why, sizeof(why)), -EPERM);
 	k.memory_kib = 16;
 	ck_assert_int_eq(luks2_check_kdf(&k, 0, why, sizeof(why)), -EPERM);

@@ -403,12 +403,21 @@ static bool try_passphrase(struct unlock *u, int keyslot, const char *pass, size
 
 	/* All or none: a key that opens only some of the slot's volumes would mix volumes opened by
 	 * different keys (an attacker's /opt next to the real root). */
-	for (size_t j = 0; j < d->n_jobs; j++)
-		opened += d->vols[d->jobs[j]].result >= 0;
+	for (size_t j = 0; j < d->n_jobs; j++) {
+		const struct emt_volume *v = &d->vols[d->jobs[j]];
+
+		opened += v->result >= 0;
+		if (v->result == -EKEYREJECTED) {
+			/* The header libcryptsetup loaded is not the one inspect passed. */
+			ctx_set_remedy(ctx, "Treat the disk as tampered with: a LUKS2 header changed while it was read.");
+			u->fatal = log_error_errno(v->result, "The LUKS2 header of %s was refused when it was loaded for unlocking.",
+						   v->dev->node);
+		}
+	}
 	if (opened < d->n_jobs) {
 		for (size_t j = 0; j < d->n_jobs; j++)
 			explicit_bzero(u->k->volume_key[d->jobs[j]], sizeof(u->k->volume_key[0]));
-		if (opened > 0)
+		if (opened > 0 && !u->fatal)
 			log_warning("The passphrase opens %zu of the %zu volumes slot %c needs; opening none.", opened,
 				    d->n_jobs, d->slot);
 		return false;

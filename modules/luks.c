@@ -51,6 +51,12 @@ static int activate(struct unlock *u, int keyslot, const char *pass, size_t len)
 	k->volume_key_size[0] = sizeof(k->volume_key[0]);
 	r = u->ctx->sys->luks_derive_key(v->node, keyslot, pass, len, k->volume_key[0],
 					 &k->volume_key_size[0]);
+	if (r == -EKEYREJECTED) {
+		/* The header libcryptsetup loaded is not the one inspect passed: the disk answered
+		 * differently the second time. No key went into it; stop. */
+		ctx_set_remedy(u->ctx, "Treat the disk as tampered with: its LUKS2 header changed while it was read.");
+		u->fatal = log_error_errno(r, "The LUKS2 header of %s was refused when it was loaded for unlocking.", v->node);
+	}
 	if (r < 0)
 		return r;
 	r = u->ctx->sys->luks_activate_key(v->node, v->name, k->volume_key[0], k->volume_key_size[0]);

@@ -8,8 +8,10 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "edgeinit/log.h"
@@ -268,26 +270,48 @@ int real_luks_activate_key(const char *node, const char *name, const uint8_t *vo
 int real_ask_password(const char *prompt, char *buf, size_t size, unsigned timeout_sec)
 {
 	struct termios old, quiet;
-	bool restore = false;
+	struct timespec now;
+	int64_t deadline_ms = -1;
 	size_t len = 0;
 	int fd, r = 0;
 
 	fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return negative_errno();
-	if (tcgetattr(fd, &old) == 0) {
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		quiet.c_lflag |= ICANON;
-		restore = tcsetattr(fd, TCSANOW, &quiet) == 0;
+	/* No echo, canonical mode: the passphrase never reaches the screen, and the kernel's line
+	 * discipline wipes its read buffer as it hands over input in exactly this mode. A console
+	 * where that cannot be set is not asked at all. */
+	if (tcgetattr(fd, &old) < 0) {
+		r = negative_errno();
+		close(fd);
+		return r;
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	if (tcsetattr(fd, TCSANOW, &quiet) < 0) {
+		r = negative_errno();
+		close(fd);
+		return r;
 	}
 	(void)tcflush(fd, TCIFLUSH);
 	(void)!write(fd, prompt, strlen(prompt));
+	if (timeout_sec) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		deadline_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 + (int64_t)timeout_sec * 1000;
+	}
+	/* The whole answer is bounded, not each key stroke. */
 	while (len + 1 < size) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int wait_ms = -1, n;
 		char c;
-		int n = poll(&p, 1, timeout_sec ? (int)timeout_sec * 1000 : -1);
 
+		if (deadline_ms >= 0) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			int64_t left = deadline_ms - ((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+			wait_ms = left > 0 ? (int)left : 0;
+		}
+		n = poll(&p, 1, wait_ms);
 		if (n == 0) {
 			r = -ETIMEDOUT;
 			break;
@@ -302,10 +326,12 @@ int real_ask_password(const char *prompt, char *buf, size_t size, unsigned timeo
 		if (c == '\n' || c == '\r')
 			break;
 		buf[len++] = c;
+		c = 0;
 	}
 	buf[len] = '\0';
-	if (restore)
-		(void)tcsetattr(fd, TCSANOW, &old);
+	/* Anything typed after the line must not stay queued for whoever reads next. */
+	(void)tcflush(fd, TCIFLUSH);
+	(void)tcsetattr(fd, TCSANOW, &old);
 	(void)!write(fd, "\n", 1);
 	close(fd);
 	if (r < 0) {

@@ -507,6 +507,8 @@ START_TEST(tpm2_measures_enter_initrd_with_a_log_record)
 	sha256_hex("leave-initrd", hex);
 	snprintf(want, sizeof(want), "extend 11 sha256:%s", hex);
 	ck_assert(fake_called(want));
+	/* Then the TPM context is finalized: tss2's buffers do not live on until exec. */
+	ck_assert_int_gt(fake_call_index("tpm2_close"), fake_call_index(want));
 }
 END_TEST
 

@@ -134,8 +134,10 @@ static void crash_handler(int sig, siginfo_t *si, void *ucontext)
 
 	put_str(&l, "FATAL: PID 1 caught ");
 	put_str(&l, signal_name(sig));
-	if (si && si->si_code <= 0) {
-		/* kill(2)/tgkill(2)/raise(3), not a fault of the code. */
+	if (si && si->si_code <= 0 && si->si_pid == pid) {
+		put_str(&l, " (raised by abort() or raise())");
+	} else if (si && si->si_code <= 0) {
+		/* kill(2) from another process, not a fault of the code. */
 		put_str(&l, " (sent by PID ");
 		put_uint(&l, (uintmax_t)si->si_pid, 10);
 		put_str(&l, ")");
@@ -261,8 +263,8 @@ int crash_arm_panic_reboot(const char *root, unsigned delay_sec)
 
 _noreturn_ void crash_debug_fault(void)
 {
-	/* A volatile pointer the compiler cannot see is NULL: a real store, a real SIGSEGV. */
-	int *volatile p = NULL;
+	/* A pointer the compiler cannot see is NULL, a store it cannot drop: a real SIGSEGV. */
+	volatile int *volatile p = NULL;
 
 	*p = 1;
 	for (;;)

@@ -285,12 +285,14 @@ void crash_debug_fault_in_thread(void)
 		pthread_detach(t);
 }
 
-void crash_debug_panic(const char *root)
+int crash_debug_panic(const char *root)
 {
 	char path[512];
+	int r;
 
 	snprintf(path, sizeof(path), "%s/proc/sys/kernel/sysrq", root);
 	(void)write_small_file(path, "1\n");
 	snprintf(path, sizeof(path), "%s/proc/sysrq-trigger", root);
-	(void)write_small_file(path, "c");
+	r = write_small_file(path, "c");
+	return r < 0 ? r : -ENOSYS; /* still here: the kernel has no sysrq crash */
 }

@@ -32,7 +32,8 @@ void crash_set_emergency(enum emergency_action action, unsigned delay_sec);
 int crash_arm_panic_reboot(const char *root, unsigned delay_sec);
 
 /* Test knobs (edgeinit.debug.crash=, only from the signed command line): fault PID 1 for real
- * in the calling thread; fault in a new thread while the caller goes on; panic the kernel. */
+ * in the calling thread; fault in a new thread while the caller goes on; panic the kernel
+ * (returns -errno only if the kernel did not panic). */
 _noreturn_ void crash_debug_fault(void);
 void crash_debug_fault_in_thread(void);
-void crash_debug_panic(const char *root);
+int crash_debug_panic(const char *root);

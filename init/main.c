@@ -116,14 +116,18 @@ static void after_cmdline(void)
 	int r;
 
 	crash_set_emergency(ctx.opts.emergency, ctx.opts.emergency_delay_sec);
-	r = crash_arm_panic_reboot("", ctx.opts.emergency_delay_sec);
-	if (r < 0)
-		log_warning_errno(r, "Failed to set a kernel panic timeout: %m; a kernel panic will hang.");
-	else
-		log_debug("A kernel panic reboots after %d s (/proc/sys/kernel/panic).", r);
+	/* rd.emergency=halt asks the machine to stay where it failed; a panic that hangs does. */
+	if (ctx.opts.emergency != EMERGENCY_HALT) {
+		r = crash_arm_panic_reboot("", ctx.opts.emergency_delay_sec);
+		if (r < 0)
+			log_warning_errno(r, "Failed to set a kernel panic timeout: %m; a kernel panic will hang.");
+		else
+			log_debug("A kernel panic reboots after %d s (/proc/sys/kernel/panic).", r);
+	}
 	if (streq(ctx.opts.debug_crash, "panic")) {
 		log_warning("edgeinit.debug.crash=panic: panicking the kernel now (test of the panic path).");
-		crash_debug_panic("");
+		r = crash_debug_panic("");
+		log_error_errno(r, "edgeinit.debug.crash=panic: the kernel did not panic: %m");
 	}
 }
 

@@ -9,9 +9,27 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crash.h"
+#include "edgeinit/bounded.h"
 #include "edgeinit/fs.h"
 #include "edgeinit/log.h"
+#include "edgeinit/secret.h"
 #include "emergency.h"
+
+/* How long the fatal path waits for sync(2) and the umount of the persistent partition: on a
+ * failing or hostile disk either can block for ever, and rd.emergency= must happen regardless. */
+#define EMERGENCY_SYNC_TIMEOUT_MS 10000
+
+/* The blocking part of the fatal path; runs in its own thread. Its buffer is static because an
+ * abandoned thread outlives emergency()'s frame (and emergency() runs once). */
+static char persist_path[512];
+
+static void sync_and_umount(void *arg)
+{
+	(void)arg;
+	sync();
+	(void)umount2(persist_path, 0);
+}
 
 int boot_report_write(struct boot_context *ctx)
 {
@@ -33,9 +51,11 @@ void emergency(struct boot_context *ctx, const char *stage, int error)
 		[EMERGENCY_POWEROFF] = RB_POWER_OFF,
 		[EMERGENCY_HALT] = RB_HALT_SYSTEM,
 	};
-	char persist[512];
 	struct timespec delay = { .tv_sec = o->emergency_delay_sec };
+	int r;
 
+	/* A fault from here on is reported as such, not as one in the stage that failed. */
+	crash_set_stage("emergency");
 	ctx->report.outcome = "failed";
 	ctx->report.failed_stage = stage;
 	snprintf(ctx->report.error, sizeof(ctx->report.error), "%s", strerror(error < 0 ? -error : error));
@@ -47,13 +67,22 @@ void emergency(struct boot_context *ctx, const char *stage, int error)
 	log_error("No shell is started. Will %s in %u s (rd.emergency=, edgeinit.emergency_delay=).",
 		  emergency_action_to_string(o->emergency), o->emergency_delay_sec);
 
-	/* No key outlives the boot attempt in our memory. */
+	/* No key outlives the boot attempt in our memory: EMT's (without waiting for its
+	 * background derivation), every other locked buffer, then the TPM session's. */
 	emt_discard_keys();
+	(void)secret_wipe_all();
+	ctx->sys->tpm2_close();
 
-	/* The persistent partition must be clean whatever happens next. */
-	snprintf(persist, sizeof(persist), "%s%s/opt", ctx->root, ctx->sysroot);
-	sync();
-	(void)umount2(persist, 0);
+	/* The persistent partition should be clean whatever happens next, but not at the price
+	 * of never rebooting. */
+	snprintf(persist_path, sizeof(persist_path), "%s%s/opt", ctx->root, ctx->sysroot);
+	r = bounded_run(sync_and_umount, NULL, EMERGENCY_SYNC_TIMEOUT_MS);
+	if (r == -ETIMEDOUT)
+		log_error("Syncing and unmounting %s did not finish within %u s (a failing disk?); "
+			  "following rd.emergency= without them.",
+			  persist_path, EMERGENCY_SYNC_TIMEOUT_MS / 1000);
+	else if (r < 0)
+		log_error_errno(r, "Failed to start the sync of %s: %m; going on without it.", persist_path);
 
 	while (nanosleep(&delay, &delay) < 0 && errno == EINTR)
 		;

@@ -19,6 +19,7 @@
 #include "edgeinit/fs.h"
 #include "edgeinit/log.h"
 #include "edgeinit/stage.h"
+#include "crash.h"
 #include "emergency.h"
 
 #ifndef EDGEINIT_VERSION
@@ -100,26 +101,63 @@ _noreturn_ static void exec_init(int argc, char **argv)
 
 	execv(init, args);
 
-	/* Unreachable unless the exec failed; the checks made this unlikely. */
-	sigset_t all;
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* Unreachable unless the exec failed; the checks made this unlikely. The exec attempt
+	 * dropped nothing: the handlers and the alternate stack are still ours. */
+	crash_block_all_but_faults();
 	log_open("");
 	ctx_set_remedy(&ctx, "Check init= and the root image.");
 	emergency(&ctx, "exec", log_error_errno(negative_errno(), "Failed to execute %s: %m", init));
 }
 
+/* Once the command line is known: the crash handler follows rd.emergency=, and a kernel panic
+ * (which no handler can catch) reboots instead of hanging. */
+static void after_cmdline(void)
+{
+	int r;
+
+	crash_set_emergency(ctx.opts.emergency, ctx.opts.emergency_delay_sec);
+	/* rd.emergency=halt asks the machine to stay where it failed; a panic that hangs does. */
+	if (ctx.opts.emergency != EMERGENCY_HALT) {
+		r = crash_arm_panic_reboot("", ctx.opts.emergency_delay_sec);
+		if (r < 0)
+			log_warning_errno(r, "Failed to set a kernel panic timeout: %m; a kernel panic will hang.");
+		else
+			log_debug("A kernel panic reboots after %d s (/proc/sys/kernel/panic).", r);
+	}
+	if (streq(ctx.opts.debug_crash, "panic")) {
+		log_warning("edgeinit.debug.crash=panic: panicking the kernel now (test of the panic path).");
+		r = crash_debug_panic("");
+		log_error_errno(r, "edgeinit.debug.crash=panic: the kernel did not panic: %m");
+	}
+}
+
+/* edgeinit.debug.crash=<stage>: PID 1 faults right before <stage> runs;
+ * edgeinit.debug.crash=thread:<stage>: a thread faults there while the stage runs. */
+static void debug_crash_before(const char *stage)
+{
+	const char *want = ctx.opts.debug_crash;
+	bool in_thread = strncmp(want, "thread:", 7) == 0;
+
+	if (!streq(in_thread ? want + 7 : want, stage))
+		return;
+	log_warning("edgeinit.debug.crash=%s: faulting %s now (test of the crash path).", want,
+		    in_thread ? "in a thread" : "PID 1");
+	if (in_thread)
+		crash_debug_fault_in_thread();
+	else
+		crash_debug_fault();
+}
+
 int main(int argc, char **argv)
 {
 	struct utsname uts;
-	sigset_t all;
 
 	/* First thing: this is the moment systemd-analyze will call the start of the initrd. */
 	uint64_t start_monotonic = now_monotonic_us(), start_realtime = now_realtime_us();
 
-	/* PID 1 gets no default signal actions; block everything, nothing here handles them. */
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* PID 1 gets no default signal actions; block everything but the faults, which the crash
+	 * handler turns into rd.emergency= instead of a kernel panic. */
+	crash_init();
 	umask(022);
 
 	boot_context_init(&ctx, "", &sys_real);
@@ -138,12 +176,19 @@ int main(int argc, char **argv)
 		int r;
 
 		rs->name = s->name;
+		crash_set_stage(s->name);
+		if (ctx.opts_parsed && ctx.opts.debug_crash[0])
+			debug_crash_before(s->name);
 		r = s->run(&ctx);
 		rs->duration_us = now_monotonic_us() - t0;
 		rs->result = r < 0 ? STAGE_FAILED : STAGE_OK;
 		if (r < 0)
 			emergency(&ctx, s->name, r);
 		log_info("stage %s done in %" PRIu64 " ms", s->name, rs->duration_us / 1000);
+		if (s == &stage_early_setup)
+			crash_open_output(""); /* /dev is there now */
+		else if (s == &stage_cmdline)
+			after_cmdline();
 	}
 
 	ctx.report.total_us = now_monotonic_us() - ctx.start_monotonic_us;

@@ -15,3 +15,9 @@ struct secret {
 int secret_alloc(struct secret *s, size_t size);
 /* Wipe and release; safe on a zeroed or already freed struct. */
 void secret_free(struct secret *s);
+
+/* Every buffer secret_alloc() handed out and secret_free() did not yet release is registered, so
+ * that PID 1's crash handler can wipe them all before it reboots. Async-signal-safe: lock-free,
+ * touches nothing but the registered ranges. Returns how many buffers it wiped. The owners still
+ * free them as usual. */
+size_t secret_wipe_all(void);

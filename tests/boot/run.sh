@@ -75,7 +75,7 @@ has_option() { [[ ",$1," == *",$2,"* ]]; }
 
 check_exited() {
     if ((qemu_rc == 125)); then
-        fail "guest hung: $(grep -aoE -m1 -- "$hang_re" "$clean")"
+        fail "guest hung: $(grep -aoE -m1 -- "$stop_re" "$clean")"
     elif ((qemu_rc == 124)); then
         fail "QEMU hit the ${timeout_s}s timeout (guest did not power off or reboot)"
     elif ((qemu_rc != 0)); then
@@ -592,6 +592,8 @@ run_scenario() {
     cmdline='' timeout_s=${BOOT_TEST_TIMEOUT:-300} corrupt=0 mkdisk_args=() failures=()
     extra_layout='' boots=("report:$image") persist_image='' tpm_seal=() run_args=() answers=()
     tpm_enroll=-
+    # What ends QEMU early; a scenario may narrow it (one whose kernel panic must reboot).
+    stop_re=$hang_re
     passphrase='' emt_mode='' emt_boot_uuid='' seal_passphrase=$image/emt-passphrase disk2_args=()
     local answer_args=() a
     rm -rf "$dir"
@@ -631,7 +633,7 @@ run_scenario() {
         }
         qemu_rc=0
         "$top/qemu/run.sh" --disk "$dir/disk.img" --log "$dir/serial-$((i + 1)).log" \
-            --timeout "$timeout_s" --machine-dir "$dir/machine" --stop-on "$hang_re" \
+            --timeout "$timeout_s" --machine-dir "$dir/machine" --stop-on "$stop_re" \
             --smbios "edgeinit-test.mode=$mode" ${passphrase:+--smbios "edgeinit-test.secret=$passphrase"} \
             ${disk2_args[@]+"${disk2_args[@]}"} \
             "${run_args[@]}" "${answer_args[@]}" 2>"$dir/run.stderr" || qemu_rc=$?

@@ -80,7 +80,9 @@ setup_emt-supplanted-persist() {
 }
 check_emt-supplanted-persist() {
     check_exited
-    expect 'edgeinit: The TPM released the sealed key at handle 0x81000000, but it does not open .* \(/dev/vda3\): this LUKS2 header is not the one the key was sealed for\.' \
+    expect 'edgeinit: The passphrase opens 3 of the 4 volumes slot a needs; opening none\.' \
+        "the sealed key was not reported as opening all but the supplanted volume"
+    expect "edgeinit: The TPM released the sealed key at handle 0x81000000, but it does not open EMT's volumes \\(/dev/vda\\): this LUKS2 header is not the one the key was sealed for\\." \
         "no refusal of the supplanted persistent volume"
     expect "edgeinit: FATAL: stage 'emt' failed" "no FATAL message for the emt stage"
     expect_fatal_within 30

@@ -4,7 +4,7 @@
 # images). Each refusal asserts the FATAL naming device and reason, that the system never
 # started (no EDGEINIT-TEST: BEGIN), the bounded time, and that no secret was released.
 
-all_scenarios+=(emt-downgrade emt-supplanted-persist emt-partial-passphrase emt-fifo-roothash
+all_scenarios+=(emt-downgrade emt-downgrade-control emt-supplanted-persist emt-partial-passphrase emt-fifo-roothash
     emt-latch-early supplanted-token recovery-lockdown recovery-no-lockdown)
 
 # Build a hostile partition into the scenario's dir; the log goes to build.log.
@@ -65,6 +65,22 @@ check_emt-downgrade() {
     reject 'Root hash of slot|The root hash comes from' "the roothash partition was read"
     reject 'EDGEINIT-TEST: BEGIN' "the unencrypted root booted"
     reject_passphrase
+}
+
+# The control: the same disk on a machine whose TPM holds no EMT key (a device installed as
+# verity-only) boots slot A from the attacker's root hash, the TPM locked down: the disk is
+# self-consistent, and only the sealed key in the TPM tells the downgrade apart.
+setup_emt-downgrade-control() {
+    setup_emt-downgrade
+    tpm_seal=()
+    timeout_s=300
+}
+check_emt-downgrade-control() {
+    check_exited
+    expect 'edgeinit: TPM lockdown \(EMT disk without encryption\): extended PCRs 0-15' "no TPM lockdown for the unencrypted disk"
+    expect 'edgeinit: The root hash comes from /dev/vda7, which nothing authenticates' "no warning about the unauthenticated root hash"
+    expect 'EDGEINIT-TEST: slot a' "the attacker's slot A did not boot"
+    expect 'EDGEINIT-TEST: state running' "system state is not 'running'"
 }
 
 # Findings 6 and 11: EMT's key is released, but partition 3 is the attacker's LUKS2 volume with

@@ -2,11 +2,12 @@
 # Assemble the GPT disk of an EMT-provisioned device from an ESP image and the partition images
 # that qemu/build-emt-disk.sh built (its layout.txt names them).
 # Usage: qemu/mkdisk-emt.sh --esp ESP --parts OUTDIR --out DISK [--omit N]... [--persist IMG]
-#                           [--rename N=NAME]... [--disk2 OUT]
+#                           [--rename N=NAME]... [--disk2 OUT] [--replace N=IMG]...
 # Partitions keep EMT's NUMBERS whatever is omitted: --omit 7 leaves no partition 7 (a gap in
 # the table) while 8.. keep theirs, as on a device where one went missing. --persist IMG
 # replaces p3's image (edge_persistent; boot tests carry it from one boot's disk to the next).
-# --rename N=NAME changes a GPT name (failure-path tests). --disk2 OUT also copies the second
+# --rename N=NAME changes a GPT name (failure-path tests). --replace N=IMG puts IMG in partition N
+# instead of the layout's image (hostile-disk tests: one partition rewritten by an attacker). --disk2 OUT also copies the second
 # disk (fde mode only: OUTDIR/disk2.img, already a whole GPT disk) to OUT, for QEMU to write
 # on: qemu/run.sh --disk DISK --disk2 OUT makes it /dev/vdb.
 # GPT types: EFI System for the ESP, Linux swap for swap, generic Linux data for the rest
@@ -16,10 +17,10 @@
 # conv=sparse.
 set -euo pipefail
 
-usage() { echo "usage: $0 --esp ESP --parts OUTDIR --out DISK [--omit N]... [--persist IMG] [--rename N=NAME]... [--disk2 OUT]" >&2; exit 2; }
+usage() { echo "usage: $0 --esp ESP --parts OUTDIR --out DISK [--omit N]... [--persist IMG] [--rename N=NAME]... [--disk2 OUT] [--replace N=IMG]..." >&2; exit 2; }
 
 esp='' parts='' out='' persist='' disk2=''
-declare -A omit=() newname=()
+declare -A omit=() newname=() replace=()
 while (($#)); do
     (($# >= 2)) || usage
     case $1 in
@@ -30,6 +31,7 @@ while (($#)); do
         --persist) persist=$2 ;;
         --rename) newname[${2%%=*}]=${2#*=} ;;
         --disk2) disk2=$2 ;;
+        --replace) replace[${2%%=*}]=${2#*=} ;;
         *) usage ;;
     esac
     shift 2
@@ -54,7 +56,7 @@ while read -r n pn file _; do
     if ((n == 1)); then img[$n]=$esp; else img[$n]=$parts/$file; fi
 done <"$layout"
 ((${#nums[@]})) || { echo "mkdisk-emt: no partitions in $layout" >&2; exit 1; }
-for n in "${!omit[@]}" "${!newname[@]}"; do
+for n in "${!omit[@]}" "${!newname[@]}" "${!replace[@]}"; do
     [[ -n "${name[$n]:-}" ]] || { echo "mkdisk-emt: no partition $n in the $mode layout" >&2; exit 1; }
 done
 if [[ -n "$disk2" && ! -r "$parts/disk2.img" ]]; then
@@ -65,6 +67,7 @@ if [[ -n "$persist" ]]; then
     [[ "${name[3]:-}" == edge_persistent ]] || { echo "mkdisk-emt: partition 3 is not edge_persistent" >&2; exit 1; }
     img[3]=$persist
 fi
+for n in "${!replace[@]}"; do img[$n]=${replace[$n]}; done
 
 mib=$((1024 * 1024))
 tmp=$out.tmp # its name ends in a letter: sfdisk names partition N "${tmp}N"

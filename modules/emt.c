@@ -421,8 +421,8 @@ static bool try_passphrase(struct unlock *u, int keyslot, const char *pass, size
 		for (size_t j = 0; j < d->n_jobs; j++)
 			explicit_bzero(u->k->volume_key[d->jobs[j]], sizeof(u->k->volume_key[0]));
 		if (opened > 0 && !u->fatal)
-			log_warning("The passphrase opens %zu of the %zu volumes slot %c needs; opening none.", opened,
-				    d->n_jobs, d->slot);
+			log_warning("The %s opens %zu of the %zu volumes slot %c needs; opening none.",
+				    u->from_tpm_attempt ? "key the TPM released" : "passphrase", opened, d->n_jobs, d->slot);
 		return false;
 	}
 	/* Device-mapper is not thread-safe in libdevmapper: activate one after the other. */

@@ -45,7 +45,9 @@ bool unlock_with_emt_handle(struct unlock *u)
 		return false;
 	}
 	log_info("Extended PCR 15 right after the unseal: EMT's sealed key cannot be unsealed again in this boot.");
+	u->from_tpm_attempt = true;
 	ok = u->try_passphrase(u, 0, u->k->passphrase, (size_t)n);
+	u->from_tpm_attempt = false;
 	explicit_bzero(u->k->passphrase, sizeof(u->k->passphrase));
 	if (!ok) {
 		if (!u->fatal) {

@@ -43,6 +43,7 @@ struct unlock {
 	 * activation failed half-way. Every source stops once it is set; the stage returns it. */
 	int fatal;
 	bool from_tpm;          /* the key was unsealed from the TPM */
+	bool from_tpm_attempt;  /* the key being tried now came from the TPM (for messages) */
 	bool pcr15_policy;      /* the key that opened it was sealed to PCR 15 */
 };
 

@@ -96,7 +96,7 @@ setup_emt-supplanted-persist() {
 }
 check_emt-supplanted-persist() {
     check_exited
-    expect 'edgeinit: The passphrase opens 3 of the 4 volumes slot a needs; opening none\.' \
+    expect 'edgeinit: The key the TPM released opens 3 of the 4 volumes slot a needs; opening none\.' \
         "the sealed key was not reported as opening all but the supplanted volume"
     expect "edgeinit: The TPM released the sealed key at handle 0x81000000, but it does not open EMT's volumes \\(/dev/vda\\): this LUKS2 header is not the one the key was sealed for\\." \
         "no refusal of the supplanted persistent volume"

@@ -23,3 +23,4 @@ Suite *stages_suite(void); /* tests/stages: stages on a fake root */
 Suite *seed_suite(void);   /* tests/stages: seeding persistent copies */
 Suite *emt_stage_suite(void); /* tests/stages: the EMT profile */
 Suite *emt_suite(void);
+Suite *efivar_suite(void);

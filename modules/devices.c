@@ -299,7 +299,7 @@ static int boot_disk_update(struct boot_context *ctx, const struct loader_info *
 		order_pair(&a, &b);
 		ctx_set_remedy(ctx,
 			       "Remove the disk that is not this device's own: a partition there copies the PARTUUID of this device's ESP.");
-		return log_error_errno(-ENOTUNIQ,
+		return log_error_errno(-EEXIST,
 				       "Two partitions carry the PARTUUID of the ESP the loader started from (LoaderDevicePartUUID=%s): %s and %s. Refusing to guess the boot disk.",
 				       li->partuuid, a, b);
 	}
@@ -406,7 +406,7 @@ static int refuse_duplicates(struct boot_context *ctx, struct wanted *w, size_t 
 		ctx_set_remedy(ctx,
 			       "Name the %s by PARTUUID= on the signed command line (%s), or remove the duplicate.",
 			       w[i].what, w[i].option);
-		return log_error_errno(-ENOTUNIQ,
+		return log_error_errno(-EEXIST,
 				       "Two partitions match %s (%s, %s): %s and %s. Refusing to guess.",
 				       ref, w[i].what, w[i].option, x, y);
 	}
@@ -549,7 +549,7 @@ static int devices_run_emt(struct boot_context *ctx, const struct loader_info *l
 		}
 		ctx_set_remedy(ctx,
 			       "Remove the disk that is not this device's own, or boot through systemd-boot or systemd-stub, which tell edgeinit the disk they started from (LoaderDevicePartUUID).");
-		return log_error_errno(-ENOTUNIQ,
+		return log_error_errno(-EEXIST,
 				       "Two disks carry %s: /dev/%s (%s) and /dev/%s (%s), and the loader did not say which disk it started from. Refusing to guess EMT's OS disk.",
 				       what, x->disk, x->node, y->disk, y->node);
 	}
@@ -564,7 +564,7 @@ static int devices_run_emt(struct boot_context *ctx, const struct loader_info *l
 	if (ctx->boot_disk[0]) {
 		ctx_set_remedy(ctx,
 			       "EMT's OS disk must be the disk the device booted from: check the firmware's boot order, and remove disks that are not this device's own.");
-		return log_error_errno(-ENOENT,
+		return log_error_errno(-ENODEV,
 				       "The boot disk /dev/%s (the ESP the loader started from) has no partition named 'rootfs' and none with UUID %s (boot_uuid=); partitions on other disks are not used.",
 				       ctx->boot_disk, ctx->opts.boot_uuid);
 	}

@@ -142,7 +142,7 @@ START_TEST(disks_two_persistent_partitions_on_the_boot_disk_are_fatal)
 	add_part("vda", 5, "edge_persistent", NULL, NULL);
 	loader_variable(6, ESP_VDA);
 	verity_refs("PARTLABEL=edge_persistent");
-	ck_assert_int_eq(stage_devices.run(&ctx), -ENOTUNIQ);
+	ck_assert_int_eq(stage_devices.run(&ctx), -EEXIST);
 	ck_assert(fake_logged("Two partitions match PARTLABEL=edge_persistent (persistent partition, edgeinit.persist=): /dev/vda3 and /dev/vda5. Refusing to guess."));
 	ck_assert_ptr_nonnull(strstr(ctx.remedy, "PARTUUID="));
 	ck_assert_ptr_nonnull(strstr(ctx.remedy, "edgeinit.persist="));
@@ -171,7 +171,7 @@ START_TEST(disks_two_partitions_with_one_partuuid_are_fatal)
 	add_part("vdb", 3, "copy", PERSIST_VDA, NULL);
 	loader_variable(6, ESP_VDA);
 	verity_refs("PARTUUID=" PERSIST_VDA);
-	ck_assert_int_eq(stage_devices.run(&ctx), -ENOTUNIQ);
+	ck_assert_int_eq(stage_devices.run(&ctx), -EEXIST);
 	ck_assert(fake_logged("Two partitions match PARTUUID=" PERSIST_VDA " (persistent partition, edgeinit.persist=): /dev/vda5 and /dev/vdb3."));
 }
 END_TEST
@@ -251,7 +251,7 @@ START_TEST(disks_without_the_loader_two_fixed_candidates_are_fatal)
 	add_disk("nvme0n1", false);
 	add_part("nvme0n1p", 3, "edge_persistent", NULL, NULL);
 	verity_refs("PARTLABEL=edge_persistent");
-	ck_assert_int_eq(stage_devices.run(&ctx), -ENOTUNIQ);
+	ck_assert_int_eq(stage_devices.run(&ctx), -EEXIST);
 	ck_assert(fake_logged("Two partitions match PARTLABEL=edge_persistent (persistent partition, edgeinit.persist=): "));
 	ck_assert(fake_logged("/dev/vda3"));
 	ck_assert(fake_logged("/dev/nvme0n1p3"));
@@ -290,7 +290,7 @@ START_TEST(disks_a_copied_esp_partuuid_is_fatal)
 	add_part("sda", 1, "esp", ESP_VDA, NULL);
 	loader_variable(6, ESP_VDA);
 	verity_refs("PARTLABEL=edge_persistent");
-	ck_assert_int_eq(stage_devices.run(&ctx), -ENOTUNIQ);
+	ck_assert_int_eq(stage_devices.run(&ctx), -EEXIST);
 	ck_assert(fake_logged("Two partitions carry the PARTUUID of the ESP the loader started from (LoaderDevicePartUUID=" ESP_VDA "): "));
 	ck_assert(fake_logged("/dev/sda1"));
 	ck_assert(fake_logged("Refusing to guess the boot disk."));
@@ -349,7 +349,7 @@ START_TEST(disks_emt_boot_disk_without_rootfs_is_fatal_at_once)
 	loader_variable(6, ESP_VDB);
 	ctx.opts.timeout_sec = 30;
 	uint64_t t0 = now_monotonic_us();
-	ck_assert_int_eq(stage_devices.run(&ctx), -ENOENT);
+	ck_assert_int_eq(stage_devices.run(&ctx), -ENODEV);
 	ck_assert_uint_lt(now_monotonic_us() - t0, 5000000);
 	ck_assert(fake_logged("The boot disk /dev/vdb (the ESP the loader started from) has no partition named 'rootfs' and none with UUID " BOOT_UUID " (boot_uuid=)"));
 	ck_assert(fake_logged("Ignoring /dev/vda2"));
@@ -364,7 +364,7 @@ START_TEST(disks_emt_two_os_disks_without_the_loader_are_fatal)
 	emt_profile();
 	emt_disk("vda", NULL, false);
 	emt_disk("sdb", NULL, false);
-	ck_assert_int_eq(stage_devices.run(&ctx), -ENOTUNIQ);
+	ck_assert_int_eq(stage_devices.run(&ctx), -EEXIST);
 	ck_assert(fake_logged("Two disks carry a partition named 'rootfs': "));
 	ck_assert(fake_logged("/dev/vda (/dev/vda2)"));
 	ck_assert(fake_logged("/dev/sdb (/dev/sdb2)"));

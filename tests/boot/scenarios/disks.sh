@@ -6,7 +6,7 @@
 # ignored; two candidates for one role stop the boot. Sourced by tests/boot/run.sh. Attacker
 # disks are made by qemu/mkdisk-hostile.sh.
 
-all_scenarios+=(emt-attacker-disk-first ambiguous-persist usb-persist)
+all_scenarios+=(emt-attacker-disk-first emt-attacker-disk-second ambiguous-persist usb-persist)
 
 # The scenario's setup failed: say so in its result instead of booting something else.
 disks_setup_ok() {
@@ -43,6 +43,34 @@ check_emt-attacker-disk-first() {
     expect 'EDGEINIT-TEST: slot a' "the root is not slot a"
     expect 'EDGEINIT-TEST: dm rootfs_a slaves=vdb2 holders=rootfs_verity' "rootfs_a is not over vdb2"
     expect 'EDGEINIT-TEST: dm edge_persistent slaves=vdb3 holders=' "edge_persistent is not over vdb3"
+    expect 'EDGEINIT-TEST: state running' "system state is not 'running'"
+}
+
+# EMT verity-only disk as vda (booted), the attacker's EMT-looking disk as vdb. The kernel lists
+# vdb's partitions before vda's in sysfs, so the old "first match" took the attacker's disk here
+# (in emt-attacker-disk-first it happened to pick the right one).
+disks_emt_verity_esp_partuuid=e3700000-0002-4000-8000-000000000001
+setup_emt-attacker-disk-second() {
+    emt_setup verity
+    boots=("report:a")
+    timeout_s=300
+    disks_setup_error=''
+    "$top/qemu/mkdisk-hostile.sh" --out "$dir/attacker.img" \
+        --part "2:rootfs:ext4:$(cat "$build/emt-verity/boot_uuid_a")" --part 3:edge_persistent:ext4 \
+        --part 4:hashmap_a:ext4 --part 5:hashmap_b:ext4 --part 6:rootfs_b:ext4 --part 7:roothash:ext4 \
+        >>"$dir/build.log" 2>&1 || disks_setup_error="could not build the attacker's disk"
+    run_args=(--disk2 "$dir/attacker.img")
+}
+check_emt-attacker-disk-second() {
+    disks_setup_ok
+    check_exited
+    expect "edgeinit: Boot disk: /dev/vda \(the ESP the loader started from, PARTUUID $disks_emt_verity_esp_partuuid\)\." "no boot disk line naming vda"
+    expect "edgeinit: Ignoring /dev/vdb2, a partition named 'rootfs' on /dev/vdb: it is not on the boot disk /dev/vda\." "the attacker's rootfs was not named and ignored"
+    expect "edgeinit: Found EMT's OS disk /dev/vda \(/dev/vda2 is PARTLABEL=rootfs\)" "the OS disk is not vda"
+    expect 'edgeinit: EMT verity disk /dev/vda: booting slot a' "slot a of vda not selected"
+    reject 'OS disk /dev/vdb|disk /dev/vdb:' "the attacker's disk was used"
+    expect 'EDGEINIT-TEST: slot a' "the root is not slot a"
+    expect 'EDGEINIT-TEST: mount /opt /dev/vda3 ext4' "/opt is not vda3"
     expect 'EDGEINIT-TEST: state running' "system state is not 'running'"
 }
 

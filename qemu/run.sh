@@ -67,7 +67,7 @@ if [[ -n "$disk_before" ]]; then
 fi
 if [[ -n "$usb_disk" ]]; then
     [[ -r "$usb_disk" ]] || { echo "run: cannot read $usb_disk" >&2; exit 1; }
-    usb_args=(-device qemu-xhci,id=xhci -drive "if=none,id=usbdisk,format=raw,file=$usb_disk"
+    usb_args=(-device "qemu-xhci,id=xhci" -drive "if=none,id=usbdisk,format=raw,file=$usb_disk"
         -device "usb-storage,bus=xhci.0,drive=usbdisk,removable=on")
 fi
 

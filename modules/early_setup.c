@@ -2,10 +2,13 @@
 /* Stage early-setup.
  * Reads: nothing but ctx->root.
  * Writes: mounts /dev (devtmpfs), /proc, /sys, /run (tmpfs, mode=755,nodev,nosuid) below the
- *   root unless already mounted; creates /run/edgeinit; opens the log (kmsg + console); lifts the
+ *   root unless already mounted; on UEFI machines efivarfs read-only at
+ *   /sys/firmware/efi/efivars (loading the efivarfs module if it is not built in), for the
+ *   devices stage, which reads the loader's variables and unmounts it; creates /run/edgeinit; opens the log (kmsg + console); lifts the
  *   kernel's /dev/kmsg rate limit for the initrd so no boot line is dropped (restored before
  *   switch_root).
- * Fails: if a mount fails; nothing can be reported reliably without them. */
+ * Fails: if a mount fails; nothing can be reported reliably without them. efivarfs is not
+ *   needed to boot: without it the boot disk stays unknown (a warning). */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mount.h>
@@ -26,6 +29,30 @@ static const struct early_mount {
 	{ "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
 	{ "/run", "tmpfs", MS_NOSUID | MS_NODEV | MS_STRICTATIME, "mode=0755" },
 };
+
+/* The loader's EFI variables (the devices stage reads LoaderDevicePartUUID). Read-only: nothing
+ * in the initrd writes EFI variables. */
+static void mount_efivarfs(struct boot_context *ctx)
+{
+	char path[512];
+	int r;
+
+	ctx_path(ctx, "/sys/firmware/efi", path, sizeof(path));
+	if (access(path, F_OK) < 0) {
+		log_debug("No %s: not booted through UEFI, no loader variables.", path);
+		return;
+	}
+	ctx_path(ctx, "/sys/firmware/efi/efivars", path, sizeof(path));
+	if (is_mount_point(path) > 0)
+		return;
+	r = ctx_ensure_filesystem(ctx, "efivarfs");
+	if (r >= 0)
+		r = ctx->sys->mount("efivarfs", path, "efivarfs",
+				    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	if (r < 0)
+		log_warning_errno(r, "Cannot mount efivarfs on '%s', so the disk the loader started from stays unknown: %m",
+				  path);
+}
 
 /* If the kernel found no /dev/console, fds 0-2 are closed: give them the console (or nothing
  * rather than letting a later open() land on fd 1). */
@@ -72,6 +99,8 @@ static int early_setup_run(struct boot_context *ctx)
 	ctx_path(ctx, "/dev/console", path, sizeof(path));
 	ensure_std_fds(path);
 	log_open(ctx->root);
+
+	mount_efivarfs(ctx);
 
 	ctx_path(ctx, "/run/edgeinit", path, sizeof(path));
 	r = mkdir_exist_ok(path, 0755);

@@ -5,7 +5,7 @@
 
 BUILD ?= build
 INIT ?= $(BUILD)/init
-INITRD_MODULES ?= virtio_pci virtio_blk dm_verity ext4 overlay algif_hash algif_skcipher dm_crypt xts sha512_generic
+INITRD_MODULES ?= virtio_pci virtio_blk dm_verity ext4 overlay algif_hash algif_skcipher dm_crypt xts sha512_generic efivarfs xhci_pci usb_storage sd_mod
 EXTRA_MODULES ?=
 LAYOUT ?= layout/layout.env
 UKI_STUB ?= /usr/lib/systemd/boot/efi/linuxx64.efi.stub

@@ -4,6 +4,12 @@
 #                    [--tee] [--smbios STRING]... [--stop-on REGEX] [--disk2 FILE]
 # --disk2 attaches a second virtio-blk disk after the first: DISK stays /dev/vda
 #   (and the boot disk), FILE becomes /dev/vdb. QEMU writes to it: pass a copy.
+# --disk-before FILE attaches a virtio-blk disk BEFORE DISK: FILE becomes
+#   /dev/vda and DISK /dev/vdb (and --disk2 /dev/vdc). The firmware still boots
+#   DISK when FILE has no ESP. QEMU writes to it: pass a copy.
+# --usb-disk FILE attaches FILE as a removable USB stick (qemu-xhci +
+#   usb-storage, removable=on: sysfs says removable=1); the guest needs xhci_pci,
+#   usb_storage and sd_mod. QEMU writes to it: pass a copy.
 # --machine-dir keeps this machine's NVRAM (OVMF vars) and TPM state across
 #   boots; without it the machine is fresh and thrown away afterwards.
 # --tee also copies the serial console to stdout.
@@ -16,9 +22,9 @@
 # 125 when --stop-on matched.
 set -euo pipefail
 
-usage() { echo "usage: $0 --disk DISK --log LOG [--timeout SECONDS] [--machine-dir DIR] [--tee] [--no-tpm] [--smbios STRING] [--answer REGEX TEXT]... [--disk2 FILE]" >&2; exit 2; }
+usage() { echo "usage: $0 --disk DISK --log LOG [--timeout SECONDS] [--machine-dir DIR] [--tee] [--no-tpm] [--smbios STRING] [--answer REGEX TEXT]... [--disk2 FILE] [--disk-before FILE] [--usb-disk FILE]" >&2; exit 2; }
 
-disk='' disk2='' log='' timeout_s=300 machine='' tee=0 stop_re='' tpm=1
+disk='' disk2='' disk_before='' usb_disk='' log='' timeout_s=300 machine='' tee=0 stop_re='' tpm=1
 smbios=() answer_re=() answer_text=()
 while (($#)); do
     case $1 in
@@ -34,6 +40,8 @@ while (($#)); do
     case $1 in
         --disk) disk=$2 ;;
         --disk2) disk2=$2 ;;
+        --disk-before) disk_before=$2 ;;
+        --usb-disk) usb_disk=$2 ;;
         --log) log=$2 ;;
         --timeout) timeout_s=$2 ;;
         --machine-dir) machine=$2 ;;
@@ -50,6 +58,17 @@ if [[ -n "$disk2" ]]; then
     [[ -r "$disk2" ]] || { echo "run: cannot read $disk2" >&2; exit 1; }
     # Declared after disk0: the guest probes it second, so it is vdb.
     disk2_args=(-drive "if=none,id=disk1,format=raw,file=$disk2" -device "virtio-blk-pci,drive=disk1")
+fi
+
+disk_before_args=() usb_args=()
+if [[ -n "$disk_before" ]]; then
+    [[ -r "$disk_before" ]] || { echo "run: cannot read $disk_before" >&2; exit 1; }
+    disk_before_args=(-drive "if=none,id=diskb,format=raw,file=$disk_before" -device "virtio-blk-pci,drive=diskb")
+fi
+if [[ -n "$usb_disk" ]]; then
+    [[ -r "$usb_disk" ]] || { echo "run: cannot read $usb_disk" >&2; exit 1; }
+    usb_args=(-device "qemu-xhci,id=xhci" -drive "if=none,id=usbdisk,format=raw,file=$usb_disk"
+        -device "usb-storage,bus=xhci.0,drive=usbdisk,removable=on")
 fi
 
 ovmf_code=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
@@ -102,9 +121,11 @@ qemu=(
     -drive "if=pflash,format=raw,unit=0,readonly=on,file=$ovmf_code"
     -drive "if=pflash,format=raw,unit=1,file=$machine/OVMF_VARS.fd"
     "${tpm_args[@]}"
+    "${disk_before_args[@]}"
     -drive "if=none,id=disk0,format=raw,file=$disk"
     -device "virtio-blk-pci,drive=disk0"
     "${disk2_args[@]}"
+    "${usb_args[@]}"
     "${smbios[@]}"
     -nodefaults -nographic -serial stdio -no-reboot
 )

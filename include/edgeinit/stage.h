@@ -26,6 +26,7 @@ struct blockdev {
 	bool probed;
 	bool superblocks_probed; /* tags include UUID, LABEL, TYPE */
 	struct blockdev_tags tags;
+	bool removable;          /* its disk is removable media or on USB (sysfs) */
 };
 
 struct boot_context {

@@ -24,3 +24,5 @@ Suite *seed_suite(void);   /* tests/stages: seeding persistent copies */
 Suite *emt_stage_suite(void); /* tests/stages: the EMT profile */
 Suite *emt_suite(void);
 Suite *bounded_suite(void);
+Suite *efivar_suite(void);
+Suite *disks_stage_suite(void); /* tests/stages: which disk provides the roles */

@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Which disk provides the roles: the devices stage on a fake root with several disks, a fake
+ * LoaderDevicePartUUID, removable disks and duplicate names (issue 10: a disk attacker gets
+ * nothing). */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "edgeinit/efivar.h"
+#include "edgeinit/strutil.h"
+#include "fake_sys.h"
+#include "suites.h"
+
+#define ESP_VDA "6f0e6c0a-0e1d-4b1f-9c1b-000000000001"
+#define ESP_VDB "E3700000-0001-4000-8000-000000000001"
+#define PERSIST_VDA "6f0e6c0a-0e1d-4b1f-9c1b-000000000003"
+#define BOOT_UUID "1c5e2000-0001-4000-8000-000000000002"
+
+static struct boot_context ctx;
+
+static void setup(void)
+{
+	boot_context_init(&ctx, fake_setup("/tmp"), &sys_fake);
+	ctx.uevent_fd = sys_fake.uevent_open();
+	ctx.opts.timeout_sec = 1;
+}
+
+static void teardown(void)
+{
+	boot_context_done(&ctx);
+	fake_teardown();
+}
+
+/* Node strings live as long as the test: fake.probe keeps pointers. */
+static char nodes[24][32];
+
+static void add_disk(const char *disk, bool removable)
+{
+	char path[128], content[128];
+
+	snprintf(path, sizeof(path), "/sys/class/block/%s/uevent", disk);
+	snprintf(content, sizeof(content), "DEVNAME=%s\nDEVTYPE=disk\n", disk);
+	fake_write(path, content);
+	snprintf(path, sizeof(path), "/sys/class/block/%s/removable", disk);
+	fake_write(path, removable ? "1\n" : "0\n");
+}
+
+static void add_part(const char *disk, unsigned n, const char *name, const char *partuuid,
+		     const char *uuid)
+{
+	char path[128], content[256];
+	int i = fake.n_probe;
+
+	snprintf(nodes[i], sizeof(nodes[0]), "/dev/%s%u", disk, n);
+	snprintf(path, sizeof(path), "/sys/class/block/%s%u/uevent", disk, n);
+	snprintf(content, sizeof(content), "DEVNAME=%s%u\nDEVTYPE=partition\nPARTN=%u\n", disk, n, n);
+	fake_write(path, content);
+	fake_add_probe(nodes[i], name, uuid ? "ext4" : NULL, uuid);
+	if (partuuid)
+		str_copy(fake.probe[i].tags.partuuid, sizeof(fake.probe[i].tags.partuuid), partuuid);
+}
+
+/* What systemd-boot leaves in efivarfs: attributes, then the UUID in UTF-16LE with its NUL. */
+static void loader_variable(uint32_t attr, const char *uuid)
+{
+	char path[512];
+	uint8_t buf[128];
+	size_t n = 0;
+	FILE *f;
+
+	buf[n++] = attr & 0xff;
+	buf[n++] = (attr >> 8) & 0xff;
+	buf[n++] = (attr >> 16) & 0xff;
+	buf[n++] = attr >> 24;
+	for (size_t i = 0; i <= strlen(uuid); i++) {
+		buf[n++] = (uint8_t)uuid[i];
+		buf[n++] = 0;
+	}
+	fake_mkdir("/sys/firmware/efi/efivars");
+	snprintf(path, sizeof(path), "%s/sys/firmware/efi/efivars/%s", fake.root,
+		 EFIVAR_LOADER_DEVICE_PART_UUID);
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(buf, 1, n, f), n);
+	fclose(f);
+}
+
+static void verity_refs(const char *persist)
+{
+	devref_parse("PARTLABEL=rootfs", &ctx.opts.verity_data);
+	devref_parse("PARTLABEL=hashmap_a", &ctx.opts.verity_hash);
+	devref_parse(persist, &ctx.opts.persist);
+}
+
+/* The reference disk: esp, rootfs, edge_persistent, hashmap_a. */
+static void reference_disk(const char *disk, const char *esp_partuuid, bool with_persist)
+{
+	add_disk(disk, false);
+	add_part(disk, 1, "esp", esp_partuuid, NULL);
+	add_part(disk, 2, "rootfs", NULL, NULL);
+	if (with_persist)
+		add_part(disk, 3, "edge_persistent", PERSIST_VDA, NULL);
+	add_part(disk, 4, "hashmap_a", NULL, NULL);
+}
+
+static const struct blockdev *seen(const char *name)
+{
+	for (unsigned i = 0; i < ctx.n_seen; i++)
+		if (streq(ctx.seen[i].name, name))
+			return &ctx.seen[i];
+	ck_abort_msg("%s not seen", name);
+	return NULL;
+}
+
+/* ---- the verity profile ---- */
+
+START_TEST(disks_boot_disk_from_the_loader_variable)
+{
+	/* The attacker's disk comes first and carries every name; the loader started from vdb. */
+	reference_disk("vda", NULL, true);
+	reference_disk("vdb", ESP_VDB, true);
+	loader_variable(6, ESP_VDB);
+	verity_refs("PARTLABEL=edge_persistent");
+	ck_assert_int_eq(stage_devices.run(&ctx), 0);
+	ck_assert_str_eq(ctx.boot_disk, "vdb");
+	ck_assert(fake_logged("Boot disk: /dev/vdb (the ESP the loader started from, PARTUUID e3700000-0001-4000-8000-000000000001)."));
+	ck_assert_str_eq(ctx.verity_data_node, "/dev/vdb2");
+	ck_assert_str_eq(ctx.verity_hash_node, "/dev/vdb4");
+	ck_assert_str_eq(ctx.persist_node, "/dev/vdb3");
+	ck_assert(fake_logged("Ignoring /dev/vda3, which matches PARTLABEL=edge_persistent (persistent partition, edgeinit.persist=): it is not on the boot disk /dev/vdb."));
+	ck_assert(fake_logged("Ignoring /dev/vda2, which matches PARTLABEL=rootfs"));
+	ck_assert_str_eq(ctx.report.devices[0].role, "boot-disk");
+	ck_assert_str_eq(ctx.report.devices[0].node, "/dev/vdb1");
+}
+END_TEST
+
+START_TEST(disks_two_persistent_partitions_on_the_boot_disk_are_fatal)
+{
+	reference_disk("vda", ESP_VDA, true);
+	add_part("vda", 5, "edge_persistent", NULL, NULL);
+	loader_variable(6, ESP_VDA);
+	verity_refs("PARTLABEL=edge_persistent");
+	ck_assert_int_eq(stage_devices.run(&ctx), -EEXIST);
+	ck_assert(fake_logged("Two partitions match PARTLABEL=edge_persistent (persistent partition, edgeinit.persist=): /dev/vda3 and /dev/vda5. Refusing to guess."));
+	ck_assert_ptr_nonnull(strstr(ctx.remedy, "PARTUUID="));
+	ck_assert_ptr_nonnull(strstr(ctx.remedy, "edgeinit.persist="));
+	ck_assert_str_eq(ctx.persist_node, ""); /* neither is left for a later stage */
+	ck_assert_uint_eq(ctx.report.n_devices, 1);       /* the boot disk only */
+}
+END_TEST
+
+START_TEST(disks_partuuid_is_explicit_and_resolves_on_any_disk)
+{
+	reference_disk("vda", ESP_VDA, false);
+	add_disk("sda", true);
+	add_part("sda", 1, "whatever", PERSIST_VDA, NULL);
+	loader_variable(6, ESP_VDA);
+	verity_refs("PARTUUID=" PERSIST_VDA);
+	ck_assert_int_eq(stage_devices.run(&ctx), 0);
+	ck_assert_str_eq(ctx.persist_node, "/dev/sda1");
+}
+END_TEST
+
+START_TEST(disks_two_partitions_with_one_partuuid_are_fatal)
+{
+	reference_disk("vda", ESP_VDA, false);
+	add_part("vda", 5, "edge_persistent", PERSIST_VDA, NULL);
+	add_disk("vdb", false);
+	add_part("vdb", 3, "copy", PERSIST_VDA, NULL);
+	loader_variable(6, ESP_VDA);
+	verity_refs("PARTUUID=" PERSIST_VDA);
+	ck_assert_int_eq(stage_devices.run(&ctx), -EEXIST);
+	ck_assert(fake_logged("Two partitions match PARTUUID=" PERSIST_VDA " (persistent partition, edgeinit.persist=): /dev/vda5 and /dev/vdb3."));
+}
+END_TEST
+
+START_TEST(disks_label_and_uuid_come_from_the_boot_disk_only)
+{
+	reference_disk("vda", ESP_VDA, false);
+	add_part("vda", 3, "edge_persistent", NULL, "3f0b2d6e-1111-4222-8333-944455556666");
+	str_copy(fake.probe[fake.n_probe - 1].tags.label, DEVREF_VALUE_MAX, "persist");
+	add_disk("vdb", false);
+	add_part("vdb", 1, "other", NULL, "3f0b2d6e-1111-4222-8333-944455556666");
+	str_copy(fake.probe[fake.n_probe - 1].tags.label, DEVREF_VALUE_MAX, "persist");
+	loader_variable(6, ESP_VDA);
+	verity_refs("UUID=3f0b2d6e-1111-4222-8333-944455556666");
+	ck_assert_int_eq(stage_devices.run(&ctx), 0);
+	ck_assert_str_eq(ctx.persist_node, "/dev/vda3");
+	ck_assert(fake_logged("Ignoring /dev/vdb1, which matches UUID="));
+	boot_context_done(&ctx);
+	fake_teardown();
+	setup();
+	reference_disk("vda", ESP_VDA, false);
+	add_disk("vdb", false);
+	add_part("vdb", 1, "other", NULL, "3f0b2d6e-1111-4222-8333-944455556666");
+	str_copy(fake.probe[fake.n_probe - 1].tags.label, DEVREF_VALUE_MAX, "persist");
+	loader_variable(6, ESP_VDA);
+	verity_refs("LABEL=persist");
+	ck_assert_int_eq(stage_devices.run(&ctx), -ETIMEDOUT);
+	ck_assert(fake_logged("Timed out after 1 s waiting for LABEL=persist (persist partition, edgeinit.persist=) on the boot disk /dev/vda."));
+}
+END_TEST
+
+START_TEST(disks_without_the_loader_removable_disks_provide_nothing)
+{
+	/* The fixed disk lacks edge_persistent; a USB stick carries one. */
+	reference_disk("vda", NULL, false);
+	add_disk("sda", true);
+	add_part("sda", 1, "edge_persistent", NULL, NULL);
+	verity_refs("PARTLABEL=edge_persistent");
+	ck_assert_int_eq(stage_devices.run(&ctx), -ETIMEDOUT);
+	ck_assert_str_eq(ctx.boot_disk, "");
+	ck_assert(seen("sda")->removable);
+	ck_assert(seen("sda1")->removable);
+	ck_assert(!seen("vda2")->removable);
+	ck_assert(fake_logged("no EFI variable LoaderDevicePartUUID"));
+	ck_assert(fake_logged("Ignoring /dev/sda1, which matches PARTLABEL=edge_persistent (persistent partition, edgeinit.persist=): /dev/sda is removable and the loader did not say which disk it started from."));
+	ck_assert(fake_logged("Timed out after 1 s waiting for PARTLABEL=edge_persistent (persist partition, edgeinit.persist=) on a fixed disk."));
+	ck_assert(fake_logged("sda [removable]"));
+	ck_assert_str_eq(ctx.persist_node, "");
+}
+END_TEST
+
+START_TEST(disks_a_disk_on_usb_counts_as_removable)
+{
+	char target[512], link[512];
+
+	/* A USB hard disk claims not to be removable; its sysfs path runs through the USB bus. */
+	reference_disk("vda", NULL, false);
+	fake_mkdir("/sys/devices/pci0000:00/0000:00:14.0/usb2/2-1/2-1:1.0/host6/block/sdb");
+	fake_write("/sys/devices/pci0000:00/0000:00:14.0/usb2/2-1/2-1:1.0/host6/block/sdb/removable", "0\n");
+	fake_write("/sys/devices/pci0000:00/0000:00:14.0/usb2/2-1/2-1:1.0/host6/block/sdb/uevent",
+		   "DEVNAME=sdb\nDEVTYPE=disk\n");
+	snprintf(target, sizeof(target), "../../devices/pci0000:00/0000:00:14.0/usb2/2-1/2-1:1.0/host6/block/sdb");
+	snprintf(link, sizeof(link), "%s/sys/class/block/sdb", fake.root);
+	ck_assert_int_eq(symlink(target, link), 0);
+	add_part("sdb", 1, "edge_persistent", NULL, NULL);
+	verity_refs("PARTLABEL=edge_persistent");
+	ck_assert_int_eq(stage_devices.run(&ctx), -ETIMEDOUT);
+	ck_assert(seen("sdb")->removable);
+	ck_assert(seen("sdb1")->removable);
+	ck_assert(fake_logged("Ignoring /dev/sdb1"));
+}
+END_TEST
+
+START_TEST(disks_without_the_loader_two_fixed_candidates_are_fatal)
+{
+	reference_disk("vda", NULL, true);
+	add_disk("nvme0n1", false);
+	add_part("nvme0n1p", 3, "edge_persistent", NULL, NULL);
+	verity_refs("PARTLABEL=edge_persistent");
+	ck_assert_int_eq(stage_devices.run(&ctx), -EEXIST);
+	ck_assert(fake_logged("Two partitions match PARTLABEL=edge_persistent (persistent partition, edgeinit.persist=): "));
+	ck_assert(fake_logged("/dev/vda3"));
+	ck_assert(fake_logged("/dev/nvme0n1p3"));
+}
+END_TEST
+
+START_TEST(disks_non_volatile_or_malformed_variable_is_ignored)
+{
+	/* Non-volatile: written by a running system, not by the loader. */
+	reference_disk("vda", ESP_VDA, true);
+	add_disk("sda", true);
+	add_part("sda", 1, "esp", ESP_VDB, NULL);
+	add_part("sda", 3, "edge_persistent", NULL, NULL);
+	loader_variable(7, ESP_VDB);
+	verity_refs("PARTLABEL=edge_persistent");
+	ck_assert_int_eq(stage_devices.run(&ctx), 0);
+	ck_assert(fake_logged("is non-volatile: the loader did not write it, ignoring it"));
+	ck_assert_str_eq(ctx.boot_disk, "");
+	ck_assert_str_eq(ctx.persist_node, "/dev/vda3");
+	boot_context_done(&ctx);
+	fake_teardown();
+	setup();
+	reference_disk("vda", ESP_VDA, true);
+	loader_variable(6, "not-a-uuid");
+	verity_refs("PARTLABEL=edge_persistent");
+	ck_assert_int_eq(stage_devices.run(&ctx), 0);
+	ck_assert(fake_logged("The EFI variable LoaderDevicePartUUID is malformed"));
+	ck_assert_str_eq(ctx.boot_disk, "");
+}
+END_TEST
+
+START_TEST(disks_a_copied_esp_partuuid_is_fatal)
+{
+	reference_disk("vda", ESP_VDA, true);
+	add_disk("sda", true);
+	add_part("sda", 1, "esp", ESP_VDA, NULL);
+	loader_variable(6, ESP_VDA);
+	verity_refs("PARTLABEL=edge_persistent");
+	ck_assert_int_eq(stage_devices.run(&ctx), -EEXIST);
+	ck_assert(fake_logged("Two partitions carry the PARTUUID of the ESP the loader started from (LoaderDevicePartUUID=" ESP_VDA "): "));
+	ck_assert(fake_logged("/dev/sda1"));
+	ck_assert(fake_logged("Refusing to guess the boot disk."));
+}
+END_TEST
+
+START_TEST(disks_the_boot_disk_never_seen_times_out_naming_it)
+{
+	reference_disk("vda", ESP_VDA, true);
+	loader_variable(6, ESP_VDB);
+	verity_refs("PARTLABEL=edge_persistent");
+	ck_assert_int_eq(stage_devices.run(&ctx), -ETIMEDOUT);
+	ck_assert(fake_logged("Timed out after 1 s waiting for the boot disk: no partition has PARTUUID e3700000-0001-4000-8000-000000000001, the ESP the loader started from (LoaderDevicePartUUID)."));
+	ck_assert_ptr_nonnull(strstr(ctx.remedy, "booted from"));
+	ck_assert_str_eq(ctx.persist_node, "");
+}
+END_TEST
+
+/* ---- the EMT profile ---- */
+
+static void emt_profile(void)
+{
+	str_copy(ctx.opts.boot_uuid, sizeof(ctx.opts.boot_uuid), BOOT_UUID);
+	ctx.opts.profile = BOOT_PROFILE_EMT;
+}
+
+static void emt_disk(const char *disk, const char *esp_partuuid, bool removable)
+{
+	add_disk(disk, removable);
+	if (esp_partuuid)
+		add_part(disk, 1, "esp", esp_partuuid, NULL);
+	add_part(disk, 2, "rootfs", NULL, BOOT_UUID);
+	add_part(disk, 3, "edge_persistent", NULL, NULL);
+}
+
+START_TEST(disks_emt_os_disk_is_the_boot_disk)
+{
+	emt_profile();
+	emt_disk("vda", NULL, false); /* the attacker's, first */
+	emt_disk("vdb", ESP_VDB, false);
+	loader_variable(6, ESP_VDB);
+	ck_assert_int_eq(stage_devices.run(&ctx), 0);
+	ck_assert_str_eq(ctx.boot_disk, "vdb");
+	ck_assert_str_eq(ctx.os_disk, "vdb");
+	ck_assert(fake_logged("Ignoring /dev/vda2, a partition named 'rootfs' on /dev/vda: it is not on the boot disk /dev/vdb."));
+	ck_assert(fake_logged("Found EMT's OS disk /dev/vdb (/dev/vdb2 is PARTLABEL=rootfs)."));
+}
+END_TEST
+
+START_TEST(disks_emt_boot_disk_without_rootfs_is_fatal_at_once)
+{
+	emt_profile();
+	emt_disk("vda", NULL, false);
+	add_disk("vdb", false);
+	add_part("vdb", 1, "esp", ESP_VDB, NULL);
+	loader_variable(6, ESP_VDB);
+	ctx.opts.timeout_sec = 30;
+	uint64_t t0 = now_monotonic_us();
+	ck_assert_int_eq(stage_devices.run(&ctx), -ENODEV);
+	ck_assert_uint_lt(now_monotonic_us() - t0, 5000000);
+	ck_assert(fake_logged("The boot disk /dev/vdb (the ESP the loader started from) has no partition named 'rootfs' and none with UUID " BOOT_UUID " (boot_uuid=)"));
+	ck_assert(fake_logged("Ignoring /dev/vda2"));
+	ck_assert_str_eq(ctx.os_disk, "");
+	/* boot_uuid= is looked for on the boot disk alone: vda2 carries it, unprobed. */
+	ck_assert(!fake_called("probe /dev/vda2 +sb"));
+}
+END_TEST
+
+START_TEST(disks_emt_two_os_disks_without_the_loader_are_fatal)
+{
+	emt_profile();
+	emt_disk("vda", NULL, false);
+	emt_disk("sdb", NULL, false);
+	ck_assert_int_eq(stage_devices.run(&ctx), -EEXIST);
+	ck_assert(fake_logged("Two disks carry a partition named 'rootfs': "));
+	ck_assert(fake_logged("/dev/vda (/dev/vda2)"));
+	ck_assert(fake_logged("/dev/sdb (/dev/sdb2)"));
+	ck_assert(fake_logged("and the loader did not say which disk it started from. Refusing to guess EMT's OS disk."));
+	ck_assert_str_eq(ctx.os_disk, "");
+}
+END_TEST
+
+START_TEST(disks_emt_without_the_loader_skips_removable_disks)
+{
+	emt_profile();
+	emt_disk("sda", NULL, true); /* a USB stick with EMT's names, seen first */
+	emt_disk("vda", NULL, false);
+	ck_assert_int_eq(stage_devices.run(&ctx), 0);
+	ck_assert_str_eq(ctx.os_disk, "vda");
+	ck_assert(fake_logged("Ignoring /dev/sda2, a partition named 'rootfs' on /dev/sda: /dev/sda is removable and the loader did not say which disk it started from."));
+	ck_assert(seen("sda3")->removable);
+	ck_assert(!seen("vda3")->removable);
+}
+END_TEST
+
+START_TEST(disks_emt_boot_uuid_fallback_stays_on_fixed_disks)
+{
+	/* No names at all: a removable disk with boot_uuid= on a file system is not the OS disk. */
+	emt_profile();
+	add_disk("sda", true);
+	add_part("sda", 2, NULL, NULL, BOOT_UUID);
+	ck_assert_int_eq(stage_devices.run(&ctx), -ETIMEDOUT);
+	ck_assert(!fake_called("probe /dev/sda2 +sb"));
+	ck_assert(fake_logged("Timed out after 1 s waiting for EMT's OS disk"));
+}
+END_TEST
+
+/* ---- early-setup ---- */
+
+START_TEST(disks_early_setup_mounts_efivarfs_read_only)
+{
+	fake_mkdir("/sys/firmware/efi/efivars");
+	fake_write("/proc/filesystems", "nodev\tsysfs\nnodev\tefivarfs\n");
+	ck_assert_int_eq(stage_early_setup.run(&ctx), 0);
+	/* uevent_open, 4 API file systems, efivarfs: nosuid,nodev,noexec,ro. */
+	ck_assert_int_eq(fake.n_calls, 6);
+	ck_assert_str_eq(fake.calls[5], "mount efivarfs /sys/firmware/efi/efivars efivarfs 0xf -");
+	ck_assert(!fake_called("load"));
+}
+END_TEST
+
+START_TEST(disks_early_setup_loads_the_efivarfs_module)
+{
+	fake_mkdir("/sys/firmware/efi/efivars");
+	ck_assert_int_eq(stage_early_setup.run(&ctx), 0);
+	ck_assert_int_eq(fake_call_index("load fs-efivarfs"), 5);
+	ck_assert_str_eq(fake.calls[6], "mount efivarfs /sys/firmware/efi/efivars efivarfs 0xf -");
+	/* A failed mount costs the boot disk, not the boot. */
+	boot_context_done(&ctx);
+	fake_teardown();
+	setup();
+	fake_mkdir("/sys/firmware/efi/efivars");
+	fake.load_result = -ENOENT;
+	ck_assert_int_eq(stage_early_setup.run(&ctx), 0);
+	ck_assert(!fake_called("mount efivarfs"));
+	ck_assert(fake_logged("Cannot mount efivarfs on"));
+}
+END_TEST
+
+START_TEST(disks_early_setup_without_uefi_mounts_no_efivarfs)
+{
+	ck_assert_int_eq(stage_early_setup.run(&ctx), 0);
+	ck_assert(!fake_called("mount efivarfs"));
+	ck_assert(!fake_called("load"));
+}
+END_TEST
+
+Suite *disks_stage_suite(void)
+{
+	Suite *s = suite_create("disks-stage");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, disks_boot_disk_from_the_loader_variable);
+	tcase_add_test(tc, disks_two_persistent_partitions_on_the_boot_disk_are_fatal);
+	tcase_add_test(tc, disks_partuuid_is_explicit_and_resolves_on_any_disk);
+	tcase_add_test(tc, disks_two_partitions_with_one_partuuid_are_fatal);
+	tcase_add_test(tc, disks_label_and_uuid_come_from_the_boot_disk_only);
+	tcase_add_test(tc, disks_without_the_loader_removable_disks_provide_nothing);
+	tcase_add_test(tc, disks_a_disk_on_usb_counts_as_removable);
+	tcase_add_test(tc, disks_without_the_loader_two_fixed_candidates_are_fatal);
+	tcase_add_test(tc, disks_non_volatile_or_malformed_variable_is_ignored);
+	tcase_add_test(tc, disks_a_copied_esp_partuuid_is_fatal);
+	tcase_add_test(tc, disks_the_boot_disk_never_seen_times_out_naming_it);
+	tcase_add_test(tc, disks_emt_os_disk_is_the_boot_disk);
+	tcase_add_test(tc, disks_emt_boot_disk_without_rootfs_is_fatal_at_once);
+	tcase_add_test(tc, disks_emt_two_os_disks_without_the_loader_are_fatal);
+	tcase_add_test(tc, disks_emt_without_the_loader_skips_removable_disks);
+	tcase_add_test(tc, disks_emt_boot_uuid_fallback_stays_on_fixed_disks);
+	tcase_add_test(tc, disks_early_setup_mounts_efivarfs_read_only);
+	tcase_add_test(tc, disks_early_setup_loads_the_efivarfs_module);
+	tcase_add_test(tc, disks_early_setup_without_uefi_mounts_no_efivarfs);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -273,10 +273,12 @@ static int add_volume(struct emt_disk *d, const char *name, struct blockdev *dev
 	return 1;
 }
 
+/* A LUKS2 partition on another fixed disk (EMT's data disks). Removable disks (USB sticks) are
+ * never offered a key, as EMT's own script skips them. */
 static bool other_disk_luks(struct boot_context *ctx, struct blockdev *b)
 {
-	return b->partn && !streq(b->disk, ctx->os_disk) && ctx_probe_superblocks(ctx, b) >= 0 &&
-	       streq(b->tags.type, "crypto_LUKS");
+	return b->partn && !b->removable && !streq(b->disk, ctx->os_disk) &&
+	       ctx_probe_superblocks(ctx, b) >= 0 && streq(b->tags.type, "crypto_LUKS");
 }
 
 /* Every LUKS2 volume EMT's script opens, with its names. */

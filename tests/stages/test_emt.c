@@ -353,6 +353,22 @@ START_TEST(emt_refused_required_header_gets_no_key)
 }
 END_TEST
 
+/* A USB stick's LUKS2 volume gets no key. */
+START_TEST(emt_removable_disk_gets_no_key)
+{
+	fde_disk(true);
+	add_partition("sdb", 1, "data", "crypto_LUKS", "1c5e2000-0001-4000-8000-000000000d31");
+	fake_write("/sys/class/block/sdb/removable", "1\n");
+	fake_write("/sys/class/block/sdb/uevent", "DEVNAME=sdb\nDEVTYPE=disk\n");
+	emt_cmdline(UUID_A, NULL);
+	fake.unseal_secret = EMT_KEY;
+	ck_assert_int_eq(run_devices_and_emt(), 0);
+	ck_assert(fake_called("luks_activate /dev/vda8 swap_crypt"));
+	ck_assert(!fake_called("luks_inspect /dev/sdb1"));
+	ck_assert(!fake_called("luks_derive /dev/sdb1"));
+}
+END_TEST
+
 START_TEST(emt_refused_optional_header_stays_closed)
 {
 	fde_disk(true);
@@ -526,6 +542,7 @@ Suite *emt_stage_suite(void)
 	tcase_add_test(tc, emt_partial_passphrase_opens_none);
 	tcase_add_test(tc, emt_refused_required_header_gets_no_key);
 	tcase_add_test(tc, emt_refused_optional_header_stays_closed);
+	tcase_add_test(tc, emt_removable_disk_gets_no_key);
 	tcase_add_test(tc, emt_downgrade_is_refused_when_the_tpm_holds_the_key);
 	tcase_add_test(tc, emt_unencrypted_modes_lock_the_tpm_before_mounting);
 	tcase_add_test(tc, emt_roothash_file_must_be_regular);

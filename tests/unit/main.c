@@ -13,7 +13,7 @@ int main(void)
 		base64_suite, hash_suite, json_suite, tpm2_token_suite, measure_suite,
 		luks2_header_suite,
 		bounded_suite,
-		luks2_header_suite, efivar_suite, disks_stage_suite,
+		efivar_suite, disks_stage_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 	int failed;

@@ -99,7 +99,8 @@ setup_emt-absurd-pbkdf() {
     local f parts=$dir/parts
     mkdir -p "$parts"
     for f in "$build/emt-fde"/*; do
-        [[ "$(basename "$f")" == disk2.img ]] || ln -sfn "$f" "$parts/$(basename "$f")"
+        # Hard links: mkdisk-emt.sh sizes partitions from the files (a symlink's size is its path).
+        [[ "$(basename "$f")" == disk2.img ]] || ln -f "$f" "$parts/$(basename "$f")"
     done
     {
         # disk2.img: GPT, partition 1 "data" at 1 MiB, 32 MiB, LUKS2 (qemu/build-emt-disk.sh).

@@ -41,6 +41,7 @@ struct layout_run {
 	char sysroot[512];      /* ctx->root + ctx->sysroot */
 	int sysroot_fd;
 	int persist_fd;         /* the persistent partition's root, <sysroot>/opt */
+	int target_err;         /* why the last directory to create on the partition was not */
 	struct seed_stats seeded;
 };
 
@@ -110,6 +111,7 @@ static int do_mkdir(struct layout_run *lr, const struct layout_action *a)
 {
 	int fd = open_persist_dir(lr, a->target, true);
 
+	lr->target_err = fd < 0 ? fd : 0;
 	if (fd < 0)
 		return log_warning_errno(fd, "Cannot create '%s' on the persistent partition: %m", a->target);
 	close(fd);
@@ -195,12 +197,12 @@ static int do_overlay(struct layout_run *lr, const struct layout_action *a)
 
 /* A persistent copy could not be made: say what it needs and what happens to the path. */
 static void seed_failed(struct layout_run *lr, const struct layout_action *a, int src_dir, const char *src_name,
-			int dst, int r)
+			int r)
 {
 	uint64_t need = 0, avail = 0;
 	bool full = r == -ENOSPC || r == -EDQUOT;
 
-	if (full && seed_space(src_dir, src_name, dst, &need, &avail) >= 0)
+	if (full && seed_space(src_dir, src_name, lr->persist_fd, &need, &avail) >= 0)
 		log_error_errno(r, "Cannot seed '%s' into '%s' (layout.env line %u): %m. It needs about %llu KiB; the persistent partition %s has %llu KiB free.",
 				a->path, a->target, a->line, (unsigned long long)(need / 1024), lr->ctx->persist_node,
 				(unsigned long long)(avail / 1024));
@@ -232,10 +234,16 @@ static int do_seed(struct layout_run *lr, const struct layout_action *a)
 	if (src < 0)
 		return log_warning_errno(src, "Skipping '%s' (line %u): %s: %m", a->path, a->line,
 					 src == -ELOOP ? "it contains a symlink in the image" : "cannot open it");
-	if (dst < 0)
+	if (dst == -ELOOP || dst == -ENOTDIR)
 		return log_warning_errno(dst, "Skipping '%s' (line %u): its persistent copy '%s' is %s.",
 					 a->path, a->line, a->target,
 					 dst == -ELOOP ? "behind a symlink" : "not a directory");
+	if (dst < 0) {
+		/* Its directory could not be made (a full partition): say so, not "missing". */
+		seed_failed(lr, a, src, a->kind == LAYOUT_ACTION_SEED_DIR ? "." : src_name,
+			    dst == -ENOENT && lr->target_err < 0 ? lr->target_err : dst);
+		return dst;
+	}
 	if (a->kind == LAYOUT_ACTION_SEED_DIR)
 		r = seed_dir(src, dst, dst_name, &lr->seeded);
 	else
@@ -244,7 +252,7 @@ static int do_seed(struct layout_run *lr, const struct layout_action *a)
 		return log_warning_errno(r, "Skipping '%s' (line %u): its persistent copy '%s' is %s.", a->path,
 					 a->line, a->target, r == -ELOOP ? "a symlink" : "not a directory");
 	if (r < 0) {
-		seed_failed(lr, a, src, a->kind == LAYOUT_ACTION_SEED_DIR ? "." : src_name, dst, r);
+		seed_failed(lr, a, src, a->kind == LAYOUT_ACTION_SEED_DIR ? "." : src_name, r);
 		return r;
 	}
 	if (lr->seeded.failed > failed_before)
@@ -322,7 +330,7 @@ static int read_layout(struct layout_run *lr, char *buf, size_t size, char *used
 
 static int layout_run(struct boot_context *ctx)
 {
-	struct layout_run lr = { .ctx = ctx, .sysroot_fd = -EBADF, .persist_fd = -EBADF };
+	struct layout_run lr = { .ctx = ctx, .sysroot_fd = -EBADF, .persist_fd = -EBADF, .target_err = 0 };
 	struct layout_root_ops ops = { .kind = root_kind, .is_mount = root_is_mount, .userdata = &lr };
 	struct layout_plan plan = { 0 };
 	struct layout_diag diag = { 0 };
@@ -373,8 +381,7 @@ static int layout_run(struct boot_context *ctx)
 
 		/* A bind path whose copy could not be made is never bound (an empty or partial copy
 		 * would hide the image's files). */
-		if ((a->kind == LAYOUT_ACTION_BIND || a->kind == LAYOUT_ACTION_SEED_DIR ||
-		     a->kind == LAYOUT_ACTION_SEED_FILE) && streq(blocked, a->path))
+		if (a->kind == LAYOUT_ACTION_BIND && streq(blocked, a->path))
 			continue;
 		switch (a->kind) {
 		case LAYOUT_ACTION_MKDIR:
@@ -406,7 +413,7 @@ static int layout_run(struct boot_context *ctx)
 			skipped++;
 			continue;
 		}
-		if (r < 0 && a->path[0])
+		if (r < 0 && (a->kind == LAYOUT_ACTION_SEED_DIR || a->kind == LAYOUT_ACTION_SEED_FILE))
 			str_copy(blocked, sizeof(blocked), a->path);
 		if (r < 0)
 			failed++;

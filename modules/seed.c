@@ -712,14 +712,14 @@ static int space_needed(int src_fd, dev_t dev, unsigned long block, uint64_t *by
 	return r;
 }
 
-int seed_space(int src_dir_fd, const char *src_name, int dst_fd, uint64_t *needed, uint64_t *free_bytes)
+int seed_space(int src_dir_fd, const char *src_name, int dst_fs_fd, uint64_t *needed, uint64_t *free_bytes)
 {
 	_cleanup_close_ int src = -EBADF;
 	struct statvfs v;
 	struct stat st;
 	unsigned long block;
 
-	if (fstatvfs(dst_fd, &v) < 0 || fstatat(src_dir_fd, src_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fstatvfs(dst_fs_fd, &v) < 0 || fstatat(src_dir_fd, src_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return negative_errno();
 	block = v.f_frsize ? v.f_frsize : 4096;
 	/* Root may use the reserved blocks too. */

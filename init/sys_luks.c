@@ -6,11 +6,14 @@
 #include <fcntl.h>
 #include <libcryptsetup.h>
 #include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "edgeinit/log.h"
+#include "edgeinit/luks2_header.h"
 #include "edgeinit/strutil.h"
 #include "sys_real.h"
 
@@ -29,10 +32,150 @@ static int luks_load(const char *node, struct crypt_device **cd)
 	return 0;
 }
 
+/* A /proc/meminfo field ("MemAvailable:") in KiB, 0 if unknown (then only the fixed bound
+ * applies). */
+static uint64_t meminfo_kib(const char *field)
+{
+	unsigned long long v = 0;
+	char line[128];
+	size_t n = strlen(field);
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, field, n) == 0 && sscanf(line + n, "%llu kB", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/* The first LUKS2_HEADER_SCAN_BYTES of node (less if the device is smaller): every place a
+ * header copy libcryptsetup could load may be. */
+static int read_header_area(const char *node, uint8_t **ret, size_t *ret_len)
+{
+	size_t len, got = 0;
+	uint8_t *buf;
+	off_t end;
+	int fd = open(node, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return negative_errno();
+	end = lseek(fd, 0, SEEK_END);
+	if (end < 0) {
+		int r = negative_errno();
+
+		close(fd);
+		return r;
+	}
+	len = (uint64_t)end < LUKS2_HEADER_SCAN_BYTES ? (size_t)end : LUKS2_HEADER_SCAN_BYTES;
+	buf = malloc(len > 0 ? len : 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int r = negative_errno();
+
+			free(buf);
+			close(fd);
+			return r;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	*ret = buf;
+	*ret_len = got;
+	return 0;
+}
+
+/* The header libcryptsetup loaded into cd, the one crypt_volume_key_get() would use, against the
+ * same table and bounds: a disk may return other bytes than those inspected before. 0, or
+ * -EKEYREJECTED with why. */
+static int check_loaded(struct crypt_device *cd, uint64_t avail_kib, char *why, size_t size)
+{
+	struct crypt_params_integrity ip = { 0 };
+	struct luks2_verdict v;
+	char w[LUKS2_REASON_MAX], spec[128];
+	const char *c, *m, *json = NULL;
+	int r;
+
+	for (int slot = 0; slot < crypt_keyslot_max(CRYPT_LUKS2); slot++) {
+		crypt_keyslot_info st = crypt_keyslot_status(cd, slot);
+		struct crypt_pbkdf_type pbkdf;
+		struct luks2_kdf kdf;
+		size_t key_size = 0;
+		const char *enc;
+
+		if (st != CRYPT_SLOT_ACTIVE && st != CRYPT_SLOT_ACTIVE_LAST && st != CRYPT_SLOT_UNBOUND)
+			continue;
+		if (crypt_keyslot_get_pbkdf(cd, slot, &pbkdf) < 0) {
+			if (st == CRYPT_SLOT_UNBOUND)
+				continue; /* a reencryption keyslot: no KDF, no key */
+			snprintf(why, size, "keyslot %d: no PBKDF", slot);
+			return -EKEYREJECTED;
+		}
+		kdf = (struct luks2_kdf){ .type = pbkdf.type, .hash = pbkdf.hash };
+		if (pbkdf.type && strcmp(pbkdf.type, CRYPT_KDF_PBKDF2) == 0)
+			kdf.iterations = pbkdf.iterations;
+		else {
+			kdf.time = pbkdf.iterations; /* argon2's time cost, as libcryptsetup reports it */
+			kdf.memory_kib = pbkdf.max_memory_kb;
+			kdf.cpus = pbkdf.parallel_threads;
+		}
+		if (luks2_check_kdf(&kdf, avail_kib, w, sizeof(w)) < 0) {
+			snprintf(why, size, "keyslot %d: %.160s", slot, w);
+			return -EKEYREJECTED;
+		}
+		enc = crypt_keyslot_get_encryption(cd, slot, &key_size);
+		if (luks2_check_encryption(enc, key_size, w, sizeof(w)) < 0) {
+			snprintf(why, size, "keyslot %d: area %.160s", slot, w);
+			return -EKEYREJECTED;
+		}
+	}
+	c = crypt_get_cipher(cd);
+	m = crypt_get_cipher_mode(cd);
+	snprintf(spec, sizeof(spec), "%s-%s", c ? c : "", m ? m : "");
+	if (!luks2_cipher_lookup(spec)) {
+		snprintf(why, size, "segment: cipher %.64s is not allowed", spec);
+		return -EKEYREJECTED;
+	}
+	if (crypt_get_integrity_info(cd, &ip) >= 0 && ip.integrity) {
+		snprintf(why, size, "segment: dm-integrity is not allowed");
+		return -EKEYREJECTED;
+	}
+	/* Digests, the splitter and everything else: the loaded metadata through the full policy. */
+	r = crypt_dump_json(cd, &json, 0);
+	if (r < 0 || !json) {
+		snprintf(why, size, "the loaded metadata cannot be read back");
+		return -EKEYREJECTED;
+	}
+	r = luks2_metadata_check(json, strlen(json), avail_kib, &v);
+	if (r < 0) {
+		snprintf(why, size, "the loaded metadata cannot be checked (%s)", strerror(-r));
+		return -EKEYREJECTED;
+	}
+	if (!v.acceptable) {
+		snprintf(why, size, "%s", v.reason);
+		return -EKEYREJECTED;
+	}
+	return 0;
+}
+
 int real_luks_inspect(const char *node, struct luks_info *info)
 {
 	struct crypt_device *cd = NULL;
-	struct crypt_pbkdf_type pbkdf;
+	struct luks2_verdict v;
+	uint64_t avail = meminfo_kib("MemAvailable:");
+	uint8_t *hdr = NULL;
+	size_t len = 0;
 	const char *u;
 	int r = luks_load(node, &cd);
 
@@ -41,12 +184,24 @@ int real_luks_inspect(const char *node, struct luks_info *info)
 		return r;
 	u = crypt_get_uuid(cd);
 	r = u ? str_copy(info->uuid, sizeof(info->uuid), u) : -EBADMSG;
-	for (int slot = 0; r >= 0 && slot < crypt_keyslot_max(CRYPT_LUKS2); slot++) {
-		crypt_keyslot_info st = crypt_keyslot_status(cd, slot);
+	if (r >= 0)
+		r = read_header_area(node, &hdr, &len);
+	if (r >= 0) {
+		/* -EMEDIUMTYPE: libcryptsetup loaded a header with no copy the checker could verify. */
+		r = luks2_header_check(hdr, len, avail, &v);
+		free(hdr);
+		if (r >= 0 || r == -EMEDIUMTYPE) {
+			r = 0;
+			info->pbkdf_memory_kib = v.pbkdf_memory_kib;
+			if (!v.acceptable)
+				snprintf(info->rejected, sizeof(info->rejected), "%s", v.reason);
+		}
+	}
+	if (r >= 0 && info->rejected[0] == '\0') {
+		char why[LUKS2_REASON_MAX];
 
-		if ((st == CRYPT_SLOT_ACTIVE || st == CRYPT_SLOT_ACTIVE_LAST) &&
-		    crypt_keyslot_get_pbkdf(cd, slot, &pbkdf) >= 0 && pbkdf.max_memory_kb > info->pbkdf_memory_kib)
-			info->pbkdf_memory_kib = pbkdf.max_memory_kb;
+		if (check_loaded(cd, avail, why, sizeof(why)) == -EKEYREJECTED)
+			snprintf(info->rejected, sizeof(info->rejected), "%s", why);
 	}
 	crypt_free(cd);
 	return r;
@@ -77,10 +232,20 @@ int real_luks_derive_key(const char *node, int keyslot, const char *pass, size_t
 			 uint8_t *volume_key, size_t *volume_key_size)
 {
 	struct crypt_device *cd = NULL;
+	char why[LUKS2_REASON_MAX];
 	int r = luks_load(node, &cd);
 
 	if (r < 0)
 		return r;
+	/* MemTotal, not MemAvailable: derivations for other volumes may run right now and hold
+	 * memory; inspect already held each keyslot against what was available. */
+	r = check_loaded(cd, meminfo_kib("MemTotal:"), why, sizeof(why));
+	if (r < 0) {
+		/* The stage only sees the code; this is the one place that knows why. */
+		log_error("The LUKS2 header libcryptsetup loaded from %s is refused: %s.", node, why);
+		crypt_free(cd);
+		return -EKEYREJECTED;
+	}
 	r = crypt_volume_key_get(cd, keyslot < 0 ? CRYPT_ANY_SLOT : keyslot, (char *)volume_key,
 				 volume_key_size, pass, pass_len);
 	crypt_free(cd);

@@ -171,6 +171,19 @@ static int policy_session(ESYS_TR parent, ESYS_TR encryption, uint16_t bank, uin
 	return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail("PolicyGetDigest", rc);
 }
 
+/* tss2 decrypts the response parameters in place, in its own command buffer: wipe them there
+ * too, not only our copy. */
+static void wipe_response_buffer(void)
+{
+	TSS2_SYS_CONTEXT *sys = NULL;
+	const uint8_t *rp = NULL;
+	size_t used = 0;
+
+	if (Esys_GetSysContext(esys, &sys) == TSS2_RC_SUCCESS && sys &&
+	    Tss2_Sys_GetRpBuffer(sys, &used, &rp) == TSS2_RC_SUCCESS && rp && used > 0)
+		explicit_bzero((uint8_t *)rp, used);
+}
+
 int real_tpm2_unseal(const struct tpm2_unseal_request *req, uint8_t *secret, size_t size)
 {
 	const struct tpm2_token *t = req->token;
@@ -327,19 +340,6 @@ out:
 	else if (parent != ESYS_TR_NONE)
 		(void)Esys_TR_Close(esys, &parent);
 	return r;
-}
-
-/* tss2 decrypts the response parameters in place, in its own command buffer: wipe them there
- * too, not only our copy. */
-static void wipe_response_buffer(void)
-{
-	TSS2_SYS_CONTEXT *sys = NULL;
-	const uint8_t *rp = NULL;
-	size_t used = 0;
-
-	if (Esys_GetSysContext(esys, &sys) == TSS2_RC_SUCCESS && sys &&
-	    Tss2_Sys_GetRpBuffer(sys, &used, &rp) == TSS2_RC_SUCCESS && rp && used > 0)
-		explicit_bzero((uint8_t *)rp, used);
 }
 
 int real_tpm2_object_exists(uint32_t handle)

@@ -16,19 +16,30 @@
  *   leave-initrd, activates them and latches every volume key into PCR 15, so the sealed
  *   passphrase cannot be unsealed after switch_root. The root hash file is read from the
  *   roothash file system mounted read-only without its journal.
+ * Trust: partitions, headers and the roothash file system come from a disk an attacker may have
+ *   rewritten. The mode is read from the disk, so a TPM that holds EMT's sealed key makes any mode
+ *   but FDE fatal (a downgrade), and the other modes lock the TPM down before anything is mounted.
+ *   Every LUKS2 header passes the allow-list before a key is offered; the key opens all of the
+ *   slot's volumes or none is opened; a key the TPM released that fits nothing stops the boot
+ *   without a prompt; PCR 15 moves right after the unseal; the background derivation has a
+ *   deadline and the fatal path never waits for it.
  * Fails: closed, within seconds: boot_uuid= matching no slot, a missing partition the mode
- *   needs, no key for a volume the boot needs, an unreadable root hash file; emt-late only when
- *   the PCR 15 latch fails after a key sealed to PCR 15 was used. */
+ *   needs, a downgraded mode, a refused header, no key for a volume the boot needs, an unreadable
+ *   root hash file; emt-late only when the PCR 15 latch fails after a key sealed to PCR 15 was
+ *   used. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "edgeinit/fs.h"
@@ -39,6 +50,10 @@
 
 #define ROOTHASH_MOUNT_DIR "/run/edgeinit/roothash"
 #define PBKDF_THREAD_STACK (1024 * 1024)
+/* The volumes the boot does not need must be open within this time after their derivation
+ * started, else they stay closed: each PBKDF is bounded by the header allow-list, so only a
+ * pathological machine gets here, and it must still boot. */
+#define BACKGROUND_DEADLINE_SEC 60
 
 struct emt_volume {
 	char name[LUKS_NAME_MAX];        /* mapper name */
@@ -74,6 +89,9 @@ struct emt_disk {
 	bool pcr15_policy;
 	pthread_t background;
 	bool background_running;
+	sem_t background_done;            /* posted by the background thread when it ends */
+	uint64_t background_deadline_us;  /* monotonic */
+	atomic_bool abandon;              /* workers take no new job */
 };
 
 /* Between the emt and emt-late stages; reset by each emt stage run. */
@@ -225,6 +243,16 @@ static int add_volume(struct emt_disk *d, const char *name, struct blockdev *dev
 		return log_error_errno(r, "Cannot read the LUKS2 header of %s (for /dev/mapper/%s): %m",
 				       dev->node, name);
 	}
+	if (v->info.rejected[0]) {
+		if (!required) {
+			log_warning("The LUKS2 header of %s is refused (%s), leaving it closed.", dev->node,
+				    v->info.rejected);
+			return 0;
+		}
+		ctx_set_remedy(ctx, "Treat the disk as tampered with (no key was offered to this header), or reinstall the device.");
+		return log_error_errno(-EKEYREJECTED, "The LUKS2 header of %s (for /dev/mapper/%s) is refused: %s.",
+				       dev->node, name, v->info.rejected);
+	}
 	if (!boot_options_luks_allowed(&ctx->opts, v->info.uuid)) {
 		if (required) {
 			ctx_set_remedy(ctx, "Add rd.luks.uuid=%s to the command line, or remove the rd.luks.uuid= list.",
@@ -313,7 +341,7 @@ static void *derive_worker(void *arg)
 	struct emt_disk *d = arg;
 	size_t job;
 
-	while ((job = atomic_fetch_add(&d->next_job, 1)) < d->n_jobs) {
+	while (!atomic_load(&d->abandon) && (job = atomic_fetch_add(&d->next_job, 1)) < d->n_jobs) {
 		size_t i = d->jobs[job];
 		struct emt_volume *v = &d->vols[i];
 
@@ -349,7 +377,7 @@ static bool try_passphrase(struct unlock *u, int keyslot, const char *pass, size
 	struct emt_disk *d = u->userdata;
 	struct boot_context *ctx = d->ctx;
 	uint32_t memory_kib = 0;
-	bool all_required = true;
+	size_t opened = 0;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	/* The volumes the boot needs now; the others follow in the background. */
@@ -373,30 +401,36 @@ static bool try_passphrase(struct unlock *u, int keyslot, const char *pass, size
 	derive_keys(d, d->parallel);
 	d->pass = NULL;
 
+	/* All or none: a key that opens only some of the slot's volumes would mix volumes opened by
+	 * different keys (an attacker's /opt next to the real root). */
+	for (size_t j = 0; j < d->n_jobs; j++)
+		opened += d->vols[d->jobs[j]].result >= 0;
+	if (opened < d->n_jobs) {
+		for (size_t j = 0; j < d->n_jobs; j++)
+			explicit_bzero(u->k->volume_key[d->jobs[j]], sizeof(u->k->volume_key[0]));
+		if (opened > 0)
+			log_warning("The passphrase opens %zu of the %zu volumes slot %c needs; opening none.", opened,
+				    d->n_jobs, d->slot);
+		return false;
+	}
 	/* Device-mapper is not thread-safe in libdevmapper: activate one after the other. */
 	for (size_t j = 0; j < d->n_jobs; j++) {
 		struct emt_volume *v = &d->vols[d->jobs[j]];
 		size_t i = d->jobs[j];
-		int r = v->result;
+		int r = ctx->sys->luks_activate_key(v->dev->node, v->name, u->k->volume_key[i],
+						    u->k->volume_key_size[i]);
 
-		if (r >= 0)
-			r = ctx->sys->luks_activate_key(v->dev->node, v->name, u->k->volume_key[i],
-							u->k->volume_key_size[i]);
-		if (r >= 0) {
-			v->open = true;
-			continue;
+		if (r < 0) {
+			ctx_set_remedy(ctx, "Check that the initrd has dm_crypt and the volumes' cipher; the kernel log above has the reason.");
+			u->fatal = log_error_errno(r, "Cannot open %s as /dev/mapper/%s: %m", v->dev->node, v->name);
+			return false;
 		}
-		explicit_bzero(u->k->volume_key[i], sizeof(u->k->volume_key[i]));
-		if (r != -EPERM)
-			log_warning_errno(r, "Cannot open %s as /dev/mapper/%s: %m", v->dev->node, v->name);
-		all_required = false;
+		v->open = true;
 	}
-	if (all_required) {
-		/* Kept (locked) for the background derivation of the other volumes. */
-		memcpy(u->k->kept_passphrase, pass, len);
-		u->k->kept_passphrase_len = len;
-	}
-	return all_required;
+	/* Kept (locked) for the background derivation of the other volumes. */
+	memcpy(u->k->kept_passphrase, pass, len);
+	u->k->kept_passphrase_len = len;
+	return true;
 }
 
 static void *derive_in_background(void *arg)
@@ -414,21 +448,55 @@ static void *derive_in_background(void *arg)
 	derive_keys(d, d->parallel);
 	d->pass = NULL;
 	explicit_bzero(k->kept_passphrase, sizeof(k->kept_passphrase));
+	sem_post(&d->background_done);
 	return NULL;
 }
 
-/* Wait for the background derivation; the keys stay until the latch. */
-static void join_background(struct emt_disk *d)
+/* Wait for the background derivation until its deadline. true: it ended (joined); false: it did
+ * not, and is abandoned: its volumes stay closed, its memory is never freed (the thread may still
+ * write there; exec or reboot ends it). */
+static bool join_background(struct emt_disk *d)
 {
+	uint64_t now = now_monotonic_us(), left_us;
+	struct timespec until;
+	int r;
+
 	if (!d->background_running)
-		return;
-	pthread_join(d->background, NULL);
+		return true;
+	left_us = d->background_deadline_us > now ? d->background_deadline_us - now : 0;
+	/* sem_timedwait counts on CLOCK_REALTIME. */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)(left_us / 1000000);
+	until.tv_nsec += (long)(left_us % 1000000) * 1000;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while ((r = sem_timedwait(&d->background_done, &until)) < 0 && errno == EINTR)
+		;
+	if (r < 0) {
+		atomic_store(&d->abandon, true);
+		(void)pthread_detach(d->background);
+		d->background_running = false;
+		return false;
+	}
+	(void)pthread_join(d->background, NULL);
 	d->background_running = false;
+	return true;
 }
 
+/* The fatal path: never waits. Keys are wiped now; a derivation still running is abandoned (its
+ * buffer stays allocated, wiped, until the reboot). */
 void emt_discard_keys(void)
 {
-	join_background(&emt);
+	if (emt.background_running) {
+		atomic_store(&emt.abandon, true);
+		if (emt.keys_buf.data)
+			explicit_bzero(emt.keys_buf.data, emt.keys_buf.size);
+		(void)pthread_detach(emt.background);
+		emt.background_running = false;
+		return;
+	}
 	secret_free(&emt.keys_buf);
 }
 
@@ -449,12 +517,21 @@ static int unlock_volumes(struct emt_disk *d)
 	if (ctx->tpm_present && o->tpm2_emt_handle)
 		ok = unlock_with_emt_handle(&u);
 	if (!ok && !unlock_without_tpm(&u)) {
+		if (u.fatal < 0)
+			return u.fatal;
 		ctx_set_remedy(ctx,
 			       "Type EMT's passphrase (or a recovery key enrolled in every volume) on the console at the next boot; a TPM that refuses belongs to another machine or PCR 15 changed.");
 		return log_error_errno(-EKEYREJECTED, "No key opened the volumes /dev/%s needs to boot slot %c.",
 				       ctx->os_disk, d->slot);
 	}
 	ctx->unlocked_with_tpm = u.from_tpm;
+	/* Volumes the TPM did not open may be anyone's: nothing sealed to this boot stays reachable. */
+	if (!u.from_tpm) {
+		int r = ctx_tpm_lockdown(ctx, o->tpm2_lockdown, "EMT's volumes were opened without the TPM");
+
+		if (r < 0)
+			return r;
+	}
 	d->how = u.how;
 	d->pcr15_policy = u.pcr15_policy;
 	for (size_t i = 0; i < d->n_vols; i++)
@@ -465,6 +542,9 @@ static int unlock_volumes(struct emt_disk *d)
 		explicit_bzero(u.k->kept_passphrase, sizeof(u.k->kept_passphrase));
 		return 0;
 	}
+	if (sem_init(&d->background_done, 0, 0) < 0)
+		return log_error_errno(negative_errno(), "Cannot set up the background opening: %m");
+	d->background_deadline_us = now_monotonic_us() + BACKGROUND_DEADLINE_SEC * 1000000ULL;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, PBKDF_THREAD_STACK);
 	d->background_running = pthread_create(&d->background, &attr, derive_in_background, d) == 0;
@@ -485,13 +565,19 @@ static int emt_late_run(struct boot_context *ctx)
 
 	if (!ctx->emt_done || ctx->emt_mode != EMT_MODE_FDE || !k)
 		return 0;
-	join_background(d);
+	if (!join_background(d)) {
+		log_warning("The background opening of the volumes slot %c does not need did not end within %d s; they stay closed.",
+			    d->slot, BACKGROUND_DEADLINE_SEC);
+		for (size_t i = 0; i < d->n_vols; i++)
+			if (!d->vols[i].open)
+				d->vols[i].result = -ETIMEDOUT;
+	}
 	for (size_t i = 0; i < d->n_vols; i++) {
 		struct emt_volume *v = &d->vols[i];
 		char mapper[LUKS_NAME_MAX + 16];
 
 		if (!v->open) {
-			r = v->result;
+			r = d->abandon ? -ETIMEDOUT : v->result;
 			if (r >= 0)
 				r = ctx->sys->luks_activate_key(v->dev->node, v->name, k->volume_key[i],
 								k->volume_key_size[i]);
@@ -525,7 +611,10 @@ static int emt_late_run(struct boot_context *ctx)
 		}
 	if (r < 0)
 		ctx_set_remedy(ctx, "The TPM refused to extend PCR 15; the unsealed key must not stay reachable. Check the TPM.");
-	secret_free(&d->keys_buf);
+	if (d->abandon)
+		explicit_bzero(d->keys_buf.data, d->keys_buf.size); /* the thread may still use it */
+	else
+		secret_free(&d->keys_buf);
 	return r;
 }
 
@@ -535,14 +624,20 @@ static int read_roothash_file(const char *dir, const char *file, char *buf, size
 {
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
 	ssize_t n;
 
 	if (dfd < 0)
 		return negative_errno();
-	/* A planted symlink must not make us read something else. */
-	fd = openat(dfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	/* A planted symlink must not make us read something else; a FIFO must not block the open
+	 * nor a device lie: regular files only. */
+	fd = openat(dfd, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
+		return errno == ELOOP ? -EBADFD : negative_errno();
+	if (fstat(fd, &st) < 0)
 		return negative_errno();
+	if (!S_ISREG(st.st_mode))
+		return -EBADFD;
 	n = read(fd, buf, size - 1);
 	if (n < 0)
 		return negative_errno();
@@ -586,6 +681,10 @@ static int read_roothash(struct emt_disk *d, const char *node)
 	if (r < 0)
 		log_warning_errno(r, "Cannot unmount %s, ignoring: %m", dir);
 	(void)rmdir(dir);
+	if (n == -EBADFD) {
+		ctx_set_remedy(ctx, "Treat the disk as tampered with, or restore %s as a file; roothash= on the UKI's command line avoids the partition.", file);
+		return log_error_errno(n, "%s on the roothash partition %s is not a regular file.", file, node);
+	}
 	if (n < 0) {
 		ctx_set_remedy(ctx, "Restore %s on the roothash partition, or put roothash= on the UKI's command line.", file);
 		return log_error_errno(n, "Cannot read %s from the roothash partition %s: %m", file, node);
@@ -631,6 +730,33 @@ static int plain_root(struct emt_disk *d)
 	return 0;
 }
 
+/* The mode comes from the disk. A TPM holding EMT's sealed key was provisioned for FDE: a disk
+ * whose partition 2 is not LUKS2 next to it was rewritten. Other modes lock the TPM down before
+ * anything from the disk is mounted. */
+static int refuse_downgrade(struct emt_disk *d)
+{
+	struct boot_context *ctx = d->ctx;
+	uint32_t handle = ctx->opts.tpm2_emt_handle;
+	int r;
+
+	if (d->mode == EMT_MODE_FDE || !ctx->tpm_present)
+		return 0;
+	if (handle) {
+		r = ctx->sys->tpm2_object_exists(handle);
+		if (r < 0) {
+			ctx_set_remedy(ctx, "Check the TPM; without an answer an unencrypted disk is not booted.");
+			return log_error_errno(r, "Cannot ask the TPM whether it holds EMT's sealed key (handle 0x%08x): %m", handle);
+		}
+		if (r > 0) {
+			ctx_set_remedy(ctx, "Treat the disk as tampered with. If the device was reinstalled without encryption on purpose, clear the TPM (or evict handle 0x%08x) first.",
+				       handle);
+			return log_error_errno(-EKEYREJECTED, "The TPM holds EMT's sealed key (handle 0x%08x), but %s is not LUKS2 (EMT %s mode): refusing a disk rewritten without encryption.",
+					       handle, d->role[EMT_ROOTFS_A]->node, emt_mode_to_string(d->mode));
+		}
+	}
+	return ctx_tpm_lockdown(ctx, ctx->opts.tpm2_lockdown, "EMT disk without encryption");
+}
+
 static int emt_run(struct boot_context *ctx)
 {
 	struct emt_disk *d = &emt;
@@ -642,12 +768,15 @@ static int emt_run(struct boot_context *ctx)
 		return 0;
 	emt_discard_keys();
 	memset(d, 0, sizeof(*d));
+	atomic_init(&d->abandon, false);
 	d->ctx = ctx;
 	r = find_roles(d);
 	if (r >= 0)
 		r = select_slot(d);
 	if (r >= 0)
 		r = check_required(d);
+	if (r >= 0)
+		r = refuse_downgrade(d);
 	if (r < 0)
 		return r;
 	ctx->emt_mode = d->mode;

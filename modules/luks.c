@@ -2,8 +2,15 @@
 /* Stage luks.
  * Runs: in the verity profile; in the EMT profile the emt stage opens every volume.
  * Reads: ctx->persist_node, ctx->opts (rd.luks.*, edgeinit.tpm2.emt-handle=), ctx->tpm_present.
- * Writes: ctx->persist_node = /dev/mapper/edge_persistent when the partition is LUKS2 (EMT's tools
- *   expect that name), ctx->unlocked_with_tpm, report device "persist-luks".
+ * Writes: ctx->persist_node = /dev/mapper/edge_persistent (or rd.luks.name='s name) when the
+ *   partition is LUKS2 (EMT's tools expect that name), ctx->persist_plain when it is not,
+ *   ctx->unlocked_with_tpm, report device "persist-luks".
+ * Trust: the header is read from a disk an attacker may have rewritten. It must pass the
+ *   allow-list (luks_info.rejected) before any key is offered to it; a plain partition is refused
+ *   when the command line expects encryption; a key the TPM released that opens no keyslot means
+ *   a supplanted header, and the boot stops without asking for a passphrase; anything but the
+ *   TPM opening the volume (or a plain partition) locks the TPM down (PCRs 0-15), so code on that
+ *   volume cannot unseal what was sealed to this boot.
  * How: key sources in order, each until one opens the volume:
  *   1. systemd-tpm2 tokens in the LUKS2 header (systemd-cryptenroll --tpm2-device=), every one;
  *   2. EMT's sealed key at edgeinit.tpm2.emt-handle= (passphrase of keyslot 0);
@@ -31,6 +38,7 @@
 
 struct persist_volume {
 	const char *node;
+	const char *name;       /* mapper name */
 	char uuid[37];
 };
 
@@ -45,10 +53,12 @@ static int activate(struct unlock *u, int keyslot, const char *pass, size_t len)
 					 &k->volume_key_size[0]);
 	if (r < 0)
 		return r;
-	r = u->ctx->sys->luks_activate_key(v->node, PERSIST_MAPPER_NAME, k->volume_key[0],
-					   k->volume_key_size[0]);
-	if (r < 0)
-		log_warning_errno(r, "Cannot activate %s as /dev/mapper/%s: %m", v->node, PERSIST_MAPPER_NAME);
+	r = u->ctx->sys->luks_activate_key(v->node, v->name, k->volume_key[0], k->volume_key_size[0]);
+	if (r < 0) {
+		explicit_bzero(k->volume_key[0], sizeof(k->volume_key[0]));
+		u->fatal = log_error_errno(r, "Cannot activate %s as /dev/mapper/%s: %m", v->node, v->name);
+		ctx_set_remedy(u->ctx, "Check that the initrd has dm_crypt and the volume's cipher; the kernel log above has the reason.");
+	}
 	return r;
 }
 
@@ -65,7 +75,8 @@ static int ask_pin(struct unlock *u, int token, const struct tpm2_token *t)
 
 	if (u->ctx->opts.luks_headless)
 		return -ENOKEY;
-	snprintf(prompt, sizeof(prompt), "Please enter the TPM2 PIN for %s (token %d): ", PERSIST_MAPPER_NAME, token);
+	snprintf(prompt, sizeof(prompt), "Please enter the TPM2 PIN for %s (token %d): ",
+		 ((const struct persist_volume *)u->userdata)->name, token);
 	n = u->ctx->sys->ask_password(prompt, u->k->pin, sizeof(u->k->pin), u->ctx->opts.luks_timeout_sec);
 	if (n <= 0)
 		return n < 0 ? n : -ENOKEY;
@@ -130,29 +141,68 @@ static bool try_tokens(struct unlock *u)
 		int len = tpm2_token_passphrase(u->k->unsealed, (size_t)n, u->k->passphrase,
 						sizeof(u->k->passphrase));
 		explicit_bzero(u->k->unsealed, sizeof(u->k->unsealed));
-		for (int slot = 0; len > 0 && slot < 32; slot++) {
+		for (int slot = 0; len > 0 && slot < 32 && !u->fatal; slot++) {
 			if (!(t->keyslots & (1u << slot)))
 				continue;
 			if (activate(u, slot, u->k->passphrase, (size_t)len) >= 0) {
+				explicit_bzero(u->k->passphrase, sizeof(u->k->passphrase));
 				u->how = "a systemd-tpm2 token";
 				u->from_tpm = true;
 				u->pcr15_policy = t->pcr_mask & (1u << MEASURE_PCR_SYSTEM_IDENTITY);
 				return true;
 			}
 		}
-		log_warning("The key unsealed from LUKS token %d does not open its keyslots.", token);
+		explicit_bzero(u->k->passphrase, sizeof(u->k->passphrase));
+		if (u->fatal)
+			return false;
+		/* This TPM sealed it and released it for this boot's PCRs: the header is not the one
+		 * it was sealed for. Asking for a passphrase now is what an attacker wants. */
+		log_error("The TPM released the key of LUKS token %d, but it opens no keyslot of %s: this LUKS2 header is not the one the key was sealed for.",
+			  token, node);
+		ctx_set_remedy(ctx, "Treat the disk as tampered with: its LUKS2 header was replaced (no passphrase is asked for). If the volume was re-created on purpose, enroll the TPM again (systemd-cryptenroll --wipe-slot=tpm2 --tpm2-device=auto).");
+		u->fatal = -EKEYREJECTED;
+		return false;
 	}
 	if (found == 0)
 		log_info("%s has no systemd-tpm2 token.", node);
 	return false;
 }
 
+/* Which option says the persistent partition is encrypted, or NULL. */
+static const char *option_expecting_luks(const struct boot_options *o)
+{
+	if (o->n_luks_names > 0)
+		return "rd.luks.name=";
+	if (o->n_luks_uuids > 0)
+		return "rd.luks.uuid=";
+	if (o->luks_key[0])
+		return "rd.luks.key=";
+	if (o->tpm2_emt_handle)
+		return "edgeinit.tpm2.emt-handle=";
+	return NULL;
+}
+
+/* Not LUKS2: refused if the command line expects encryption, else accepted as plain. */
+static int accept_plain(struct boot_context *ctx, const char *node)
+{
+	const char *option = option_expecting_luks(&ctx->opts);
+
+	if (option) {
+		ctx_set_remedy(ctx, "Treat the disk as tampered with (its encrypted persistent partition was replaced), or restore the LUKS2 volume; remove %s from the UKI's command line only if this device is meant to be unencrypted.",
+			       option);
+		return log_error_errno(-EMEDIUMTYPE, "The persistent partition %s is not LUKS2, but the command line expects it encrypted (%s).",
+				       node, option);
+	}
+	ctx->persist_plain = true;
+	log_notice("The persistent partition %s is not encrypted: it is mounted nosuid,nodev and the TPM is locked down.", node);
+	return ctx_tpm_lockdown(ctx, ctx->opts.tpm2_lockdown, "plain persistent partition");
+}
+
 static int luks_run(struct boot_context *ctx)
 {
 	const struct boot_options *o = &ctx->opts;
-	struct persist_volume v = { .node = ctx->persist_node };
-	struct unlock u = { .ctx = ctx, .name = PERSIST_MAPPER_NAME, .where = v.node,
-			    .try_passphrase = try_passphrase, .userdata = &v };
+	struct persist_volume v = { .node = ctx->persist_node, .name = PERSIST_MAPPER_NAME };
+	struct unlock u = { .ctx = ctx, .where = v.node, .try_passphrase = try_passphrase, .userdata = &v };
 	struct luks_info info;
 	struct secret buf = { 0 };
 	bool ok = false;
@@ -161,18 +211,24 @@ static int luks_run(struct boot_context *ctx)
 	if (o->profile == BOOT_PROFILE_EMT)
 		return 0; /* the emt stage opened EMT's volumes, this one among them */
 	r = ctx->sys->luks_inspect(v.node, &info);
-	if (r == -EMEDIUMTYPE) {
-		log_debug("%s is not LUKS2; nothing to unlock.", v.node);
-		return 0;
-	}
+	if (r == -EMEDIUMTYPE)
+		return accept_plain(ctx, v.node);
 	if (r < 0)
 		return log_error_errno(r, "Cannot read the LUKS2 header of %s: %m", v.node);
 	str_copy(v.uuid, sizeof(v.uuid), info.uuid);
+	if (info.rejected[0]) {
+		ctx_set_remedy(ctx, "Treat the disk as tampered with, or re-create the volume with an ordinary cipher (aes-xts-plain64) and PBKDF; no key was offered to this header.");
+		return log_error_errno(-EKEYREJECTED, "The LUKS2 header of the persistent partition %s (LUKS UUID %s) is refused: %s.",
+				       v.node, v.uuid, info.rejected);
+	}
 	if (!boot_options_luks_allowed(o, v.uuid)) {
 		ctx_set_remedy(ctx, "Add rd.luks.uuid=%s to the command line, or remove the rd.luks.uuid= list.", v.uuid);
 		return log_error_errno(-EPERM, "The persistent partition %s is LUKS2 (UUID %s), which rd.luks.uuid= does not list.",
 				       v.node, v.uuid);
 	}
+	if (boot_options_luks_name(o, v.uuid))
+		v.name = boot_options_luks_name(o, v.uuid);
+	u.name = v.name;
 	unlock_load_drivers(ctx);
 
 	r = secret_alloc(&buf, sizeof(struct keys));
@@ -181,8 +237,11 @@ static int luks_run(struct boot_context *ctx)
 	u.k = (struct keys *)buf.data;
 
 	if (ctx->tpm_present)
-		ok = try_tokens(&u) || (o->tpm2_emt_handle && unlock_with_emt_handle(&u));
+		ok = try_tokens(&u) || (!u.fatal && o->tpm2_emt_handle && unlock_with_emt_handle(&u));
 	if (!ok && !unlock_without_tpm(&u)) {
+		r = u.fatal;
+		if (r < 0)
+			goto out;
 		ctx_set_remedy(ctx,
 			       "Type the recovery passphrase on the console at the next boot, or enroll this TPM again (systemd-cryptenroll --tpm2-device=auto).");
 		r = log_error_errno(-EKEYREJECTED, "No key opened the persistent partition %s (LUKS UUID %s).",
@@ -190,18 +249,23 @@ static int luks_run(struct boot_context *ctx)
 		goto out;
 	}
 	ctx->unlocked_with_tpm = u.from_tpm;
-	log_info("Unlocked %s as /dev/mapper/%s with %s.", v.node, PERSIST_MAPPER_NAME, u.how);
+	log_info("Unlocked %s as /dev/mapper/%s with %s.", v.node, v.name, u.how);
 
 	if (ctx->tpm_present && o->luks_measure_pcr) {
-		r = unlock_latch_volume_key(ctx, PERSIST_MAPPER_NAME, v.uuid, u.k->volume_key[0],
-					    u.k->volume_key_size[0]);
+		r = unlock_latch_volume_key(ctx, v.name, v.uuid, u.k->volume_key[0], u.k->volume_key_size[0]);
 		if (r < 0 && u.pcr15_policy) {
 			ctx_set_remedy(ctx, "The TPM refused to extend PCR 15; the unsealed key must not stay reachable. Check the TPM.");
 			goto out;
 		}
 	}
-	report_add_device(&ctx->report, "persist-luks", v.node, "/dev/mapper/" PERSIST_MAPPER_NAME);
-	snprintf(ctx->persist_node, sizeof(ctx->persist_node), "/dev/mapper/%s", PERSIST_MAPPER_NAME);
+	/* A volume the TPM did not open may be anyone's: nothing sealed to this boot stays reachable. */
+	if (!u.from_tpm) {
+		r = ctx_tpm_lockdown(ctx, o->tpm2_lockdown, "the persistent partition was opened without the TPM");
+		if (r < 0)
+			goto out;
+	}
+	snprintf(ctx->persist_node, sizeof(ctx->persist_node), "/dev/mapper/%s", v.name);
+	report_add_device(&ctx->report, "persist-luks", v.node, ctx->persist_node);
 	r = 0;
 out:
 	secret_free(&buf);

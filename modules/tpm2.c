@@ -87,6 +87,40 @@ int ctx_measure(struct boot_context *ctx, unsigned pcr, const struct measure_dig
 	return 0;
 }
 
+int ctx_measure_string(struct boot_context *ctx, unsigned pcr, const char *event)
+{
+	struct measure_digest d[_HASH_ALG_MAX];
+
+	for (size_t i = 0; i < ctx->n_tpm_banks; i++) {
+		d[i].alg = ctx->tpm_banks[i];
+		measure_string_digest(d[i].alg, event, d[i].digest);
+	}
+	return ctx_measure(ctx, pcr, d, event, MEASURE_EVENT_NONE);
+}
+
+int ctx_tpm_lockdown(struct boot_context *ctx, bool all_pcrs, const char *reason)
+{
+	unsigned first = all_pcrs ? 0 : MEASURE_PCR_SYSTEM_IDENTITY;
+	int r;
+
+	if (!ctx->tpm_present || ctx->tpm_locked_down)
+		return 0;
+	/* PCRs 0-15 are the ones software at locality 0 can extend and never reset: a policy on any
+	 * of them, PCR 7 alone included, fails from now on until the next reboot. */
+	for (unsigned pcr = first; pcr <= MEASURE_PCR_SYSTEM_IDENTITY; pcr++) {
+		r = ctx_measure_string(ctx, pcr, TPM_LOCKDOWN_EVENT);
+		if (r < 0) {
+			ctx_set_remedy(ctx, "The TPM refused a PCR extend, so keys sealed to this boot would stay reachable. Check the TPM.");
+			return r;
+		}
+	}
+	if (all_pcrs)
+		ctx->tpm_locked_down = true;
+	log_notice("TPM lockdown (%s): extended PCRs %s; nothing sealed to this boot's PCRs can be unsealed any more.",
+		   reason, all_pcrs ? "0-15" : "15");
+	return 0;
+}
+
 /* Wait for the TPM device node, at most until deadline, on the uevent socket; devices that
  * show up meanwhile get their drivers as in the devices stage. */
 static void wait_for_tpm(struct boot_context *ctx, const char *device, uint64_t deadline)
@@ -169,6 +203,8 @@ static int leave_initrd_run(struct boot_context *ctx)
 		ctx_set_remedy(ctx, "The TPM refused a PCR extend; the unsealed key must not stay reachable. Check the TPM.");
 		return r;
 	}
+	/* Nothing uses the TPM after this: free tss2's context and its buffers now. */
+	ctx->sys->tpm2_close();
 	return 0;
 }
 

@@ -23,7 +23,7 @@ bool unlock_with_emt_handle(struct unlock *u)
 	struct boot_context *ctx = u->ctx;
 	struct tpm2_unseal_request req = { .emt_handle = ctx->opts.tpm2_emt_handle };
 	bool ok;
-	int n;
+	int n, r;
 
 	n = ctx->sys->tpm2_unseal(&req, u->k->unsealed, sizeof(u->k->unsealed));
 	if (n < 0) {
@@ -36,11 +36,24 @@ bool unlock_with_emt_handle(struct unlock *u)
 	/* EMT seals the passphrase itself (64 hex characters) for keyslot 0. */
 	memcpy(u->k->passphrase, u->k->unsealed, (size_t)n);
 	explicit_bzero(u->k->unsealed, sizeof(u->k->unsealed));
+	/* Close the door before anything from the disk is read with the key in hand. */
+	r = ctx_measure_string(ctx, MEASURE_PCR_SYSTEM_IDENTITY, EMT_KEY_UNSEALED_EVENT);
+	if (r < 0) {
+		explicit_bzero(u->k->passphrase, sizeof(u->k->passphrase));
+		ctx_set_remedy(ctx, "The TPM refused to extend PCR 15 after releasing the key; check the TPM.");
+		u->fatal = r;
+		return false;
+	}
+	log_info("Extended PCR 15 right after the unseal: EMT's sealed key cannot be unsealed again in this boot.");
 	ok = u->try_passphrase(u, 0, u->k->passphrase, (size_t)n);
 	explicit_bzero(u->k->passphrase, sizeof(u->k->passphrase));
 	if (!ok) {
-		log_warning("The key sealed at handle 0x%08x does not open keyslot 0 of %s (%s).",
-			    req.emt_handle, u->name, u->where);
+		if (!u->fatal) {
+			log_error("The TPM released the sealed key at handle 0x%08x, but it does not open %s (%s): this LUKS2 header is not the one the key was sealed for.",
+				  req.emt_handle, u->name, u->where);
+			ctx_set_remedy(ctx, "Treat the disk as tampered with: a LUKS2 volume was replaced (no passphrase is asked for). If it was re-created on purpose, re-seal EMT's key for it.");
+			u->fatal = -EKEYREJECTED;
+		}
 		return false;
 	}
 	u->how = "EMT's sealed key";
@@ -55,6 +68,12 @@ static bool unlock_with_key_file(struct unlock *u)
 	bool ok;
 	int n;
 
+	/* The initrd sits in the UKI on the ESP, which is not encrypted. */
+	log_warning("rd.luks.key=%s is a key file inside the initrd, which anyone holding the disk can read from the ESP: it protects nothing against a disk attacker.",
+		    u->ctx->opts.luks_key);
+	if (!u->ctx->report.warning[0])
+		snprintf(u->ctx->report.warning, sizeof(u->ctx->report.warning),
+			 "rd.luks.key= keeps the key in the initrd on the unencrypted ESP");
 	ctx_path(u->ctx, u->ctx->opts.luks_key, path, sizeof(path));
 	n = read_small_file(path, u->k->passphrase, sizeof(u->k->passphrase));
 	if (n <= 0) {
@@ -95,6 +114,8 @@ static bool unlock_with_prompt(struct unlock *u)
 			u->how = "the recovery passphrase";
 			return true;
 		}
+		if (u->fatal)
+			return false;
 		log_error("Wrong passphrase for %s (try %u of %u).", u->name, i, o->luks_tries);
 	}
 	return false;
@@ -104,7 +125,10 @@ bool unlock_without_tpm(struct unlock *u)
 {
 	const struct boot_options *o = &u->ctx->opts;
 
-	return (o->luks_key[0] && unlock_with_key_file(u)) || (!o->luks_headless && unlock_with_prompt(u));
+	if (u->fatal)
+		return false;
+	return (o->luks_key[0] && unlock_with_key_file(u)) ||
+	       (!u->fatal && !o->luks_headless && unlock_with_prompt(u));
 }
 
 int unlock_latch_volume_key(struct boot_context *ctx, const char *name, const char *uuid,

@@ -38,6 +38,10 @@ struct unlock {
 	bool (*try_passphrase)(struct unlock *u, int keyslot, const char *pass, size_t len);
 	void *userdata;
 	const char *how;        /* which source opened it, for the log */
+	/* Set (to -errno, after logging why and setting the remedy) when the boot must stop without
+	 * trying another key: a key the TPM released fits nothing (a supplanted header), or an
+	 * activation failed half-way. Every source stops once it is set; the stage returns it. */
+	int fatal;
 	bool from_tpm;          /* the key was unsealed from the TPM */
 	bool pcr15_policy;      /* the key that opened it was sealed to PCR 15 */
 };
@@ -45,8 +49,15 @@ struct unlock {
 /* Load dm-crypt and the usual cipher and PBKDF hashes (no modprobe in the initrd). */
 void unlock_load_drivers(struct boot_context *ctx);
 
+/* The event extended into PCR 15 as soon as EMT's key is out of the TPM. */
+#define EMT_KEY_UNSEALED_EVENT "edgeinit:emt-key-unsealed"
+
+/* EMT's sealed key: unsealed, then PCR 15 is extended at once (the key is PolicyPCR-bound to PCR 15,
+ * so the TPM will not release it again in this boot, whatever is parsed next), then tried on
+ * keyslot 0. A key that fits nothing sets u->fatal: that header is not the one it was sealed for. */
 bool unlock_with_emt_handle(struct unlock *u);
-/* After the TPM: rd.luks.key=, then rd.luks.tries= attempts on the console (not headless). */
+/* After the TPM: rd.luks.key=, then rd.luks.tries= attempts on the console (not headless). The
+ * caller locks the TPM down (ctx_tpm_lockdown) when one of them opened the volumes. */
 bool unlock_without_tpm(struct unlock *u);
 
 /* PCR 15: HMAC(volume key, "cryptsetup:<name>:<uuid>") in every bank, as systemd-cryptsetup's

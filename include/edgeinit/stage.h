@@ -118,6 +118,16 @@ int ctx_ensure_filesystem(struct boot_context *ctx, const char *type);
 int ctx_measure(struct boot_context *ctx, unsigned pcr, const struct measure_digest *digests,
 		const char *description, enum measure_event_type type);
 
+/* Extend pcr with the digest of a string event (every active bank) and log it. 0 or -errno. */
+int ctx_measure_string(struct boot_context *ctx, unsigned pcr, const char *event);
+
+/* The event edgeinit extends into PCRs to lock the TPM for the rest of the boot. */
+#define TPM_LOCKDOWN_EVENT "edgeinit:tpm-lockdown"
+/* Lock the TPM for the rest of this boot: extend PCRs 0-15 (all_pcrs) or PCR 15 alone with
+ * TPM_LOCKDOWN_EVENT, so that nothing sealed to this boot's PCR values can be unsealed any more.
+ * No-op without a TPM. 0, or -errno with the remedy set (fail closed). */
+int ctx_tpm_lockdown(struct boot_context *ctx, bool all_pcrs, const char *reason);
+
 /* Set the remedy line printed with a fatal error. */
 void ctx_set_remedy(struct boot_context *ctx, const char *fmt, ...) _printf_(2, 3);
 

@@ -185,6 +185,8 @@ static int f_luks_inspect(const char *node, struct luks_info *info)
 	if (!uuid)
 		return -EMEDIUMTYPE;
 	info->pbkdf_memory_kib = fake.pbkdf_memory_kib;
+	if (fake.luks_rejected && (!fake.luks_rejected_node || streq(fake.luks_rejected_node, rel(node))))
+		str_copy(info->rejected, sizeof(info->rejected), fake.luks_rejected);
 	return str_copy(info->uuid, sizeof(info->uuid), uuid);
 }
 

@@ -30,7 +30,8 @@ struct fake_sys {
 	const char *unseal_secret;    /* what tpm2_unseal returns; NULL: unseal_errno */
 	int unseal_errno;
 	int object_exists;            /* what tpm2_object_exists returns */
-	const char *luks_rejected;    /* luks_inspect's rejected reason for every LUKS node */
+	const char *luks_rejected;    /* luks_inspect's rejected reason ... */
+	const char *luks_rejected_node; /* ... for this node only; NULL: every LUKS node */
 	/* LUKS */
 	const char *luks_uuid;        /* every node's LUKS UUID when luks[] is empty; NULL: not LUKS */
 	struct { const char *node, *uuid; } luks[16]; /* LUKS2 nodes and their UUIDs */

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "edgeinit/strutil.h"
 #include "fake_sys.h"
@@ -155,7 +157,16 @@ START_TEST(emt_fde_slot_a_opens_every_volume_then_latches)
 	ck_assert(fake_called("luks_activate /dev/vda3 edge_persistent"));
 	ck_assert(!fake_called("luks_activate /dev/vda6 "));
 	ck_assert(!fake_called("luks_activate /dev/vda8 "));
-	ck_assert(!fake_called("extend 15 "));
+	/* PCR 15 moved once, right after the unseal and before any volume was derived or opened:
+	 * the TPM will not release the key again while the disk's file systems are read. The
+	 * volume keys are latched in emt-late. */
+	int early_extends = 0;
+	for (int i = 0; i < fake.n_calls; i++)
+		early_extends += str_startswith(fake.calls[i], "extend 15 ") != NULL;
+	ck_assert_int_eq(early_extends, 1);
+	ck_assert_int_lt(fake_call_index("tpm2_unseal"), fake_call_index("extend 15 "));
+	ck_assert_int_lt(fake_call_index("extend 15 "), fake_call_index("luks_derive"));
+	ck_assert(fake_logged("Extended PCR 15 right after the unseal"));
 	ck_assert_int_eq(stage_emt_late.run(&ctx), 0);
 
 	/* Unsealed once, every volume under EMT's names, the inactive slot included. */
@@ -181,12 +192,17 @@ START_TEST(emt_fde_slot_a_opens_every_volume_then_latches)
 	ck_assert(!fake_called("luks_activate /dev/vdb2 "));
 	ck_assert(!fake_called("luks_activate /dev/vda1 "));
 	ck_assert(!fake_called("luks_activate /dev/vda9 "));
-	/* PCR 15 moves only once every volume is open: one latch per volume. */
-	int first_extend = fake_call_index("extend 15 "), extends = 0;
-	ck_assert_int_gt(first_extend, last_open);
-	for (int i = 0; i < fake.n_calls; i++)
-		extends += str_startswith(fake.calls[i], "extend 15 ") != NULL;
-	ck_assert_int_eq(extends, (int)ELEMENTSOF(opened));
+	/* The volume keys are latched once every volume is open: one latch per volume, after the
+	 * early extend. */
+	int extends = 0, latches = 0;
+	for (int i = 0; i < fake.n_calls; i++) {
+		bool ext = str_startswith(fake.calls[i], "extend 15 ") != NULL;
+
+		extends += ext;
+		latches += ext && i > last_open;
+	}
+	ck_assert_int_eq(latches, (int)ELEMENTSOF(opened));
+	ck_assert_int_eq(extends, (int)ELEMENTSOF(opened) + 1);
 	ck_assert(ctx.unlocked_with_tpm);
 
 	/* The root hash from the roothash volume, mounted read-only without journal replay. */
@@ -290,16 +306,114 @@ START_TEST(emt_optional_volume_failure_is_a_warning)
 }
 END_TEST
 
-START_TEST(emt_required_volume_failure_asks_then_fails)
+/* The TPM released the key and it opens 3 of the 4 volumes the slot needs: a supplanted volume.
+ * Nothing is opened and nobody is asked for a passphrase. */
+START_TEST(emt_tpm_key_that_fits_not_all_is_fatal_without_prompt)
 {
 	fde_disk(true);
 	emt_cmdline(UUID_A, "rd.luks.tries=1");
 	fake.unseal_secret = EMT_KEY;
-	fake.wrong_for[0] = "/dev/vda4";
-	fake.answers[0] = "wrong";
+	fake.wrong_for[0] = "/dev/vda3";
+	fake.answers[0] = EMT_KEY;
 	ck_assert_int_eq(run_devices_and_emt(), -EKEYREJECTED);
-	ck_assert_int_eq(fake.n_asked, 1);
-	ck_assert(!fake_called("extend 15"));
+	ck_assert_int_eq(fake.n_asked, 0);
+	ck_assert(!fake_called("luks_activate"));
+	ck_assert(fake_logged("The TPM released the sealed key at handle 0x81000000, but it does not open EMT's volumes (/dev/vda)"));
+}
+END_TEST
+
+/* A typed passphrase that opens only the attacker's volume opens nothing. */
+START_TEST(emt_partial_passphrase_opens_none)
+{
+	fde_disk(true);
+	emt_cmdline(UUID_A, "rd.luks.tries=2");
+	fake.unseal_errno = -EPERM;
+	fake.wrong_for[0] = "/dev/vda2";
+	fake.wrong_for[1] = "/dev/vda4";
+	fake.wrong_for[2] = "/dev/vda7";
+	fake.answers[0] = fake.answers[1] = EMT_KEY;
+	ck_assert_int_eq(run_devices_and_emt(), -EKEYREJECTED);
+	ck_assert_int_eq(fake.n_asked, 2);
+	ck_assert(fake_logged("The passphrase opens 1 of the 4 volumes slot a needs; opening none."));
+	ck_assert(!fake_called("luks_activate"));
+}
+END_TEST
+
+START_TEST(emt_refused_required_header_gets_no_key)
+{
+	fde_disk(true);
+	emt_cmdline(UUID_A, NULL);
+	fake.unseal_secret = EMT_KEY;
+	fake.luks_rejected = "keyslot 0: area cipher cipher_null-ecb is not allowed";
+	fake.luks_rejected_node = "/dev/vda3";
+	ck_assert_int_eq(run_devices_and_emt(), -EKEYREJECTED);
+	ck_assert(fake_logged("The LUKS2 header of /dev/vda3 (for /dev/mapper/edge_persistent) is refused: keyslot 0"));
+	ck_assert(!fake_called("tpm2_unseal"));
+	ck_assert(!fake_called("luks_derive"));
+}
+END_TEST
+
+START_TEST(emt_refused_optional_header_stays_closed)
+{
+	fde_disk(true);
+	add_partition("vdb", 1, "data", "crypto_LUKS", "1c5e2000-0001-4000-8000-000000000d21");
+	emt_cmdline(UUID_A, NULL);
+	fake.unseal_secret = EMT_KEY;
+	fake.luks_rejected = "keyslot 0: pbkdf2 iterations 4294967295 exceed the bound";
+	fake.luks_rejected_node = "/dev/vdb1";
+	ck_assert_int_eq(run_devices_and_emt(), 0);
+	ck_assert(fake_logged("The LUKS2 header of /dev/vdb1 is refused (keyslot 0: pbkdf2 iterations"));
+	ck_assert(!fake_called("luks_derive /dev/vdb1"));
+	ck_assert(fake_called("luks_activate /dev/vda8 swap_crypt"));
+}
+END_TEST
+
+/* Partition 2 rewritten as plain ext4 carrying boot_uuid=, next to a TPM holding EMT's key. */
+static void downgraded_disk(void)
+{
+	verity_disk();
+	ctx.tpm_present = true;
+	ctx.n_tpm_banks = 1;
+	ctx.tpm_banks[0] = HASH_SHA256;
+}
+
+START_TEST(emt_downgrade_is_refused_when_the_tpm_holds_the_key)
+{
+	downgraded_disk();
+	emt_cmdline("e4e40000-0002-4000-8000-000000000002", NULL);
+	fake.object_exists = 1;
+	ck_assert_int_eq(run_devices_and_emt(), -EKEYREJECTED);
+	ck_assert(fake_logged("The TPM holds EMT's sealed key (handle 0x81000000), but /dev/vda2 is not LUKS2 (EMT verity mode)"));
+	ck_assert(!fake_called("mount"));
+	ck_assert(!fake_called("tpm2_unseal"));
+}
+END_TEST
+
+START_TEST(emt_unencrypted_modes_lock_the_tpm_before_mounting)
+{
+	downgraded_disk();
+	emt_cmdline("e4e40000-0002-4000-8000-000000000002", NULL);
+	fake.object_exists = 0;
+	ck_assert_int_eq(run_devices_and_emt(), 0);
+	ck_assert(fake_called("tpm2_object_exists 0x81000000"));
+	ck_assert(fake_called("extend 15 "));
+	ck_assert(fake_called("extend 7 "));
+	ck_assert_int_lt(fake_call_index("extend 15 "), fake_call_index("mount "));
+}
+END_TEST
+
+/* A FIFO would block open() for ever; a symlink could point anywhere. */
+START_TEST(emt_roothash_file_must_be_regular)
+{
+	char path[512];
+
+	verity_disk();
+	emt_cmdline("e4e40000-0002-4000-8000-000000000002", NULL);
+	snprintf(path, sizeof(path), "%s/run/edgeinit/roothash/part_a_roothash", fake.root);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(run_devices_and_emt(), -EBADFD);
+	ck_assert(fake_logged("part_a_roothash on the roothash partition /dev/vda7 is not a regular file."));
 }
 END_TEST
 
@@ -408,7 +522,13 @@ Suite *emt_stage_suite(void)
 	tcase_add_test(tc, emt_refused_tpm_asks_once_for_all_volumes);
 	tcase_add_test(tc, emt_refused_tpm_headless_fails_closed);
 	tcase_add_test(tc, emt_optional_volume_failure_is_a_warning);
-	tcase_add_test(tc, emt_required_volume_failure_asks_then_fails);
+	tcase_add_test(tc, emt_tpm_key_that_fits_not_all_is_fatal_without_prompt);
+	tcase_add_test(tc, emt_partial_passphrase_opens_none);
+	tcase_add_test(tc, emt_refused_required_header_gets_no_key);
+	tcase_add_test(tc, emt_refused_optional_header_stays_closed);
+	tcase_add_test(tc, emt_downgrade_is_refused_when_the_tpm_holds_the_key);
+	tcase_add_test(tc, emt_unencrypted_modes_lock_the_tpm_before_mounting);
+	tcase_add_test(tc, emt_roothash_file_must_be_regular);
 	tcase_add_test(tc, emt_verity_only_warns_about_the_unauthenticated_hash);
 	tcase_add_test(tc, emt_roothash_on_the_command_line_wins);
 	tcase_add_test(tc, emt_plain_image_gets_the_linear_root);

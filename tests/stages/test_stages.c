@@ -523,13 +523,144 @@ static void luks_fixture(bool tpm)
 	ctx.tpm_banks[0] = HASH_SHA256;
 }
 
-START_TEST(luks_not_encrypted_is_left_alone)
+static const char *token_fixture(const char *name, char *buf, size_t size);
+
+/* How many PCRs got the lockdown event. */
+static int lockdown_extends(void)
+{
+	char hex[65], want[128];
+	int n = 0;
+
+	sha256_hex(TPM_LOCKDOWN_EVENT, hex);
+	for (unsigned pcr = 0; pcr < 24; pcr++) {
+		snprintf(want, sizeof(want), "extend %u sha256:%s", pcr, hex);
+		n += fake_called(want);
+	}
+	return n;
+}
+
+START_TEST(luks_not_encrypted_is_plain_and_locks_the_tpm)
 {
 	luks_fixture(true);
 	fake.luks_uuid = NULL;
 	ck_assert_int_eq(stage_luks.run(&ctx), 0);
 	ck_assert_str_eq(ctx.persist_node, "/dev/vda3");
+	ck_assert(ctx.persist_plain);
 	ck_assert(!fake_called("tpm2_unseal"));
+	/* PCRs 0-15: a PCR-7-only policy fails from now on too. */
+	ck_assert_int_eq(lockdown_extends(), 16);
+	ck_assert(ctx.tpm_locked_down);
+}
+END_TEST
+
+START_TEST(luks_not_encrypted_without_lockdown_still_measures_pcr15)
+{
+	luks_fixture(true);
+	fake.luks_uuid = NULL;
+	ctx.opts.tpm2_lockdown = false;
+	ck_assert_int_eq(stage_luks.run(&ctx), 0);
+	ck_assert_int_eq(lockdown_extends(), 1);
+	ck_assert(fake_called("extend 15 "));
+}
+END_TEST
+
+START_TEST(luks_not_encrypted_but_expected_is_refused)
+{
+	static const char *const cmdlines[][2] = {
+		{ "rd.luks.uuid=3f0b2d6e-1111-4222-8333-944455556666", "rd.luks.uuid=" },
+		{ "rd.luks.name=3f0b2d6e-1111-4222-8333-944455556666=data", "rd.luks.name=" },
+		{ "edgeinit.tpm2.emt-handle=0x81000000", "edgeinit.tpm2.emt-handle=" },
+	};
+	char bad[CMDLINE_KEY_MAX], reason[CMDLINE_REASON_MAX], line[256], want[256];
+
+	for (size_t i = 0; i < ELEMENTSOF(cmdlines); i++) {
+		fake_log[0] = '\0';
+		luks_fixture(true);
+		fake.luks_uuid = NULL;
+		snprintf(line, sizeof(line), "roothash=%064d %s", 1, cmdlines[i][0]);
+		boot_options_init(&ctx.opts);
+		ck_assert_int_eq(boot_options_parse(line, &ctx.opts, NULL, NULL, bad, reason), 0);
+		ck_assert_int_eq(stage_luks.run(&ctx), -EMEDIUMTYPE);
+		snprintf(want, sizeof(want), "The persistent partition /dev/vda3 is not LUKS2, but the command line expects it encrypted (%s)",
+			 cmdlines[i][1]);
+		ck_assert_msg(fake_logged(want), "%s", fake_log);
+		ck_assert(!ctx.persist_plain);
+	}
+	ck_assert(!fake_called("extend"));
+}
+END_TEST
+
+START_TEST(luks_refused_header_gets_no_key)
+{
+	luks_fixture(true);
+	ctx.opts.tpm2_emt_handle = 0x81000000;
+	fake.unseal_secret = EMT_KEY;
+	fake.luks_rejected = "keyslot 0: area cipher cipher_null-ecb is not allowed";
+	fake.answers[0] = EMT_KEY;
+	ck_assert_int_eq(stage_luks.run(&ctx), -EKEYREJECTED);
+	ck_assert(fake_logged("The LUKS2 header of the persistent partition /dev/vda3 (LUKS UUID 3f0b2d6e-1111-4222-8333-944455556666) is refused: keyslot 0: area cipher cipher_null-ecb is not allowed."));
+	ck_assert(!fake_called("tpm2_unseal"));
+	ck_assert(!fake_called("luks_derive"));
+	ck_assert_int_eq(fake.n_asked, 0);
+}
+END_TEST
+
+START_TEST(luks_tpm_key_that_fits_nothing_stops_without_a_prompt)
+{
+	luks_fixture(true);
+	ctx.opts.tpm2_emt_handle = 0x81000000;
+	fake.unseal_secret = EMT_KEY;
+	fake.good_passphrase = "the attacker's passphrase";
+	fake.answers[0] = "the attacker's passphrase";
+	ck_assert_int_eq(stage_luks.run(&ctx), -EKEYREJECTED);
+	ck_assert_int_eq(fake.n_asked, 0);
+	ck_assert(fake_logged("The TPM released the sealed key at handle 0x81000000, but it does not open edge_persistent (/dev/vda3)"));
+	ck_assert(!fake_called("luks_activate"));
+	ck_assert_ptr_nonnull(strstr(ctx.remedy, "tampered"));
+}
+END_TEST
+
+START_TEST(luks_token_key_that_fits_nothing_stops_without_a_prompt)
+{
+	static char json[16384];
+
+	luks_fixture(true);
+	fake.tokens[0] = token_fixture("pcr7", json, sizeof(json));
+	fake.unseal_secret = "0123456789abcdef0123456789abcdef";
+	fake.good_passphrase = "the attacker's passphrase";
+	fake.answers[0] = "the attacker's passphrase";
+	ck_assert_int_eq(stage_luks.run(&ctx), -EKEYREJECTED);
+	ck_assert_int_eq(fake.n_asked, 0);
+	ck_assert(fake_logged("The TPM released the key of LUKS token 0, but it opens no keyslot of /dev/vda3"));
+	ck_assert(!fake_called("luks_activate"));
+}
+END_TEST
+
+START_TEST(luks_prompt_unlock_locks_the_tpm_down)
+{
+	luks_fixture(true);
+	fake.answers[0] = EMT_KEY;
+	ck_assert_int_eq(stage_luks.run(&ctx), 0);
+	ck_assert(fake_logged("with the recovery passphrase"));
+	ck_assert_int_eq(lockdown_extends(), 16);
+	/* The lockdown comes after the volume key latch (PCR 15 keeps systemd's record first). */
+	ck_assert_int_lt(fake_call_index("extend 15 "), fake_call_index("extend 0 "));
+}
+END_TEST
+
+START_TEST(luks_name_sets_the_mapper_name)
+{
+	char bad[CMDLINE_KEY_MAX], reason[CMDLINE_REASON_MAX];
+
+	luks_fixture(false);
+	boot_options_init(&ctx.opts);
+	ck_assert_int_eq(boot_options_parse("roothash=" "0000000000000000000000000000000000000000000000000000000000000001"
+					    " rd.luks.name=3F0B2D6E-1111-4222-8333-944455556666=securedata",
+					    &ctx.opts, NULL, NULL, bad, reason), 0);
+	fake.answers[0] = EMT_KEY;
+	ck_assert_int_eq(stage_luks.run(&ctx), 0);
+	ck_assert(fake_called("luks_activate /dev/vda3 securedata"));
+	ck_assert_str_eq(ctx.persist_node, "/dev/mapper/securedata");
 }
 END_TEST
 
@@ -647,6 +778,8 @@ START_TEST(luks_key_file_from_the_initrd)
 	ck_assert_int_eq(fake.n_asked, 0);
 	ck_assert(fake_called("luks_derive /dev/vda3 slot -1"));
 	ck_assert(fake_called("luks_activate /dev/vda3 edge_persistent"));
+	/* Said plainly: a key in the initrd protects nothing against whoever holds the disk. */
+	ck_assert(fake_logged("rd.luks.key=/etc/keys/persist.key is a key file inside the initrd"));
 }
 END_TEST
 
@@ -797,7 +930,14 @@ Suite *stages_suite(void)
 	tcase_add_test(tc, layout_falls_back_to_the_initrd_copy);
 	tcase_add_test(tc, tpm2_absent_is_not_an_error);
 	tcase_add_test(tc, tpm2_measures_enter_initrd_with_a_log_record);
-	tcase_add_test(tc, luks_not_encrypted_is_left_alone);
+	tcase_add_test(tc, luks_not_encrypted_is_plain_and_locks_the_tpm);
+	tcase_add_test(tc, luks_not_encrypted_without_lockdown_still_measures_pcr15);
+	tcase_add_test(tc, luks_not_encrypted_but_expected_is_refused);
+	tcase_add_test(tc, luks_refused_header_gets_no_key);
+	tcase_add_test(tc, luks_tpm_key_that_fits_nothing_stops_without_a_prompt);
+	tcase_add_test(tc, luks_token_key_that_fits_nothing_stops_without_a_prompt);
+	tcase_add_test(tc, luks_prompt_unlock_locks_the_tpm_down);
+	tcase_add_test(tc, luks_name_sets_the_mapper_name);
 	tcase_add_test(tc, luks_emt_sealed_key_opens_and_latches_pcr15);
 	tcase_add_test(tc, luks_refused_tpm_falls_back_to_the_prompt);
 	tcase_add_test(tc, luks_three_wrong_passphrases_fail_closed);

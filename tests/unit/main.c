@@ -11,6 +11,7 @@ int main(void)
 		sha256_suite,  verity_suite,  report_suite, fs_suite,
 		layout_suite, stages_suite, seed_suite, emt_stage_suite, emt_suite,
 		base64_suite, hash_suite, json_suite, tpm2_token_suite, measure_suite,
+		luks2_header_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 	int failed;

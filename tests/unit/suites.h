@@ -18,6 +18,7 @@ Suite *hash_suite(void);
 Suite *json_suite(void);
 Suite *tpm2_token_suite(void);
 Suite *measure_suite(void);
+Suite *luks2_header_suite(void);
 Suite *stages_suite(void); /* tests/stages: stages on a fake root */
 Suite *seed_suite(void);   /* tests/stages: seeding persistent copies */
 Suite *emt_stage_suite(void); /* tests/stages: the EMT profile */

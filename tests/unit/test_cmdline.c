@@ -308,8 +308,45 @@ START_TEST(test_emt_line)
 	ck_assert_str_eq(p.o.boot_uuid, "9a9e3a62-6c9c-4b4f-9ac8-6a2c5e0ef6d1");
 	ck_assert_int_eq(p.o.profile, BOOT_PROFILE_EMT);
 	ck_assert_uint_eq(p.o.tpm2_emt_handle, EMT_SEALED_KEY_HANDLE);
-	ck_assert_uint_eq(p.o.luks_timeout_sec, EMT_PROMPT_TIMEOUT_SEC);
+	ck_assert_uint_eq(p.o.luks_timeout_sec, PROMPT_TIMEOUT_SEC);
 	ck_assert_str_eq(boot_profile_to_string(p.o.profile), "emt");
+}
+END_TEST
+
+/* Issue 10: the prompt is bounded in both profiles; the lockdown is on unless turned off; the
+ * command line says when the persistent partition must be LUKS2; rd.luks.name= has no place in
+ * the EMT profile (its names are fixed). */
+START_TEST(test_attacker_defaults)
+{
+	struct parsed p;
+	char bad_key[CMDLINE_KEY_MAX], reason[CMDLINE_REASON_MAX];
+	struct boot_options o;
+
+	assert_parse_ok("roothash=" RH_A, &p);
+	ck_assert_uint_eq(p.o.luks_timeout_sec, PROMPT_TIMEOUT_SEC);
+	ck_assert(p.o.tpm2_lockdown);
+	ck_assert(!boot_options_expect_luks(&p.o));
+	ck_assert_str_eq(p.o.debug_crash, "");
+	assert_parse_ok("roothash=" RH_A " rd.luks.options=timeout=0 edgeinit.tpm2.lockdown=no edgeinit.debug.crash=devices", &p);
+	ck_assert_uint_eq(p.o.luks_timeout_sec, 0);
+	ck_assert(!p.o.tpm2_lockdown);
+	ck_assert_str_eq(p.o.debug_crash, "devices");
+	assert_parse_ok("roothash=" RH_A " rd.luks.uuid=9a9e3a62-6c9c-4b4f-9ac8-6a2c5e0ef6d1", &p);
+	ck_assert(boot_options_expect_luks(&p.o));
+	assert_parse_ok("roothash=" RH_A " rd.luks.name=9a9e3a62-6c9c-4b4f-9ac8-6a2c5e0ef6d1=data", &p);
+	ck_assert(boot_options_expect_luks(&p.o));
+	ck_assert_str_eq(boot_options_luks_name(&p.o, "9A9E3A62-6C9C-4B4F-9AC8-6A2C5E0EF6D1"), "data");
+	assert_parse_ok("roothash=" RH_A " edgeinit.tpm2.emt-handle=0x81000000", &p);
+	ck_assert(boot_options_expect_luks(&p.o));
+	/* A bad lockdown value keeps the default (on). */
+	assert_parse_ok("roothash=" RH_A " edgeinit.tpm2.lockdown=maybe", &p);
+	ck_assert(p.o.tpm2_lockdown);
+	boot_options_init(&o);
+	ck_assert_int_eq(boot_options_parse("boot_uuid=9a9e3a62-6c9c-4b4f-9ac8-6a2c5e0ef6d1 "
+					    "rd.luks.name=9a9e3a62-6c9c-4b4f-9ac8-6a2c5e0ef6d1=data",
+					    &o, NULL, NULL, bad_key, reason),
+			 -EINVAL);
+	ck_assert_str_eq(bad_key, "rd.luks.name");
 }
 END_TEST
 
@@ -854,6 +891,7 @@ Suite *cmdline_suite(void)
 	tcase_add_test(opts, test_defaults);
 	tcase_add_test(opts, test_emt_line);
 	tcase_add_test(opts, test_emt_profile_choices);
+	tcase_add_test(opts, test_attacker_defaults);
 	tcase_add_test(opts, test_full_verity_line);
 	tcase_add_test(opts, test_dps_derivation);
 	tcase_add_test(opts, test_later_wins);

@@ -726,7 +726,8 @@ int seed_space(int src_dir_fd, const char *src_name, int dst_fs_fd, uint64_t *ne
 	*free_bytes = (uint64_t)v.f_bfree * block;
 	*needed = 0;
 	if (!S_ISDIR(st.st_mode)) {
-		*needed = S_ISREG(st.st_mode) ? ((uint64_t)st.st_size + block - 1) / block * block : 0;
+		/* A file's copy lives in a directory of its own (<mangled>.bind). */
+		*needed = block + (S_ISREG(st.st_mode) ? ((uint64_t)st.st_size + block - 1) / block * block : 0);
 		return 0;
 	}
 	src = openat(src_dir_fd, src_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

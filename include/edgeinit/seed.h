@@ -47,7 +47,8 @@ int seed_entry(int src_dir_fd, const char *src_name, int dst_dir_fd, const char 
 	       struct seed_stats *st);
 
 /* What a copy of src_name (in src_dir_fd) needs on the file system of dst_fs_fd (file contents
- * in whole blocks, a block per directory) and what that file system has free, in bytes. */
+ * in whole blocks, a block per directory, a file counted with a directory to hold it) and what
+ * that file system has free, in bytes. */
 int seed_space(int src_dir_fd, const char *src_name, int dst_fs_fd, uint64_t *needed, uint64_t *free_bytes);
 
 /* Tests: make the nth creating operation of seeding (a directory, an entry, a file's content)

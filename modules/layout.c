@@ -7,7 +7,10 @@
  * How: the file is parsed and validated (lib/layout.c) before anything is mounted, then the
  *   plan (lib/layout_plan.c) is executed in order: one tmpfs for the overlays' upper and work
  *   directories, an overlay per overlay path, then for each bind path seeding of the persistent
- *   copy (modules/seed.c: never overwriting, power-safe) and a bind mount.
+ *   copy (modules/seed.c: never overwriting, power-safe, a new copy all or nothing) and a bind
+ *   mount. A path whose copy could not be made (a full partition) is not bound: it stays the
+ *   image's copy, with an error naming the space needed. On an unencrypted persistent partition
+ *   (ctx->persist_plain) binds and overlays with their upper directory on it are nosuid,nodev.
  *   The persistent partition is untrusted: every directory on it is opened component by component
  *   without following symlinks, and a planted symlink or a wrong file type skips that entry with a
  *   warning instead of mounting anything elsewhere. Paths in the image must not contain symlinks
@@ -38,6 +41,7 @@ struct layout_run {
 	char sysroot[512];      /* ctx->root + ctx->sysroot */
 	int sysroot_fd;
 	int persist_fd;         /* the persistent partition's root, <sysroot>/opt */
+	int target_err;         /* why the last directory to create on the partition was not */
 	struct seed_stats seeded;
 };
 
@@ -107,6 +111,7 @@ static int do_mkdir(struct layout_run *lr, const struct layout_action *a)
 {
 	int fd = open_persist_dir(lr, a->target, true);
 
+	lr->target_err = fd < 0 ? fd : 0;
 	if (fd < 0)
 		return log_warning_errno(fd, "Cannot create '%s' on the persistent partition: %m", a->target);
 	close(fd);
@@ -132,6 +137,15 @@ static int do_mount_tmpfs(struct layout_run *lr, const struct layout_action *a)
 		return log_warning_errno(r, "Failed to mount the overlay tmpfs on '%s' (%s): %m", a->target,
 					 a->option);
 	return 0;
+}
+
+/* The upper directory is on the persistent partition (no tmpfs): what is written there through
+ * the overlay comes back on the next boot. */
+static bool upper_on_persist(struct layout_run *lr, int upper_fd)
+{
+	struct stat u, p;
+
+	return fstat(upper_fd, &u) < 0 || fstat(lr->persist_fd, &p) < 0 || u.st_dev == p.st_dev;
 }
 
 static int do_overlay(struct layout_run *lr, const struct layout_action *a)
@@ -174,40 +188,76 @@ static int do_overlay(struct layout_run *lr, const struct layout_action *a)
 		log_warning_errno(r, "Cannot copy the attributes of '%s' to its overlay, ignoring: %m", a->path);
 
 	snprintf(data, sizeof(data), "lowerdir=%s,upperdir=%s,workdir=%s", lower_abs, upper_abs, work_abs);
-	r = lr->ctx->sys->mount("overlay", lower_abs, "overlay", 0, data);
+	r = lr->ctx->sys->mount("overlay", lower_abs, "overlay",
+				lr->ctx->persist_plain && upper_on_persist(lr, upper) ? MS_NOSUID | MS_NODEV : 0, data);
 	if (r < 0)
 		return log_warning_errno(r, "Failed to mount the overlay on '%s': %m", a->path);
 	return 0;
+}
+
+/* A persistent copy could not be made: say what it needs and what happens to the path. */
+static void seed_failed(struct layout_run *lr, const struct layout_action *a, int src_dir, const char *src_name,
+			int r)
+{
+	uint64_t need = 0, avail = 0;
+	bool full = r == -ENOSPC || r == -EDQUOT;
+
+	if (full && seed_space(src_dir, src_name, lr->persist_fd, &need, &avail) >= 0)
+		log_error_errno(r, "Cannot seed '%s' into '%s' (layout.env line %u): %m. It needs about %llu KiB; the persistent partition %s has %llu KiB free.",
+				a->path, a->target, a->line, (unsigned long long)(need / 1024), lr->ctx->persist_node,
+				(unsigned long long)(avail / 1024));
+	else
+		log_error_errno(r, "Cannot seed '%s' into '%s' (layout.env line %u): %m.", a->path, a->target, a->line);
+	log_error("Nothing was copied and '%s' is not bound: it stays the image's copy, and changes to it do not survive a reboot. %s",
+		  a->path, full ? "Free space on the persistent partition (/opt) and reboot: seeding is retried on every boot."
+			        : "Check the persistent partition (the kernel log may say more) and reboot: seeding is retried on every boot.");
 }
 
 static int do_seed(struct layout_run *lr, const struct layout_action *a)
 {
 	_cleanup_free_ char *src_copy = strdup(a->path), *dst_copy = strdup(a->target);
 	_cleanup_close_ int src = -EBADF, dst = -EBADF;
+	unsigned failed_before = lr->seeded.failed;
+	const char *src_name, *dst_name;
 	int r;
 
 	if (!src_copy || !dst_copy)
 		return -ENOMEM;
-	if (a->kind == LAYOUT_ACTION_SEED_DIR) {
+	src_name = strrchr(a->path, '/') + 1;
+	dst_name = strrchr(a->target, '/') + 1;
+	/* Both sides by their parent: the seeding creates the copy itself, complete or not at all. */
+	if (a->kind == LAYOUT_ACTION_SEED_DIR)
 		src = open_in_sysroot(lr, a->path, O_RDONLY | O_DIRECTORY);
-		dst = open_persist_dir(lr, a->target, false);
-	} else {
+	else
 		src = open_in_sysroot(lr, dirname(src_copy), O_RDONLY | O_DIRECTORY);
-		dst = open_persist_dir(lr, dirname(dst_copy), false);
-	}
+	dst = open_persist_dir(lr, dirname(dst_copy), false);
 	if (src < 0)
 		return log_warning_errno(src, "Skipping '%s' (line %u): %s: %m", a->path, a->line,
 					 src == -ELOOP ? "it contains a symlink in the image" : "cannot open it");
-	if (dst < 0)
+	if (dst == -ELOOP || dst == -ENOTDIR)
 		return log_warning_errno(dst, "Skipping '%s' (line %u): its persistent copy '%s' is %s.",
 					 a->path, a->line, a->target,
 					 dst == -ELOOP ? "behind a symlink" : "not a directory");
+	if (dst < 0) {
+		/* Its directory could not be made (a full partition): say so, not "missing". */
+		seed_failed(lr, a, src, a->kind == LAYOUT_ACTION_SEED_DIR ? "." : src_name,
+			    dst == -ENOENT && lr->target_err < 0 ? lr->target_err : dst);
+		return dst;
+	}
 	if (a->kind == LAYOUT_ACTION_SEED_DIR)
-		r = seed_dir(src, dst, &lr->seeded);
+		r = seed_dir(src, dst, dst_name, &lr->seeded);
 	else
-		r = seed_entry(src, strrchr(a->path, '/') + 1, dst, strrchr(a->target, '/') + 1, &lr->seeded);
-	if (r < 0)
-		return log_warning_errno(r, "Failed to seed '%s' into '%s': %m", a->path, a->target);
+		r = seed_entry(src, src_name, dst, dst_name, &lr->seeded);
+	if (r == -ELOOP || r == -ENOTDIR)
+		return log_warning_errno(r, "Skipping '%s' (line %u): its persistent copy '%s' is %s.", a->path,
+					 a->line, a->target, r == -ELOOP ? "a symlink" : "not a directory");
+	if (r < 0) {
+		seed_failed(lr, a, src, a->kind == LAYOUT_ACTION_SEED_DIR ? "." : src_name, r);
+		return r;
+	}
+	if (lr->seeded.failed > failed_before)
+		log_warning("%u entries of '%s' could not be added to its persistent copy '%s' (above); it is bound as it is, and they are tried again on the next boot.",
+			    lr->seeded.failed - failed_before, a->path, a->target);
 	return 0;
 }
 
@@ -243,6 +293,16 @@ static int do_bind(struct layout_run *lr, const struct layout_action *a)
 	r = lr->ctx->sys->mount(source_abs, target_abs, NULL, MS_BIND, NULL);
 	if (r < 0)
 		return log_warning_errno(r, "Failed to bind '%s' onto '%s': %m", a->source, a->path);
+	if (lr->ctx->persist_plain) {
+		/* The bind inherits /opt's nosuid,nodev; set them on the bind itself so that nothing
+		 * from an unencrypted partition depends on how the kernel clones a mount. */
+		r = lr->ctx->sys->mount(NULL, target_abs, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV, NULL);
+		if (r < 0) {
+			log_warning_errno(r, "Cannot make the bind of '%s' nosuid,nodev, unmounting it: %m", a->path);
+			(void)lr->ctx->sys->umount(target_abs, MNT_DETACH);
+			return r;
+		}
+	}
 	return 0;
 }
 
@@ -270,13 +330,13 @@ static int read_layout(struct layout_run *lr, char *buf, size_t size, char *used
 
 static int layout_run(struct boot_context *ctx)
 {
-	struct layout_run lr = { .ctx = ctx, .sysroot_fd = -EBADF, .persist_fd = -EBADF };
+	struct layout_run lr = { .ctx = ctx, .sysroot_fd = -EBADF, .persist_fd = -EBADF, .target_err = 0 };
 	struct layout_root_ops ops = { .kind = root_kind, .is_mount = root_is_mount, .userdata = &lr };
 	struct layout_plan plan = { 0 };
 	struct layout_diag diag = { 0 };
 	_cleanup_free_ char *text = malloc(LAYOUT_FILE_MAX + 1);
 	_cleanup_free_ struct layout *l = calloc(1, sizeof(*l));
-	char used[256], persist[1024];
+	char used[256], persist[1024], blocked[LAYOUT_PATH_MAX] = "";
 	unsigned done = 0, failed = 0, skipped = 0;
 	int n, r;
 
@@ -319,8 +379,16 @@ static int layout_run(struct boot_context *ctx)
 	for (size_t i = 0; i < plan.n; i++) {
 		const struct layout_action *a = &plan.actions[i];
 
+		/* A bind path whose copy could not be made is never bound (an empty or partial copy
+		 * would hide the image's files). */
+		if (a->kind == LAYOUT_ACTION_BIND && streq(blocked, a->path))
+			continue;
 		switch (a->kind) {
 		case LAYOUT_ACTION_MKDIR:
+			/* A directory's copy is created by its seeding, complete or not at all. */
+			if (a->path[0] && i + 1 < plan.n && plan.actions[i + 1].kind == LAYOUT_ACTION_SEED_DIR &&
+			    streq(plan.actions[i + 1].path, a->path))
+				continue;
 			r = do_mkdir(&lr, a);
 			break;
 		case LAYOUT_ACTION_MOUNT_TMPFS:
@@ -345,6 +413,8 @@ static int layout_run(struct boot_context *ctx)
 			skipped++;
 			continue;
 		}
+		if (r < 0 && (a->kind == LAYOUT_ACTION_SEED_DIR || a->kind == LAYOUT_ACTION_SEED_FILE))
+			str_copy(blocked, sizeof(blocked), a->path);
 		if (r < 0)
 			failed++;
 		else if (a->kind == LAYOUT_ACTION_OVERLAY || a->kind == LAYOUT_ACTION_BIND)

@@ -3,7 +3,8 @@
  * Reads: ctx->root_node (the verity mapping), ctx->persist_node, ctx->sysroot.
  * Writes: report devices.
  * Side effects: mounts the root read-only at /sysroot and the persistent partition read-write
- *   at /sysroot/opt. File system drivers are loaded on demand ("fs-<type>" module alias), since
+ *   at /sysroot/opt; nosuid,nodev when it is not encrypted (ctx->persist_plain), since anyone
+ *   with the disk can then write setuid programs and device nodes on it. File system drivers are loaded on demand ("fs-<type>" module alias), since
  *   the kernel cannot run modprobe from an initrd without one.
  * Fails: if either mount fails, or the root has no /opt (a verity root cannot be changed to add
  *   one). The persistent partition is never formatted or repaired here. */
@@ -45,8 +46,9 @@ static int mount_block(struct boot_context *ctx, const char *node, const char *t
 		return log_error_errno(r, "Failed to mount %s (%s, %s) on %s: %m", node, role, tags.type,
 				       target);
 	}
-	log_info("Mounted %s (%s) on %s %s.", node, tags.type, target,
-		 flags & MS_RDONLY ? "read-only" : "read-write");
+	log_info("Mounted %s (%s) on %s %s%s%s.", node, tags.type, target,
+		 flags & MS_RDONLY ? "read-only" : "read-write", flags & MS_NOSUID ? ", nosuid" : "",
+		 flags & MS_NODEV ? ", nodev" : "");
 	return 0;
 }
 
@@ -72,9 +74,11 @@ static int mounts_run(struct boot_context *ctx)
 		ctx_set_remedy(ctx, "Add an empty /opt directory to the root file system image.");
 		return log_error_errno(r, "The root file system has no /opt to mount the persistent partition on: %m");
 	}
-	/* No nosuid/nodev: EMT devices keep device nodes and setuid programs in persistent binds. */
-	return mount_block(ctx, ctx->persist_node, opt_target, 0,
-			   "persistent partition");
+	/* A LUKS2 volume only holds what this device wrote: no nosuid/nodev, since EMT devices keep
+	 * device nodes and setuid programs in persistent binds. A plain partition holds whatever
+	 * whoever had the disk wrote: nothing on it may gain privileges or reach a device. */
+	return mount_block(ctx, ctx->persist_node, opt_target,
+			   ctx->persist_plain ? MS_NOSUID | MS_NODEV : 0, "persistent partition");
 }
 
 const struct stage stage_mounts = { .name = "mounts", .run = mounts_run };

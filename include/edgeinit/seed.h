@@ -4,6 +4,7 @@
  * fds, so tests run it on temporary directories. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -16,6 +17,7 @@ struct seed_stats {
 	unsigned hardlinked; /* entries created as hard links to an entry copied before */
 	unsigned kept;       /* entries that already existed: never overwritten */
 	unsigned skipped;    /* entries refused (planted symlink, wrong type, other device) */
+	unsigned failed;     /* entries an existing copy lacks that could not be added (full disk) */
 	uint64_t bytes;
 };
 
@@ -28,12 +30,27 @@ int persist_open_dir(int base_fd, const char *relpath, bool create);
  * times is set, the timestamps from src_fd to dst_fd (both open files or directories). */
 int copy_metadata(int src_fd, int dst_fd, bool times);
 
-/* Make the directory dst_fd hold every entry of src_fd it lacks, recursively, keeping what is
- * there. src is trusted (the verified root); dst is not: its entries are never followed.
- * Returns 0 or -errno for a failure of the whole copy; single entries that cannot be copied are
- * logged, counted as skipped, and the copy goes on. */
-int seed_dir(int src_fd, int dst_fd, struct seed_stats *st);
+/* Make dst_name in dst_parent_fd the persistent copy of the directory src_fd. src is trusted
+ * (the verified root); dst is not: nothing in it is ever followed.
+ * - dst_name missing or an empty directory: a complete copy is built under a temporary name,
+ *   made durable and renamed into place. All or nothing: on any error (-ENOSPC...) the partial
+ *   copy is removed and -errno returned, dst_name is as it was.
+ * - dst_name an existing directory with entries: each entry it lacks is added the same way,
+ *   one at a time; entries that cannot be added are logged and counted in st->failed, and 0 is
+ *   returned (the copy is usable as it was). What exists is never overwritten.
+ * - dst_name a symlink: -ELOOP; another type: -ENOTDIR. */
+int seed_dir(int src_fd, int dst_parent_fd, const char *dst_name, struct seed_stats *st);
 
-/* Copy the non-directory src_name of src_dir_fd to dst_name in dst_dir_fd if that is missing. */
+/* Copy the non-directory src_name of src_dir_fd to dst_name in dst_dir_fd if that is missing,
+ * atomically (a temporary renamed into place); -errno and nothing left behind on failure. */
 int seed_entry(int src_dir_fd, const char *src_name, int dst_dir_fd, const char *dst_name,
 	       struct seed_stats *st);
+
+/* What a copy of src_name (in src_dir_fd) needs on the file system of dst_fs_fd (file contents
+ * in whole blocks, a block per directory, a file counted with a directory to hold it) and what
+ * that file system has free, in bytes. */
+int seed_space(int src_dir_fd, const char *src_name, int dst_fs_fd, uint64_t *needed, uint64_t *free_bytes);
+
+/* Tests: make the nth creating operation of seeding (a directory, an entry, a file's content)
+ * fail with err (negative); 0 turns it off. */
+void seed_inject_failure(unsigned nth, int err);

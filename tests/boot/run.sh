@@ -625,6 +625,10 @@ run_scenario() {
         if ((i > 0)); then
             extract_persist "$dir/disk.img" "$dir/persist.img"
             persist=$dir/persist.img
+            # A scenario may change the partition between boots: between_boots_<name> PERSIST N.
+            if declare -F "between_boots_$name" >/dev/null; then
+                "between_boots_$name" "$persist" "$i" >>"$dir/build.log" 2>&1 || fail "between_boots_$name failed before boot $((i + 1))"
+            fi
         fi
         build_disk "$img" "$persist" >>"$dir/build.log" 2>&1 || {
             echo "FAIL $name: could not build the disk for boot $((i + 1)) (see $dir/build.log)"

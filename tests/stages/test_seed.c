@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -18,8 +21,11 @@
 #include "edgeinit/seed.h"
 #include "suites.h"
 
+/* tests/stages/test_persist.c: the layout and mounts stages on a plain or full partition. */
+TCase *persist_tcase(void);
+
 static char base[64], src[128], dst[128];
-static int src_fd = -1, dst_fd = -1;
+static int src_fd = -1, dst_fd = -1, base_fd = -1;
 
 static void sink(int level, const char *line) { (void)level, (void)line; }
 
@@ -33,7 +39,9 @@ static void setup(void)
 	ck_assert_int_eq(mkdir(dst, 0755), 0);
 	src_fd = open(src, O_RDONLY | O_DIRECTORY);
 	dst_fd = open(dst, O_RDONLY | O_DIRECTORY);
+	base_fd = open(base, O_RDONLY | O_DIRECTORY);
 	log_set_sink(sink);
+	seed_inject_failure(0, 0);
 }
 
 static void teardown(void)
@@ -42,6 +50,8 @@ static void teardown(void)
 
 	close(src_fd);
 	close(dst_fd);
+	close(base_fd);
+	seed_inject_failure(0, 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", base);
 	ck_assert_int_eq(system(cmd), 0);
 	log_set_sink(NULL);
@@ -94,7 +104,7 @@ START_TEST(test_copies_tree_with_metadata)
 	in(src, "ssh/null", p, sizeof(p));
 	ck_assert_int_eq(mknod(p, S_IFCHR | 0666, makedev(1, 3)), 0);
 
-	ck_assert_int_eq(seed_dir(src_fd, dst_fd, &st), 0);
+	ck_assert_int_eq(seed_dir(src_fd, base_fd, "persist", &st), 0);
 	ck_assert_uint_eq(st.created, 4);
 	ck_assert_uint_eq(st.skipped, 0);
 
@@ -158,7 +168,7 @@ START_TEST(test_keeps_existing_and_adds_new)
 	put(src, "new.conf", "added by an update\n", 0644);
 	put(dst, "a.conf", "changed on the device\n", 0600);
 	put(dst, "device-only", "mine\n", 0600);
-	ck_assert_int_eq(seed_dir(src_fd, dst_fd, &st), 0);
+	ck_assert_int_eq(seed_dir(src_fd, base_fd, "persist", &st), 0);
 	assert_content(dst, "a.conf", "changed on the device\n");
 	assert_content(dst, "new.conf", "added by an update\n");
 	assert_content(dst, "device-only", "mine\n");
@@ -179,7 +189,7 @@ START_TEST(test_hard_links_stay_linked)
 	in(src, "one", p, sizeof(p));
 	in(src, "two", q, sizeof(q));
 	ck_assert_int_eq(link(p, q), 0);
-	ck_assert_int_eq(seed_dir(src_fd, dst_fd, &st), 0);
+	ck_assert_int_eq(seed_dir(src_fd, base_fd, "persist", &st), 0);
 	in(dst, "one", p, sizeof(p));
 	in(dst, "two", q, sizeof(q));
 	ck_assert_int_eq(stat(p, &a), 0);
@@ -204,7 +214,7 @@ START_TEST(test_planted_symlink_is_not_followed)
 	in(dst, "ssh", p, sizeof(p));
 	ck_assert_int_eq(symlink(outside, p), 0);
 
-	ck_assert_int_eq(seed_dir(src_fd, dst_fd, &st), 0);
+	ck_assert_int_eq(seed_dir(src_fd, base_fd, "persist", &st), 0);
 	ck_assert_uint_eq(st.skipped, 1);
 	snprintf(p, sizeof(p), "%s/key", outside);
 	ck_assert_int_eq(access(p, F_OK), -1);
@@ -271,6 +281,266 @@ START_TEST(test_copy_metadata_for_overlay_upper)
 }
 END_TEST
 
+/* A tree to seed: nested directories, files, a symlink, a hard link. */
+static void make_ssh_tree(void)
+{
+	char p[512], q[512];
+
+	in(src, "ssh", p, sizeof(p));
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	in(src, "ssh/sshd_config.d", p, sizeof(p));
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	put(src, "ssh/sshd_config", "Port 22\n", 0644);
+	put(src, "ssh/sshd_config.d/10-edge.conf", "PermitRootLogin no\n", 0644);
+	put(src, "ssh/ssh_host_ed25519_key.pub", "ssh-ed25519 AAAA\n", 0644);
+	in(src, "ssh/sshd_config", p, sizeof(p));
+	in(src, "ssh/sshd_config.link", q, sizeof(q));
+	ck_assert_int_eq(link(p, q), 0);
+	in(src, "ssh/moduli", p, sizeof(p));
+	ck_assert_int_eq(symlink("/usr/share/moduli", p), 0);
+}
+
+static int entries_in(const char *dir)
+{
+	char cmd[600], out[32] = "";
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "find '%s' -mindepth 1 | wc -l", dir);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(out, sizeof(out), f));
+	pclose(f);
+	return atoi(out);
+}
+
+/* A disk that fills up at any point of a first seeding: either the whole copy or nothing, never
+ * a partial directory (an empty /etc/ssh bound would lock everyone out), no temporary left. */
+START_TEST(test_new_copy_is_all_or_nothing_at_every_failure_point)
+{
+	_cleanup_close_ int ssh = -EBADF;
+	char p[512];
+	unsigned n;
+	int r = -1;
+
+	make_ssh_tree();
+	in(src, "ssh", p, sizeof(p));
+	ssh = open(p, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(ssh, 0);
+	for (n = 1; n < 100; n++) {
+		struct seed_stats st = { 0 };
+
+		seed_inject_failure(n, -ENOSPC);
+		r = seed_dir(ssh, dst_fd, "etc-ssh.bind", &st);
+		if (r == 0)
+			break;
+		ck_assert_int_eq(r, -ENOSPC);
+		ck_assert_msg(entries_in(dst) == 0, "failure at operation %u left %d entries", n, entries_in(dst));
+		ck_assert_uint_eq(st.created, 0);
+	}
+	ck_assert_int_eq(r, 0);
+	ck_assert_uint_ge(n, 8); /* every entry was a failure point */
+	assert_content(dst, "etc-ssh.bind/sshd_config.d/10-edge.conf", "PermitRootLogin no\n");
+	assert_content(dst, "etc-ssh.bind/sshd_config", "Port 22\n");
+	ck_assert_int_eq(entries_in(dst), 7);
+}
+END_TEST
+
+/* An empty persistent copy (an earlier boot's seeding failed) is replaced by a complete one; if
+ * that fails too, it stays as it was. */
+START_TEST(test_empty_copy_is_replaced_whole)
+{
+	_cleanup_close_ int ssh = -EBADF;
+	struct seed_stats st = { 0 };
+	char p[512];
+
+	make_ssh_tree();
+	in(src, "ssh", p, sizeof(p));
+	ssh = open(p, O_RDONLY | O_DIRECTORY);
+	in(dst, "etc-ssh.bind", p, sizeof(p));
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	seed_inject_failure(3, -ENOSPC);
+	ck_assert_int_eq(seed_dir(ssh, dst_fd, "etc-ssh.bind", &st), -ENOSPC);
+	ck_assert_int_eq(entries_in(dst), 1); /* the empty directory, nothing else */
+	seed_inject_failure(0, 0);
+	ck_assert_int_eq(seed_dir(ssh, dst_fd, "etc-ssh.bind", &st), 0);
+	assert_content(dst, "etc-ssh.bind/sshd_config", "Port 22\n");
+	ck_assert_int_eq(entries_in(dst), 7);
+}
+END_TEST
+
+/* An existing copy with the device's data: a new directory of an updated image that does not
+ * fit is left out whole, the device's files stay, the copy is still usable (0, failed = 1). */
+START_TEST(test_existing_copy_keeps_device_data_when_an_addition_fails)
+{
+	struct seed_stats st = { 0 };
+	char p[512];
+
+	put(src, "a.conf", "image\n", 0644);
+	in(src, "new.d", p, sizeof(p));
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	put(src, "new.d/one", "1\n", 0644);
+	put(src, "new.d/two", "2\n", 0644);
+	put(src, "new.conf", "new\n", 0644);
+	put(dst, "a.conf", "device\n", 0600);
+	put(dst, "device-only", "mine\n", 0600);
+	/* Operations in readdir order; fail the 2nd file of new.d whatever the order is: try until
+	 * exactly one entry failed. */
+	for (unsigned n = 1; n < 10; n++) {
+		struct seed_stats t = { 0 };
+		char cmd[600];
+
+		seed_inject_failure(n, -ENOSPC);
+		ck_assert_int_eq(seed_dir(src_fd, base_fd, "persist", &t), 0);
+		assert_content(dst, "a.conf", "device\n");
+		assert_content(dst, "device-only", "mine\n");
+		in(dst, "new.d", p, sizeof(p));
+		if (t.failed && access(p, F_OK) != 0) {
+			st = t;
+			break;
+		}
+		/* Not the case under test: undo what was added and try the next failure point. */
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s/new.d' '%s/new.conf'", dst, dst);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+	ck_assert_uint_eq(st.failed, 1);
+	in(dst, ".#edgeinit.new.d", p, sizeof(p));
+	ck_assert_int_eq(access(p, F_OK), -1);
+	/* The next boot adds it. */
+	seed_inject_failure(0, 0);
+	memset(&st, 0, sizeof(st));
+	ck_assert_int_eq(seed_dir(src_fd, base_fd, "persist", &st), 0);
+	ck_assert_uint_eq(st.failed, 0);
+	assert_content(dst, "new.d/two", "2\n");
+	assert_content(dst, "a.conf", "device\n");
+}
+END_TEST
+
+/* A power cut during a first seeding leaves a temporary tree: removed, then a whole copy. */
+START_TEST(test_stale_temporary_tree_is_removed)
+{
+	_cleanup_close_ int ssh = -EBADF;
+	struct seed_stats st = { 0 };
+	char p[512];
+
+	make_ssh_tree();
+	in(src, "ssh", p, sizeof(p));
+	ssh = open(p, O_RDONLY | O_DIRECTORY);
+	in(dst, ".#edgeinit.etc-ssh.bind", p, sizeof(p));
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	in(dst, ".#edgeinit.etc-ssh.bind/sshd_config.d", p, sizeof(p));
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	put(dst, ".#edgeinit.etc-ssh.bind/sshd_config.d/10-edge.conf", "Permit", 0600);
+	in(dst, ".#edgeinit.etc-ssh.bind/escape", p, sizeof(p));
+	ck_assert_int_eq(symlink(src, p), 0); /* removed as a link, never followed */
+	ck_assert_int_eq(seed_dir(ssh, dst_fd, "etc-ssh.bind", &st), 0);
+	ck_assert_int_eq(entries_in(dst), 7);
+	assert_content(dst, "etc-ssh.bind/sshd_config.d/10-edge.conf", "PermitRootLogin no\n");
+	assert_content(src, "ssh/sshd_config", "Port 22\n");
+}
+END_TEST
+
+START_TEST(test_file_copy_is_all_or_nothing)
+{
+	struct seed_stats st = { 0 };
+
+	put(src, "machine-id", "0123456789abcdef0123456789abcdef\n", 0444);
+	for (unsigned n = 1; n <= 2; n++) {
+		seed_inject_failure(n, -ENOSPC);
+		ck_assert_int_eq(seed_entry(src_fd, "machine-id", dst_fd, "machine-id", &st), -ENOSPC);
+		ck_assert_int_eq(entries_in(dst), 0);
+	}
+	seed_inject_failure(0, 0);
+	ck_assert_int_eq(seed_entry(src_fd, "machine-id", dst_fd, "machine-id", &st), 0);
+	assert_content(dst, "machine-id", "0123456789abcdef0123456789abcdef\n");
+}
+END_TEST
+
+START_TEST(test_space_needed_counts_blocks)
+{
+	uint64_t need = 0, avail = 0;
+	char big[10000];
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	make_ssh_tree();
+	put(src, "ssh/big", big, 0644);
+	ck_assert_int_eq(seed_space(src_fd, "ssh", dst_fd, &need, &avail), 0);
+	/* 2 directories, 4 small files (one twice: a hard link), 9999 bytes: at least 9 blocks of 1
+	 * KiB, at most 2 + 4 + 3 blocks of 4 KiB. */
+	ck_assert_uint_ge(need, 9 * 1024);
+	ck_assert_uint_le(need, 9 * 4096 + 4096);
+	ck_assert_uint_gt(avail, 0);
+}
+END_TEST
+
+/* Privileged tier: a real full file system (an 80 KiB tmpfs in a private mount namespace). */
+static int full_tmpfs_child(const char *mnt)
+{
+	char p[600], q[600], big[48 * 1024], filler[64 * 1024];
+	struct seed_stats st = { 0 };
+	uint64_t need, avail;
+	int fd, mfd, r;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return 10;
+	if (mount("tmpfs", mnt, "tmpfs", 0, "size=80k,mode=0755") < 0)
+		return 11;
+	memset(big, 'y', sizeof(big));
+	memset(filler, 'z', sizeof(filler));
+	snprintf(p, sizeof(p), "%s/filler", mnt);
+	fd = open(p, O_WRONLY | O_CREAT, 0600);
+	if (fd < 0 || write(fd, filler, sizeof(filler)) != (ssize_t)sizeof(filler))
+		return 12;
+	close(fd);
+	snprintf(q, sizeof(q), "%s/ssh/big", src);
+	fd = open(q, O_WRONLY | O_CREAT, 0644);
+	if (fd < 0 || write(fd, big, sizeof(big)) != (ssize_t)sizeof(big))
+		return 13;
+	close(fd);
+	mfd = open(mnt, O_RDONLY | O_DIRECTORY);
+	if (mfd < 0)
+		return 14;
+	r = seed_dir(src_fd, mfd, "etc-ssh.bind", &st);
+	if (r != -ENOSPC)
+		return 20;
+	snprintf(p, sizeof(p), "%s/etc-ssh.bind", mnt);
+	snprintf(q, sizeof(q), "%s/.#edgeinit.etc-ssh.bind", mnt);
+	if (access(p, F_OK) == 0 || access(q, F_OK) == 0)
+		return 21;
+	if (seed_space(src_fd, ".", mfd, &need, &avail) < 0 || need <= avail)
+		return 22;
+	/* Room made: the next boot seeds it. */
+	snprintf(p, sizeof(p), "%s/filler", mnt);
+	if (unlink(p) < 0 || seed_dir(src_fd, mfd, "etc-ssh.bind", &st) != 0)
+		return 23;
+	snprintf(p, sizeof(p), "%s/etc-ssh.bind/ssh/sshd_config", mnt);
+	return access(p, F_OK) == 0 ? 0 : 24;
+}
+
+START_TEST(test_real_full_filesystem)
+{
+	char mnt[200];
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "SKIP test_real_full_filesystem: needs root (privileged tier)\n");
+		return;
+	}
+	make_ssh_tree();
+	snprintf(mnt, sizeof(mnt), "%s/mnt", base);
+	ck_assert_int_eq(mkdir(mnt, 0755), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(full_tmpfs_child(mnt));
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "full tmpfs child failed with status %d (see test source for codes)",
+		      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+END_TEST
+
 Suite *seed_suite(void)
 {
 	Suite *s = suite_create("seed");
@@ -285,6 +555,14 @@ Suite *seed_suite(void)
 	tcase_add_test(tc, test_persist_open_dir_refuses_symlinks);
 	tcase_add_test(tc, test_stale_temporary_is_replaced);
 	tcase_add_test(tc, test_copy_metadata_for_overlay_upper);
+	tcase_add_test(tc, test_new_copy_is_all_or_nothing_at_every_failure_point);
+	tcase_add_test(tc, test_empty_copy_is_replaced_whole);
+	tcase_add_test(tc, test_existing_copy_keeps_device_data_when_an_addition_fails);
+	tcase_add_test(tc, test_stale_temporary_tree_is_removed);
+	tcase_add_test(tc, test_file_copy_is_all_or_nothing);
+	tcase_add_test(tc, test_space_needed_counts_blocks);
+	tcase_add_test(tc, test_real_full_filesystem);
 	suite_add_tcase(s, tc);
+	suite_add_tcase(s, persist_tcase());
 	return s;
 }

@@ -770,6 +770,7 @@ static int refuse_downgrade(struct emt_disk *d)
 					       handle, d->role[EMT_ROOTFS_A]->node, emt_mode_to_string(d->mode));
 		}
 	}
+	ctx->persist_plain = true; /* mounted nosuid,nodev, its binds too */
 	return ctx_tpm_lockdown(ctx, ctx->opts.tpm2_lockdown, "EMT disk without encryption");
 }
 

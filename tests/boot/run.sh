@@ -402,6 +402,7 @@ check_emt-disk-verity() {
     expect 'EDGEINIT-TEST: mount / /dev/mapper/rootfs_verity ext4 ro' "/ is not the verity root"
     expect 'EDGEINIT-TEST: dm rootfs_verity slaves=vda5,vda6 holders=$' "rootfs_verity is not over vda6 + vda5"
     expect 'EDGEINIT-TEST: mount /opt /dev/vda3 ext4' "/opt is not partition 3"
+    expect 'EDGEINIT-TEST: mount /opt /dev/vda3 ext4 [^ ]*nosuid,nodev' "/opt (unencrypted) is not nosuid,nodev"
     expect 'EDGEINIT-TEST: boot.json .*"roothash_source": "roothash-partition-unauthenticated"\}, "warning": "the root hash comes from an unauthenticated partition' "boot.json lacks the warning"
     expect 'EDGEINIT-TEST: state running' "system state is not 'running'"
 }
@@ -498,7 +499,8 @@ build_image_v2() {
     local v2=$build/image-v2 rootfs=$build/rootfs
     if [[ -s "$v2/roothash" && "$v2/roothash" -nt "$image/roothash" ]]; then return; fi
     rm -rf "$rootfs-v2"
-    cp -a "$rootfs" "$rootfs-v2"
+    mkdir -p "$rootfs-v2"
+    cp -a "$rootfs/." "$rootfs-v2/" # the contents: $rootfs may be a symlink
     echo "# ssh_config of image v2" >"$rootfs-v2/etc/ssh/ssh_config"
     echo "new in image v2" >"$rootfs-v2/etc/ssh/new-in-v2"
     cp "$rootfs.stamp" "$rootfs-v2.stamp"

@@ -412,6 +412,7 @@ START_TEST(emt_unencrypted_modes_lock_the_tpm_before_mounting)
 	fake.object_exists = 0;
 	ck_assert_int_eq(run_devices_and_emt(), 0);
 	ck_assert(fake_called("tpm2_object_exists 0x81000000"));
+	ck_assert(ctx.persist_plain);
 	ck_assert(fake_called("extend 15 "));
 	ck_assert(fake_called("extend 7 "));
 	ck_assert_int_lt(fake_call_index("extend 15 "), fake_call_index("mount "));

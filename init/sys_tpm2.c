@@ -131,6 +131,26 @@ static int create_primary(bool rsa, ESYS_TR *ret)
 	return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail("creating the primary key", rc);
 }
 
+/* A salted session: the salt goes to the TPM encrypted to the parent key with a fresh ephemeral
+ * ECDH key. Seen once here in a boot test (swtpm): the TPM rejected the start with an auth-class
+ * error while the same boot rerun succeeded. A bounded retry, each with a new ephemeral key,
+ * keeps a good TPM from looking like one that refuses (which means the recovery prompt). */
+#define SESSION_START_ATTEMPTS 3
+static TSS2_RC start_session(ESYS_TR tpm_key, ESYS_TR bind, ESYS_TR encryption, TPM2_SE type, ESYS_TR *session)
+{
+	TSS2_RC rc = TSS2_RC_SUCCESS;
+
+	for (int attempt = 1; attempt <= SESSION_START_ATTEMPTS; attempt++) {
+		rc = Esys_StartAuthSession(esys, tpm_key, bind, encryption, ESYS_TR_NONE, ESYS_TR_NONE, NULL, type,
+					   &session_cipher, TPM2_ALG_SHA256, session);
+		if (rc == TSS2_RC_SUCCESS)
+			break;
+		log_debug("TPM: starting a session failed (attempt %d of %d): %s", attempt, SESSION_START_ATTEMPTS,
+			  Tss2_RC_Decode(rc));
+	}
+	return rc;
+}
+
 static void flush(ESYS_TR *h)
 {
 	if (*h != ESYS_TR_NONE)
@@ -153,8 +173,7 @@ static int policy_session(ESYS_TR parent, ESYS_TR encryption, uint16_t bank, uin
 	TPM2B_DIGEST empty = { 0 };
 	TSS2_RC rc;
 
-	rc = Esys_StartAuthSession(esys, parent, ESYS_TR_NONE, encryption, ESYS_TR_NONE, ESYS_TR_NONE,
-				   NULL, TPM2_SE_POLICY, &session_cipher, TPM2_ALG_SHA256, session);
+	rc = start_session(parent, ESYS_TR_NONE, encryption, TPM2_SE_POLICY, session);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_fail("starting the policy session", rc);
 	if (pcr_mask) {
@@ -279,8 +298,7 @@ int real_tpm2_unseal(const struct tpm2_unseal_request *req, uint8_t *secret, siz
 		}
 	}
 
-	rc = Esys_StartAuthSession(esys, parent, object, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL,
-				   TPM2_SE_HMAC, &session_cipher, TPM2_ALG_SHA256, &enc);
+	rc = start_session(parent, object, ESYS_TR_NONE, TPM2_SE_HMAC, &enc);
 	if (rc != TSS2_RC_SUCCESS) {
 		r = tpm_fail("starting the salted session", rc);
 		goto out;

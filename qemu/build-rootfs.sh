@@ -16,7 +16,8 @@ if [[ -d "$outdir" && -f "$outdir.stamp" && "$(cat "$outdir.stamp")" == "$stamp"
     exit 0
 fi
 
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The Debian archive apt is configured with on this machine (no mirror is written here).
+mirror=${DEBIAN_MIRROR:-$("$(dirname "$(realpath "$0")")/../tools/apt-mirror.sh")}
 tmp="$outdir.tmp"
 rm -rf "$tmp"
 mkdir -p "$(dirname "$outdir")"

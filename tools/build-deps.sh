@@ -47,7 +47,10 @@ while read -r kind a b c d e rest; do
     *) die "$LOCK: unknown line kind '$kind'" ;;
     esac
 done <"$LOCK"
-[[ -n "$MIRROR" ]] || die "$LOCK: no 'mirror' line"
+# No mirror is written in the repository: the machine's own apt configuration names it (a
+# 'mirror' line in the lock file, or DEBIAN_MIRROR=, still overrides it).
+MIRROR=${DEBIAN_MIRROR:-$MIRROR}
+[[ -n "$MIRROR" ]] || MIRROR=$("$(dirname "$SCRIPT")/apt-mirror.sh") || die "cannot tell which Debian mirror apt uses"
 
 # Files of the cache that are missing or do not match deps.lock.
 unverified_files() {

@@ -19,6 +19,7 @@
 #include "edgeinit/fs.h"
 #include "edgeinit/log.h"
 #include "edgeinit/stage.h"
+#include "shutdown.h"
 #include "crash.h"
 #include "emergency.h"
 
@@ -29,7 +30,8 @@
 static const struct stage *const boot_stages[] = {
 	&stage_early_setup, &stage_cmdline, &stage_modules, &stage_devices,
 	&stage_tpm2,        &stage_emt,     &stage_luks,    &stage_verity,
-	&stage_mounts,      &stage_layout,  &stage_emt_late, &stage_leave_initrd,
+	&stage_mounts,      &stage_layout,  &stage_emt_late, &stage_exitrd,
+	&stage_leave_initrd,
 	&stage_switch_root,
 };
 
@@ -154,6 +156,10 @@ int main(int argc, char **argv)
 
 	/* First thing: this is the moment systemd-analyze will call the start of the initrd. */
 	uint64_t start_monotonic = now_monotonic_us(), start_realtime = now_realtime_us();
+
+	/* systemd-shutdown runs the copy at /run/initramfs/shutdown as PID 1: the exitrd. */
+	if (getpid() == 1 && argc > 0 && streq(argv[0], EXITRD_ARGV0))
+		shutdown_main(argc, argv);
 
 	/* PID 1 gets no default signal actions; block everything but the faults, which the crash
 	 * handler turns into rd.emergency= instead of a kernel panic. */

@@ -104,6 +104,7 @@ void boot_options_init(struct boot_options *o)
 	o->luks_tpm2 = true;
 	o->luks_timeout_sec = PROMPT_TIMEOUT_SEC;
 	o->tpm2_lockdown = true;
+	o->exitrd = true;
 	str_copy(o->luks_tpm2_device, sizeof(o->luks_tpm2_device), "/dev/tpmrm0");
 }
 
@@ -300,6 +301,11 @@ static int parse_debug(struct boot_options *o, const struct cmdline_word *w, cha
 static int parse_tpm2_lockdown(struct boot_options *o, const struct cmdline_word *w, char *reason)
 {
 	return parse_bool_flag(&o->tpm2_lockdown, w, reason);
+}
+
+static int parse_exitrd(struct boot_options *o, const struct cmdline_word *w, char *reason)
+{
+	return parse_bool_flag(&o->exitrd, w, reason);
 }
 
 static int parse_debug_crash(struct boot_options *o, const struct cmdline_word *w, char *reason)
@@ -505,6 +511,7 @@ static const struct {
 	{ "edgeinit.emergency_delay", parse_emergency_delay, false },
 	{ "edgeinit.tpm2.lockdown", parse_tpm2_lockdown, false },
 	{ "edgeinit.debug.crash", parse_debug_crash, false },
+	{ "edgeinit.exitrd", parse_exitrd, false },
 };
 
 static void fail(char *bad_key, char *reason, const char *key, const char *why)

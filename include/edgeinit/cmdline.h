@@ -103,6 +103,9 @@ struct boot_options {
 					  * anything but the TPM, or a plain persistent partition was
 					  * accepted, extend PCRs 0-15 so nothing sealed to this boot
 					  * can be unsealed (default yes) */
+	bool exitrd;                     /* edgeinit.exitrd=: copy /init to /run/initramfs/shutdown
+					  * so that systemd-shutdown hands the end of the shutdown back
+					  * to edgeinit (default yes) */
 	char debug_crash[32];            /* edgeinit.debug.crash=<stage>: PID 1 faults in that stage
 					  * (tests the crash path); "panic": a kernel panic */
 

@@ -61,6 +61,11 @@ say "swap ${swaps:-none}"
 for d in /sysroot /run/initramfs; do
     if [[ -e "$d" ]]; then say "exists $d yes"; else say "exists $d no"; fi
 done
+# The exitrd edgeinit leaves for systemd-shutdown: what /run/initramfs holds, and what it costs.
+if [[ -d /run/initramfs ]]; then
+    say "initramfs-dir $(cd /run/initramfs && find . -mindepth 1 | LC_ALL=C sort | paste -sd,)"
+    say "exitrd-kib $(du -sk /run/initramfs | cut -f1)"
+fi
 
 say "analyze $(systemd-analyze time 2>&1 | head -n1)"
 

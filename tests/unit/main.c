@@ -14,6 +14,7 @@ int main(void)
 		luks2_header_suite,
 		bounded_suite,
 		efivar_suite, disks_stage_suite,
+		exitrd_stage_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 	int failed;

@@ -26,3 +26,4 @@ Suite *emt_suite(void);
 Suite *bounded_suite(void);
 Suite *efivar_suite(void);
 Suite *disks_stage_suite(void); /* tests/stages: which disk provides the roles */
+Suite *exitrd_stage_suite(void); /* tests/stages: the exitrd copy */

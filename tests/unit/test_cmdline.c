@@ -325,9 +325,11 @@ START_TEST(test_attacker_defaults)
 	assert_parse_ok("roothash=" RH_A, &p);
 	ck_assert_uint_eq(p.o.luks_timeout_sec, PROMPT_TIMEOUT_SEC);
 	ck_assert(p.o.tpm2_lockdown);
+	ck_assert(p.o.exitrd);
 	ck_assert(!boot_options_expect_luks(&p.o));
 	ck_assert_str_eq(p.o.debug_crash, "");
-	assert_parse_ok("roothash=" RH_A " rd.luks.options=timeout=0 edgeinit.tpm2.lockdown=no edgeinit.debug.crash=devices", &p);
+	assert_parse_ok("roothash=" RH_A " rd.luks.options=timeout=0 edgeinit.tpm2.lockdown=no edgeinit.debug.crash=devices edgeinit.exitrd=no", &p);
+	ck_assert(!p.o.exitrd);
 	ck_assert_uint_eq(p.o.luks_timeout_sec, 0);
 	ck_assert(!p.o.tpm2_lockdown);
 	ck_assert_str_eq(p.o.debug_crash, "devices");

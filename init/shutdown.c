@@ -193,6 +193,12 @@ static unsigned unmount_oldroot(unsigned *unmounted)
 	return (unsigned)n;
 }
 
+enum close_how {
+	CLOSE_CRYPTSETUP,   /* a LUKS, plain or verity mapping: libcryptsetup's own deactivate */
+	CLOSE_DM_REMOVE,    /* anything else (LVM volumes the system set up): a device-mapper remove */
+	CLOSE_SUSPEND_LUKS, /* a LUKS volume still held: suspend it, which wipes its volume key */
+};
+
 struct close_call {
 	char name[128];
 	enum close_how how;

@@ -59,6 +59,18 @@ edgeinit-version-force:
 $(BUILD)/obj/init/main.o: $(BUILD)/version
 $(BUILD)/obj/init/main.o: VERSION_DEF := -DEDGEINIT_VERSION='"$(VERSION)"'
 
+# Kernel module lists are data (modules.d/*.list, installed for edgeinit-mkinitrd); /init's
+# required_modules[] is generated from modules.d/boot.list.
+MODULE_LISTS := $(sort $(wildcard modules.d/*.list))
+GEN_DIR := $(BUILD)/gen
+$(GEN_DIR)/required_modules.h: modules.d/boot.list tools/modlist-header.sh
+	@mkdir -p $(@D)
+	tools/modlist-header.sh $< >$@.tmp && mv $@.tmp $@
+$(BUILD)/obj/modules/load_modules.o: $(GEN_DIR)/required_modules.h
+$(BUILD)/obj/modules/load_modules.o: INIT_CFLAGS += -I$(GEN_DIR)
+$(BUILD)/unit-tests: $(GEN_DIR)/required_modules.h
+$(BUILD)/unit-tests: CFLAGS += -I$(GEN_DIR)
+
 # pkg-config runs when the recipe does, after the prefix exists.
 $(BUILD)/obj/%.o: %.c $(HEADERS) tools/musl-compat.h Makefile $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -107,13 +119,6 @@ fuzz-run: $(FUZZ_TARGETS)
 		grep -a '^Done' $(BUILD)/fuzz/$$n.log; \
 	done
 
-# Modules the reference image's boot path needs besides edgeinit's own required_modules[] table
-# (which tools/mkinitrd.py reads): the disk driver, the file system of root and persistent
-# partition, overlay (layout.env's tmpfs overlays), the TPM drivers. The initrd build fails if
-# one is neither built into the kernel nor in the initrd.
-BOOT_PATH_MODULES ?= virtio_blk ext4 overlay tpm_tis tpm_crb
-export MKINITRD_REQUIRE := $(BOOT_PATH_MODULES)
-
 # Initrd compressor (zstd, lz4, gzip, xz, none); tools/initrd-unpack-bench.sh measures the
 # guest kernel's unpack time of each. The stamp file rebuilds the initrd when it changes.
 INITRD_COMPRESS ?= zstd
@@ -124,7 +129,7 @@ $(BUILD)/initrd.compress: edgeinit-version-force
 
 -include qemu/image.mk
 
-$(BUILD)/initrd.img: modules/load_modules.c $(BUILD)/initrd.compress
+$(BUILD)/initrd.img: $(MODULE_LISTS) $(BUILD)/initrd.compress
 $(BUILD)/uki.efi: tools/pe-set-timestamp.py
 
 # The static /init: no PT_INTERP, no DT_NEEDED, no dlopen (also checked after every link).

@@ -112,6 +112,27 @@ else
     fail "default initrd lacks$missing_drv"
 fi
 
+# --host-only: the lists of disk controllers and TPMs give way to what this machine's boot disk
+# uses (the disk's own driver, found up its /sys chain); NVMe/eMMC drivers it does not use go.
+rootdev=$(stat -c '%Hd:%Ld' /)
+d=$(readlink -f "/sys/dev/block/$rootdev" 2>/dev/null)
+disk_driver=
+while [[ -n $d && $d == /sys/devices/* ]]; do
+    [[ -e $d/driver ]] && { disk_driver=$(basename "$(readlink -f "$d/driver")"); break; }
+    d=${d%/*}
+done
+if [[ -n $disk_driver ]]; then
+    host=$("$root/usr/bin/edgeinit-mkinitrd" --root "$root" --kver "$kver" --host-only --list 2>"$work/host-only.log")
+    if grep -q "/${disk_driver//[-_]/[-_]}\.ko\$" <<<"$host" && ! grep -q '/sdhci-pci\.ko$' <<<"$host" &&
+        grep -q '/dm-verity\.ko$' <<<"$host"; then
+        pass "--host-only: holds this machine's disk driver $disk_driver and dm-verity, not sdhci-pci"
+    else
+        cat "$work/host-only.log"; fail "--host-only: lacks $disk_driver.ko or dm-verity.ko, or holds sdhci-pci.ko"
+    fi
+else
+    echo "SKIP: --host-only (no driver found for the block device $rootdev holding /)"
+fi
+
 ki() {  # kernel-install as it runs in the image, chroot-free
     env EDGEINIT_ROOT="$root" KERNEL_INSTALL_CONF_ROOT="$root/etc/kernel" BOOT_ROOT="$boot" \
         MACHINE_ID=$machine_id \

@@ -899,6 +899,8 @@ START_TEST(switch_root_real_in_private_namespace)
 }
 END_TEST
 
+void boot_table_tests(Suite *s); /* test_boot.c */
+
 Suite *stages_suite(void)
 {
 	Suite *s = suite_create("stages");
@@ -950,5 +952,6 @@ Suite *stages_suite(void)
 	tcase_add_test(tc, switch_root_refuses_when_sysroot_is_not_a_mount);
 	tcase_add_test(tc, switch_root_real_in_private_namespace);
 	suite_add_tcase(s, tc);
+	boot_table_tests(s);
 	return s;
 }

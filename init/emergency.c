@@ -67,11 +67,11 @@ void emergency(struct boot_context *ctx, const char *stage, int error)
 	log_error("No shell is started. Will %s in %u s (rd.emergency=, edgeinit.emergency_delay=).",
 		  emergency_action_to_string(o->emergency), o->emergency_delay_sec);
 
-	/* No key outlives the boot attempt in our memory: EMT's (without waiting for its
-	 * background derivation), every other locked buffer, then the TPM session's. */
-	emt_discard_keys();
+	/* No key outlives the boot attempt in our memory: every stage that started discards what it
+	 * holds, newest first (EMT's keys without waiting for its background derivation, the TPM
+	 * session), then every locked buffer left is wiped. */
+	boot_discard(ctx);
 	(void)secret_wipe_all();
-	ctx->sys->tpm2_close();
 
 	/* The persistent partition should be clean whatever happens next, but not at the price
 	 * of never rebooting. */

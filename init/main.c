@@ -27,14 +27,6 @@
 #define EDGEINIT_VERSION "unknown"
 #endif
 
-static const struct stage *const boot_stages[] = {
-	&stage_early_setup, &stage_cmdline, &stage_modules, &stage_devices,
-	&stage_tpm2,        &stage_emt,     &stage_luks,    &stage_verity,
-	&stage_mounts,      &stage_layout,  &stage_emt_late, &stage_exitrd,
-	&stage_leave_initrd,
-	&stage_switch_root,
-};
-
 static struct boot_context ctx;
 
 /* systemd reads its state from --deserialize <fd>: we hand over only the time /init started,
@@ -150,9 +142,33 @@ static void debug_crash_before(const char *stage)
 		crash_debug_fault();
 }
 
+static void before_stage(struct boot_context *c, const struct stage *s)
+{
+	crash_set_stage(s->name);
+	if (c->opts_parsed && c->opts.debug_crash[0])
+		debug_crash_before(s->name);
+}
+
+static void after_stage(struct boot_context *c, const struct stage *s, int r)
+{
+	const struct report_stage *rs = &c->report.stages[c->report.n_stages - 1];
+
+	if (r == STAGE_RUN_SKIPPED)
+		log_info("stage %s skipped (nothing to do in this boot)", s->name);
+	else
+		log_info("stage %s done in %" PRIu64 " ms", s->name, rs->duration_us / 1000);
+	if (s == &stage_early_setup)
+		crash_open_output(""); /* /dev is there now */
+	else if (s == &stage_cmdline)
+		after_cmdline();
+}
+
 int main(int argc, char **argv)
 {
+	static const struct boot_hooks hooks = { .before = before_stage, .after = after_stage };
+	const struct stage *failed = NULL;
 	struct utsname uts;
+	int r;
 
 	/* First thing: this is the moment systemd-analyze will call the start of the initrd. */
 	uint64_t start_monotonic = now_monotonic_us(), start_realtime = now_realtime_us();
@@ -175,27 +191,9 @@ int main(int argc, char **argv)
 	ctx.report.start_monotonic_us = ctx.start_monotonic_us;
 	ctx.report.outcome = "running";
 
-	for (size_t i = 0; i < ELEMENTSOF(boot_stages); i++) {
-		const struct stage *s = boot_stages[i];
-		struct report_stage *rs = &ctx.report.stages[ctx.report.n_stages++];
-		uint64_t t0 = now_monotonic_us();
-		int r;
-
-		rs->name = s->name;
-		crash_set_stage(s->name);
-		if (ctx.opts_parsed && ctx.opts.debug_crash[0])
-			debug_crash_before(s->name);
-		r = s->run(&ctx);
-		rs->duration_us = now_monotonic_us() - t0;
-		rs->result = r < 0 ? STAGE_FAILED : STAGE_OK;
-		if (r < 0)
-			emergency(&ctx, s->name, r);
-		log_info("stage %s done in %" PRIu64 " ms", s->name, rs->duration_us / 1000);
-		if (s == &stage_early_setup)
-			crash_open_output(""); /* /dev is there now */
-		else if (s == &stage_cmdline)
-			after_cmdline();
-	}
+	r = boot_run(&ctx, boot_table, boot_table_size, &hooks, &failed);
+	if (r < 0)
+		emergency(&ctx, failed->name, r);
 
 	ctx.report.total_us = now_monotonic_us() - ctx.start_monotonic_us;
 	ctx.report.outcome = "ok";

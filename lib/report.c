@@ -83,7 +83,16 @@ int json_escape(const char *s, char *buf, size_t size)
 
 static const char *stage_result_to_string(enum stage_result r)
 {
-	return r == STAGE_OK ? "ok" : r == STAGE_FAILED ? "failed" : "not-run";
+	switch (r) {
+	case STAGE_OK:
+		return "ok";
+	case STAGE_FAILED:
+		return "failed";
+	case STAGE_SKIPPED:
+		return "skipped";
+	default:
+		return "not-run";
+	}
 }
 
 int report_format_json(const struct boot_report *r, char *buf, size_t size)

@@ -3,7 +3,8 @@
  * Reads: /proc/cmdline below ctx->root.
  * Writes: ctx->opts (parsed with lib/cmdline.c), the debug switch of the log.
  * Fails: on an invalid security-relevant option (roothash=, verity devices/options, root=,
- *   init=) or when roothash= is missing: edgeinit only boots a dm-verity protected root. Unknown
+ *   init=) or when roothash= is missing: edgeinit only boots a dm-verity protected root; on
+ *   edgeinit.persist= naming another partition than EMT's in the EMT profile. Unknown
  *   edgeinit.* keys and bad values of other options are reported and the default is kept. */
 #include <errno.h>
 
@@ -55,6 +56,17 @@ static int cmdline_run(struct boot_context *ctx)
 			       "Add roothash=<hex> (printed by 'veritysetup format') and the verity partitions to the UKI's command line.");
 		return log_error_errno(-ENOKEY,
 				       "No roothash= (nor EMT's boot_uuid=) on the kernel command line: edgeinit only boots a dm-verity protected root.");
+	}
+	/* EMT's profile takes the persistent partition from EMT's layout (edge_persistent, opened
+	 * by the emt stage): a different one named on the signed command line would be ignored,
+	 * so the contradiction stops the boot instead. */
+	if (o->profile == BOOT_PROFILE_EMT &&
+	    (o->persist.kind != DEVREF_PARTLABEL || !streq(o->persist.value, "edge_persistent"))) {
+		ctx_set_remedy(ctx,
+			       "Remove edgeinit.persist= from the UKI's command line (the EMT profile uses EMT's edge_persistent partition), or boot the verity profile (roothash= and the verity partitions) to choose the partition.");
+		return log_error_errno(-EINVAL,
+				       "edgeinit.persist=%s cannot be used with boot_uuid= (EMT profile): EMT's persistent partition is the OS disk's edge_persistent.",
+				       devref_to_string(&o->persist, ref, sizeof(ref)));
 	}
 	ctx->opts_parsed = true;
 	ctx->report.profile = boot_profile_to_string(o->profile);

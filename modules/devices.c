@@ -5,8 +5,8 @@
  *   (efivarfs, mounted read-only by early-setup) below ctx->root.
  * Writes: ctx->seen (every block device, its libblkid tags, whether its disk is removable),
  *   ctx->boot_disk, ctx->verity_data_node, ctx->verity_hash_node, ctx->persist_node, report
- *   devices; in the EMT profile only ctx->os_disk: the disk with a partition named "rootfs" (or
- *   carrying boot_uuid=), whose partitions the emt stage then reads.
+ *   devices. Runs: in the verity profile; EMT's profile has its own devices stage (emt_devices.c),
+ *   which shares the discovery below through devices.h.
  * Trust: every name and UUID on a disk is the attacker's choice, so roles come from the boot
  *   disk, the one holding the ESP the loader started from (systemd-boot and systemd-stub
  *   publish its PARTUUID): references by PARTLABEL=, LABEL= and UUID=, and EMT's OS disk, are
@@ -38,6 +38,7 @@
 #include "edgeinit/stage.h"
 #include "edgeinit/strutil.h"
 #include "edgeinit/uevent.h"
+#include "devices.h"
 
 struct wanted {
 	const char *role;          /* for the report and the timeout message */
@@ -51,10 +52,6 @@ struct wanted {
 	bool warned[BLOCKDEV_SEEN_MAX]; /* an ignored candidate was named already */
 };
 
-/* What the loader said: the PARTUUID of the ESP it started from, "" if nothing usable. */
-struct loader_info {
-	char partuuid[37];
-};
 
 static struct blockdev *seen_find(struct boot_context *ctx, const char *name)
 {
@@ -135,7 +132,7 @@ static void device_add(struct boot_context *ctx, const struct uevent *ev, bool r
 			  d->tags.type, d->removable ? " (removable)" : "");
 }
 
-static void scan_sysfs(struct boot_context *ctx)
+void scan_sysfs(struct boot_context *ctx)
 {
 	char dir[512], path[1024], buf[1024];
 	struct uevent ev;
@@ -194,7 +191,7 @@ void ctx_drain_uevents(struct boot_context *ctx)
 	}
 }
 
-static void describe_seen(struct boot_context *ctx, char *buf, size_t size)
+void describe_seen(struct boot_context *ctx, char *buf, size_t size)
 {
 	size_t len = 0;
 
@@ -231,7 +228,7 @@ static void order_pair(const char **a, const char **b)
 
 /* Read LoaderDevicePartUUID, then unmount efivarfs: the running system mounts it itself,
  * writable, and would otherwise inherit this read-only mount through switch_root. */
-static void loader_read(struct boot_context *ctx, struct loader_info *li)
+void loader_read(struct boot_context *ctx, struct loader_info *li)
 {
 	char dir[512], path[640];
 	uint8_t buf[EFIVAR_UUID_FILE_SIZE + 2];
@@ -285,7 +282,7 @@ static unsigned loader_partitions(struct boot_context *ctx, const struct loader_
 /* Find the boot disk once its ESP is seen, reading sysfs again so that every partition of it
  * is known; also called at the end of the stage, when a copy of the ESP's PARTUUID on a disk
  * that came later is fatal too. */
-static int boot_disk_update(struct boot_context *ctx, const struct loader_info *li)
+int boot_disk_update(struct boot_context *ctx, const struct loader_info *li)
 {
 	const struct blockdev *esp, *other;
 
@@ -312,15 +309,9 @@ static int boot_disk_update(struct boot_context *ctx, const struct loader_info *
 	return 0;
 }
 
-enum eligibility {
-	ELIGIBLE,
-	NOT_ON_BOOT_DISK,
-	BOOT_DISK_PENDING,  /* the loader named its ESP, which is not seen yet */
-	REMOVABLE,
-};
 
 /* May d provide a role found by a name or UUID the disk chose? */
-static enum eligibility eligible(const struct boot_context *ctx, const struct loader_info *li,
+enum eligibility eligible(const struct boot_context *ctx, const struct loader_info *li,
 				 const struct blockdev *d)
 {
 	if (ctx->boot_disk[0])
@@ -335,7 +326,7 @@ static bool ref_explicit(const struct devref *ref)
 	return ref->kind == DEVREF_PARTUUID || ref->kind == DEVREF_PATH;
 }
 
-static const char *ignored_why(const struct boot_context *ctx, enum eligibility e, char *buf,
+const char *ignored_why(const struct boot_context *ctx, enum eligibility e, char *buf,
 			       size_t size, const struct blockdev *d)
 {
 	if (e == NOT_ON_BOOT_DISK)
@@ -413,59 +404,6 @@ static int refuse_duplicates(struct boot_context *ctx, struct wanted *w, size_t 
 	return 0;
 }
 
-/* ---- the EMT profile ---- */
-
-/* EMT: the OS disk is the one with a partition named "rootfs" (EMT's installer names them), or,
- * on a disk without names, the one whose partition carries boot_uuid=. Only eligible disks
- * count (the boot disk when known); others are named once. *dup is set to a second eligible
- * disk's partition when there is one. */
-static const struct blockdev *emt_os_disk_partition(struct boot_context *ctx,
-						    const struct loader_info *li, bool *warned,
-						    const struct blockdev **dup)
-{
-	const struct blockdev *found = NULL;
-	char why[160];
-
-	*dup = NULL;
-	for (unsigned i = 0; i < ctx->n_seen; i++) {
-		const struct blockdev *d = &ctx->seen[i];
-		enum eligibility e;
-
-		if (!d->partn || !emt_disk_kind_supported(d->disk) || !streq(d->tags.partlabel, "rootfs"))
-			continue;
-		e = eligible(ctx, li, d);
-		if (e == BOOT_DISK_PENDING)
-			continue;
-		if (e != ELIGIBLE) {
-			if (!warned[i])
-				log_warning("Ignoring %s, a partition named 'rootfs' on /dev/%s: %s.",
-					    d->node, d->disk, ignored_why(ctx, e, why, sizeof(why), d));
-			warned[i] = true;
-			continue;
-		}
-		if (!found)
-			found = d;
-		else if (!*dup && !streq(d->disk, found->disk))
-			*dup = d;
-	}
-	if (found)
-		return found;
-	/* Superblocks cost most of a probe: only for this fallback, once per partition. */
-	for (unsigned i = 0; i < ctx->n_seen; i++) {
-		struct blockdev *d = &ctx->seen[i];
-
-		if (!d->partn || !emt_disk_kind_supported(d->disk) || eligible(ctx, li, d) != ELIGIBLE)
-			continue;
-		if (ctx_probe_superblocks(ctx, d) < 0 || strcasecmp(d->tags.uuid, ctx->opts.boot_uuid) != 0)
-			continue;
-		if (!found)
-			found = d;
-		else if (!*dup && !streq(d->disk, found->disk))
-			*dup = d;
-	}
-	return found;
-}
-
 int ctx_probe_superblocks(struct boot_context *ctx, struct blockdev *d)
 {
 	char path[512];
@@ -481,7 +419,7 @@ int ctx_probe_superblocks(struct boot_context *ctx, struct blockdev *d)
 	return 0;
 }
 
-static int wait_for_uevents(struct boot_context *ctx, uint64_t deadline)
+int wait_for_uevents(struct boot_context *ctx, uint64_t deadline)
 {
 	uint64_t now = now_monotonic_us();
 	struct pollfd p = { .fd = ctx->uevent_fd, .events = POLLIN };
@@ -494,7 +432,7 @@ static int wait_for_uevents(struct boot_context *ctx, uint64_t deadline)
 	return 0;
 }
 
-static int boot_disk_timeout(struct boot_context *ctx, const struct loader_info *li)
+int boot_disk_timeout(struct boot_context *ctx, const struct loader_info *li)
 {
 	char seen[1024];
 
@@ -504,80 +442,6 @@ static int boot_disk_timeout(struct boot_context *ctx, const struct loader_info 
 	return log_error_errno(-ETIMEDOUT,
 			       "Timed out after %u s waiting for the boot disk: no partition has PARTUUID %s, the ESP the loader started from (LoaderDevicePartUUID). Block devices seen: %s.",
 			       ctx->opts.timeout_sec, li->partuuid, seen);
-}
-
-static int devices_run_emt(struct boot_context *ctx, const struct loader_info *li)
-{
-	uint64_t deadline = now_monotonic_us() + (uint64_t)ctx->opts.timeout_sec * 1000000;
-	const struct blockdev *d, *dup;
-	bool warned[BLOCKDEV_SEEN_MAX] = { false };
-	char seen[1024];
-	int r = 0;
-
-	scan_sysfs(ctx);
-	ctx_drain_uevents(ctx);
-	for (;;) {
-		r = boot_disk_update(ctx, li);
-		if (r < 0)
-			return r;
-		d = emt_os_disk_partition(ctx, li, warned, &dup);
-		/* Every partition of the boot disk is known once it is seen: no OS disk there is
-		 * final, whatever other disks carry. */
-		if (d || ctx->boot_disk[0])
-			break;
-		r = wait_for_uevents(ctx, deadline);
-		if (r < 0)
-			break;
-	}
-	if (d) {
-		/* The kernel announces a disk's partitions one uevent after the other, but creates
-		 * them in sysfs before the first: read sysfs once more so none is missed. */
-		scan_sysfs(ctx);
-		r = boot_disk_update(ctx, li);
-		if (r < 0)
-			return r;
-		d = emt_os_disk_partition(ctx, li, warned, &dup);
-	}
-	if (d && dup) {
-		const struct blockdev *x = d, *y = dup;
-		const char *what = streq(d->tags.partlabel, "rootfs") ? "a partition named 'rootfs'"
-								      : "a partition with the UUID of boot_uuid=";
-
-		if (strverscmp(x->node, y->node) > 0) {
-			x = dup;
-			y = d;
-		}
-		ctx_set_remedy(ctx,
-			       "Remove the disk that is not this device's own, or boot through systemd-boot or systemd-stub, which tell edgeinit the disk they started from (LoaderDevicePartUUID).");
-		return log_error_errno(-EEXIST,
-				       "Two disks carry %s: /dev/%s (%s) and /dev/%s (%s), and the loader did not say which disk it started from. Refusing to guess EMT's OS disk.",
-				       what, x->disk, x->node, y->disk, y->node);
-	}
-	if (d) {
-		str_copy(ctx->os_disk, sizeof(ctx->os_disk), d->disk);
-		const char *ref = streq(d->tags.partlabel, "rootfs") ? "PARTLABEL=rootfs" : "boot_uuid=";
-
-		log_info("Found EMT's OS disk /dev/%s (%s is %s).", d->disk, d->node, ref);
-		report_add_device(&ctx->report, "os-disk", ref, d->node);
-		return 0;
-	}
-	if (ctx->boot_disk[0]) {
-		ctx_set_remedy(ctx,
-			       "EMT's OS disk must be the disk the device booted from: check the firmware's boot order, and remove disks that are not this device's own.");
-		return log_error_errno(-ENODEV,
-				       "The boot disk /dev/%s (the ESP the loader started from) has no partition named 'rootfs' and none with UUID %s (boot_uuid=); partitions on other disks are not used.",
-				       ctx->boot_disk, ctx->opts.boot_uuid);
-	}
-	if (r != -ETIMEDOUT)
-		return r;
-	if (li->partuuid[0])
-		return boot_disk_timeout(ctx, li);
-	describe_seen(ctx, seen, sizeof(seen));
-	ctx_set_remedy(ctx,
-		       "Check that the OS disk (sd*, nvme*, vd*, mmcblk*) is attached and carries EMT's partitions; rd.timeout= sets the wait.");
-	return log_error_errno(-ETIMEDOUT,
-			       "Timed out after %u s waiting for EMT's OS disk (a partition named 'rootfs', or one with UUID %s from boot_uuid=). Block devices seen: %s.",
-			       ctx->opts.timeout_sec, ctx->opts.boot_uuid, seen);
 }
 
 static int devices_run(struct boot_context *ctx)
@@ -599,8 +463,6 @@ static int devices_run(struct boot_context *ctx)
 	int r;
 
 	loader_read(ctx, &li);
-	if (o->profile == BOOT_PROFILE_EMT)
-		return devices_run_emt(ctx, &li);
 	for (size_t i = 0; i < ELEMENTSOF(wanted); i++)
 		if (wanted[i].ref->kind == DEVREF_UUID || wanted[i].ref->kind == DEVREF_LABEL)
 			ctx->probe_superblocks = true;

@@ -214,8 +214,6 @@ static int luks_run(struct boot_context *ctx)
 	bool ok = false;
 	int r;
 
-	if (o->profile == BOOT_PROFILE_EMT)
-		return 0; /* the emt stage opened EMT's volumes, this one among them */
 	r = ctx->sys->luks_inspect(v.node, &info);
 	if (r == -EMEDIUMTYPE)
 		return accept_plain(ctx, v.node);

@@ -181,7 +181,13 @@ static int tpm2_run(struct boot_context *ctx)
 	return 0;
 }
 
-const struct stage stage_tpm2 = { .name = "tpm2", .run = tpm2_run };
+/* The fatal path: the TPM session (and its keys) ends with the boot attempt. */
+static void tpm2_discard(struct boot_context *ctx)
+{
+	ctx->sys->tpm2_close();
+}
+
+const struct stage stage_tpm2 = { .name = "tpm2", .run = tpm2_run, .discard = tpm2_discard };
 
 /* Stage leave-initrd: "leave-initrd" into PCR 11 right before switch_root, so that a key sealed to
  * the initrd phase cannot be unsealed by the running system. Fails closed when a key was

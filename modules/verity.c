@@ -169,7 +169,7 @@ static int verity_run(struct boot_context *ctx)
 	int r;
 
 	if (ctx->emt_done && ctx->emt_mode == EMT_MODE_PLAIN)
-		return 0; /* an unprovisioned EMT image: the emt stage mapped the root linearly */
+		return STAGE_RUN_SKIPPED; /* an unprovisioned EMT image: the emt stage mapped the root linearly */
 	snprintf(ctx->root_node, sizeof(ctx->root_node), "/dev/mapper/%s", name);
 	hex_encode(o->roothash, o->roothash_size, want, sizeof(want));
 

@@ -12,6 +12,7 @@ enum stage_result {
 	STAGE_NOT_RUN,
 	STAGE_OK,
 	STAGE_FAILED,
+	STAGE_SKIPPED, /* not in the profile's list, or nothing to do in this boot */
 };
 
 struct report_stage {

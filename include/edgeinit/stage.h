@@ -85,13 +85,58 @@ struct boot_context {
 	struct boot_report report;
 	uint64_t start_realtime_us;
 	uint64_t start_monotonic_us;
+
+	/* The stages that started, in order: the fatal path discards them newest first. */
+	const struct stage *started[REPORT_STAGES_MAX];
+	size_t n_started;
 };
+
+/* A stage returns this (> 0) when it has nothing to do in this boot: reported as "skipped". */
+#define STAGE_RUN_SKIPPED 1
 
 struct stage {
 	const char *name;
-	/* Returns 0 or a negative errno after logging the reason; may fill ctx->remedy. */
+	/* Returns 0, STAGE_RUN_SKIPPED, or a negative errno after logging the reason; may fill
+	 * ctx->remedy. */
 	int (*run)(struct boot_context *ctx);
+	/* The fatal path (NULL: nothing to undo): wipe the keys the stage holds, stop its workers
+	 * without waiting for them, close its fds. Called once the stage started, whether it
+	 * returned or not; must not block, and must be safe to call twice. */
+	void (*discard)(struct boot_context *ctx);
 };
+
+/* One row of the boot table: a stage and the profiles whose list names it. */
+#define PROFILE_BIT(p) (1u << (p))
+#define PROFILES_ALL (PROFILE_BIT(BOOT_PROFILE_VERITY) | PROFILE_BIT(BOOT_PROFILE_EMT))
+struct boot_step {
+	const struct stage *stage;
+	unsigned profiles;
+};
+
+/* The boot, in order: the common head (early-setup, cmdline), each profile's stages, the common
+ * tail. */
+extern const struct boot_step boot_table[];
+extern const size_t boot_table_size;
+
+/* The stages profile p runs, in order, into out (at most max). Returns how many. */
+size_t boot_profile_stages(const struct boot_step *table, size_t n, enum boot_profile p,
+			   const struct stage **out, size_t max);
+
+/* Called by boot_run around each stage that runs (NULL members are fine). */
+struct boot_hooks {
+	void (*before)(struct boot_context *ctx, const struct stage *s);
+	void (*after)(struct boot_context *ctx, const struct stage *s, int r);
+};
+
+/* Walk table: a step runs when its profiles include the profile the command line chose (before
+ * the cmdline stage, only steps of every profile may stand there); the others are reported as
+ * "skipped", as are stages that return STAGE_RUN_SKIPPED. Returns 0, or the negative errno of the
+ * first stage that failed, with *failed set to it (the caller takes the fatal path). */
+int boot_run(struct boot_context *ctx, const struct boot_step *table, size_t n,
+	     const struct boot_hooks *hooks, const struct stage **failed);
+
+/* The fatal path's walk: the discard hooks of every stage that started, newest first. */
+void boot_discard(struct boot_context *ctx);
 
 /* Initialise a context for the given root ("" for the machine) and side-effect operations. */
 void boot_context_init(struct boot_context *ctx, const char *root, const struct sys_ops *sys);
@@ -136,7 +181,8 @@ void ctx_set_remedy(struct boot_context *ctx, const char *fmt, ...) _printf_(2, 
 extern const struct stage stage_early_setup;
 extern const struct stage stage_cmdline;
 extern const struct stage stage_modules;
-extern const struct stage stage_devices;
+extern const struct stage stage_devices;      /* the verity profile's partitions */
+extern const struct stage stage_emt_devices;  /* "devices" in the EMT profile: EMT's OS disk */
 extern const struct stage stage_tpm2;
 extern const struct stage stage_emt;
 extern const struct stage stage_luks;
@@ -147,9 +193,6 @@ extern const struct stage stage_emt_late;
 extern const struct stage stage_exitrd;
 extern const struct stage stage_leave_initrd;
 extern const struct stage stage_switch_root;
-
-/* Stop the emt stage's background work and wipe its keys (the emergency path). */
-void emt_discard_keys(void);
 
 /* Monotonic clock in microseconds. */
 uint64_t now_monotonic_us(void);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -204,6 +205,9 @@ static int f_luks_derive_key(const char *node, int keyslot, const char *pass, si
 	/* The passphrase itself is never recorded: tests assert it appears nowhere. */
 	int r = record("luks_derive %s slot %d", rel(node), keyslot);
 
+	if (fake.derive_delay_ms)
+		nanosleep(&(struct timespec){ .tv_sec = fake.derive_delay_ms / 1000,
+					      .tv_nsec = (long)(fake.derive_delay_ms % 1000) * 1000000 }, NULL);
 	if (r < 0)
 		return r;
 	if (!fake.good_passphrase || len != strlen(fake.good_passphrase) ||

@@ -37,6 +37,7 @@ struct fake_sys {
 	struct { const char *node, *uuid; } luks[16]; /* LUKS2 nodes and their UUIDs */
 	int n_luks;
 	uint32_t pbkdf_memory_kib;    /* what luks_inspect reports */
+	unsigned derive_delay_ms;     /* luks_derive_key takes this long (after recording the call) */
 	const char *wrong_for[4];     /* nodes good_passphrase does not open */
 	const char *tokens[4];        /* token JSON by slot */
 	const char *good_passphrase;  /* what opens the volume */

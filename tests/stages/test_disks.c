@@ -332,7 +332,7 @@ START_TEST(disks_emt_os_disk_is_the_boot_disk)
 	emt_disk("vda", NULL, false); /* the attacker's, first */
 	emt_disk("vdb", ESP_VDB, false);
 	loader_variable(6, ESP_VDB);
-	ck_assert_int_eq(stage_devices.run(&ctx), 0);
+	ck_assert_int_eq(stage_emt_devices.run(&ctx), 0);
 	ck_assert_str_eq(ctx.boot_disk, "vdb");
 	ck_assert_str_eq(ctx.os_disk, "vdb");
 	ck_assert(fake_logged("Ignoring /dev/vda2, a partition named 'rootfs' on /dev/vda: it is not on the boot disk /dev/vdb."));
@@ -349,7 +349,7 @@ START_TEST(disks_emt_boot_disk_without_rootfs_is_fatal_at_once)
 	loader_variable(6, ESP_VDB);
 	ctx.opts.timeout_sec = 30;
 	uint64_t t0 = now_monotonic_us();
-	ck_assert_int_eq(stage_devices.run(&ctx), -ENODEV);
+	ck_assert_int_eq(stage_emt_devices.run(&ctx), -ENODEV);
 	ck_assert_uint_lt(now_monotonic_us() - t0, 5000000);
 	ck_assert(fake_logged("The boot disk /dev/vdb (the ESP the loader started from) has no partition named 'rootfs' and none with UUID " BOOT_UUID " (boot_uuid=)"));
 	ck_assert(fake_logged("Ignoring /dev/vda2"));
@@ -364,7 +364,7 @@ START_TEST(disks_emt_two_os_disks_without_the_loader_are_fatal)
 	emt_profile();
 	emt_disk("vda", NULL, false);
 	emt_disk("sdb", NULL, false);
-	ck_assert_int_eq(stage_devices.run(&ctx), -EEXIST);
+	ck_assert_int_eq(stage_emt_devices.run(&ctx), -EEXIST);
 	ck_assert(fake_logged("Two disks carry a partition named 'rootfs': "));
 	ck_assert(fake_logged("/dev/vda (/dev/vda2)"));
 	ck_assert(fake_logged("/dev/sdb (/dev/sdb2)"));
@@ -378,7 +378,7 @@ START_TEST(disks_emt_without_the_loader_skips_removable_disks)
 	emt_profile();
 	emt_disk("sda", NULL, true); /* a USB stick with EMT's names, seen first */
 	emt_disk("vda", NULL, false);
-	ck_assert_int_eq(stage_devices.run(&ctx), 0);
+	ck_assert_int_eq(stage_emt_devices.run(&ctx), 0);
 	ck_assert_str_eq(ctx.os_disk, "vda");
 	ck_assert(fake_logged("Ignoring /dev/sda2, a partition named 'rootfs' on /dev/sda: /dev/sda is removable and the loader did not say which disk it started from."));
 	ck_assert(seen("sda3")->removable);
@@ -392,7 +392,7 @@ START_TEST(disks_emt_boot_uuid_fallback_stays_on_fixed_disks)
 	emt_profile();
 	add_disk("sda", true);
 	add_part("sda", 2, NULL, NULL, BOOT_UUID);
-	ck_assert_int_eq(stage_devices.run(&ctx), -ETIMEDOUT);
+	ck_assert_int_eq(stage_emt_devices.run(&ctx), -ETIMEDOUT);
 	ck_assert(!fake_called("probe /dev/sda2 +sb"));
 	ck_assert(fake_logged("Timed out after 1 s waiting for EMT's OS disk"));
 }

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "edgeinit/secret.h"
 #include "edgeinit/strutil.h"
 #include "fake_sys.h"
 #include "suites.h"
@@ -27,7 +29,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	emt_discard_keys(); /* a failed test may leave the background derivation running */
+	stage_emt.discard(&ctx); /* a failed test may leave the background derivation running */
 	boot_context_done(&ctx);
 	fake_teardown();
 }
@@ -109,20 +111,25 @@ static void verity_disk(void)
 	ctx.uevent_fd = sys_fake.uevent_open();
 }
 
-/* devices, emt and, if the layout stages went well, emt-late. */
+/* devices, emt and, if they went well, emt-late. */
 static int run_devices_and_emt(void)
 {
-	int r = stage_devices.run(&ctx);
+	int r = stage_emt_devices.run(&ctx);
 
 	r = r < 0 ? r : stage_emt.run(&ctx);
-	return r < 0 ? r : stage_emt_late.run(&ctx);
+	if (r < 0)
+		return r;
+	/* emt-late has work only when keys opened volumes (FDE): else it reports itself skipped. */
+	r = stage_emt_late.run(&ctx);
+	ck_assert_int_eq(r == STAGE_RUN_SKIPPED, ctx.emt_mode != EMT_MODE_FDE);
+	return r == STAGE_RUN_SKIPPED ? 0 : r;
 }
 
 START_TEST(emt_devices_find_the_os_disk_by_gpt_name)
 {
 	fde_disk(true);
 	emt_cmdline(UUID_A, NULL);
-	ck_assert_int_eq(stage_devices.run(&ctx), 0);
+	ck_assert_int_eq(stage_emt_devices.run(&ctx), 0);
 	ck_assert_str_eq(ctx.os_disk, "vda");
 	/* Partition entries only: superblocks cost most of a probe. */
 	for (int i = 0; i < fake.n_calls; i++)
@@ -148,7 +155,7 @@ START_TEST(emt_fde_slot_a_opens_every_volume_then_latches)
 	emt_cmdline(UUID_A, NULL);
 	ck_assert_uint_eq(ctx.opts.tpm2_emt_handle, EMT_SEALED_KEY_HANDLE);
 	fake.unseal_secret = EMT_KEY;
-	ck_assert_int_eq(stage_devices.run(&ctx), 0);
+	ck_assert_int_eq(stage_emt_devices.run(&ctx), 0);
 	ck_assert_int_eq(stage_emt.run(&ctx), 0);
 	/* The volumes slot A needs are open; the others wait for emt-late, and so does PCR 15. */
 	ck_assert(fake_called("luks_activate /dev/vda2 rootfs_a"));
@@ -218,10 +225,11 @@ START_TEST(emt_fde_slot_a_opens_every_volume_then_latches)
 	ck_assert_str_eq(ctx.report.roothash_source, "roothash-partition-encrypted");
 	ck_assert(!fake_logged(EMT_KEY));
 
-	/* The luks stage leaves it alone, and the verity stage activates rootfs_verity. */
-	int before = fake.n_calls;
-	ck_assert_int_eq(stage_luks.run(&ctx), 0);
-	ck_assert_int_eq(fake.n_calls, before);
+	/* The luks stage is not in the EMT profile's list: the emt stage opened edge_persistent. */
+	const struct stage *list[REPORT_STAGES_MAX];
+	size_t n = boot_profile_stages(boot_table, boot_table_size, BOOT_PROFILE_EMT, list, ELEMENTSOF(list));
+	for (size_t i = 0; i < n; i++)
+		ck_assert_ptr_ne(list[i], &stage_luks);
 }
 END_TEST
 
@@ -481,9 +489,9 @@ START_TEST(emt_plain_image_gets_the_linear_root)
 	ck_assert_str_eq(ctx.root_node, "/dev/mapper/rootfs_verity");
 	ck_assert_str_eq(ctx.persist_node, "/dev/vda3");
 	ck_assert(fake_logged("without dm-verity"));
-	/* The verity stage has nothing to verify. */
+	/* The verity stage has nothing to verify: it reports itself skipped. */
 	int before = fake.n_calls;
-	ck_assert_int_eq(stage_verity.run(&ctx), 0);
+	ck_assert_int_eq(stage_verity.run(&ctx), STAGE_RUN_SKIPPED);
 	ck_assert_int_eq(fake.n_calls, before);
 }
 END_TEST
@@ -519,8 +527,83 @@ START_TEST(emt_timeout_without_an_os_disk)
 	fake_write("/sys/class/block/vdc/uevent", "DEVNAME=vdc\nDEVTYPE=disk\n");
 	ctx.uevent_fd = sys_fake.uevent_open();
 	emt_cmdline(UUID_A, NULL);
-	ck_assert_int_eq(stage_devices.run(&ctx), -ETIMEDOUT);
+	ck_assert_int_eq(stage_emt_devices.run(&ctx), -ETIMEDOUT);
 	ck_assert(fake_logged("waiting for EMT's OS disk"));
+}
+END_TEST
+
+/* The fatal path after the emt stage (a later stage failed): the discard walk frees and wipes the
+ * key buffer emt-late would have used, and emt-late has nothing left to activate or latch. */
+static int run_fails(struct boot_context *c)
+{
+	(void)c;
+	return -EIO;
+}
+
+static int walk_to_a_failure(void)
+{
+	static const struct stage fails = { .name = "fails", .run = run_fails };
+	const struct boot_step steps[] = {
+		{ &stage_emt_devices, PROFILES_ALL }, { &stage_emt, PROFILES_ALL }, { &fails, PROFILES_ALL },
+	};
+	const struct stage *failed = NULL;
+	int r = boot_run(&ctx, steps, ELEMENTSOF(steps), NULL, &failed);
+
+	ck_assert_ptr_eq(failed, &fails);
+	return r;
+}
+
+START_TEST(emt_fatal_path_frees_the_keys)
+{
+	fde_disk(true);
+	/* Only the volumes slot A needs are listed: nothing is left for the background. */
+	emt_cmdline(UUID_A, "rd.luks.uuid=1c5e2000-0001-4000-8000-000000000002 "
+			    "rd.luks.uuid=1c5e2000-0001-4000-8000-000000000003 "
+			    "rd.luks.uuid=1c5e2000-0001-4000-8000-000000000004 "
+			    "rd.luks.uuid=1c5e2000-0001-4000-8000-000000000007");
+	ctx.opts_parsed = true;
+	fake.unseal_secret = EMT_KEY;
+	ck_assert_int_eq(walk_to_a_failure(), -EIO);
+	ck_assert(fake_called("luks_activate /dev/vda2 rootfs_a"));
+	boot_discard(&ctx);
+	/* No locked buffer is left: the keys were wiped and released (secret_free). */
+	ck_assert_uint_eq(secret_wipe_all(), 0);
+	int before = fake.n_calls;
+	ck_assert_int_eq(stage_emt_late.run(&ctx), STAGE_RUN_SKIPPED);
+	ck_assert_int_eq(fake.n_calls, before);
+}
+END_TEST
+
+static int background_derivations(void)
+{
+	static const char *const bg[] = { "luks_derive /dev/vda5 ", "luks_derive /dev/vda6 ",
+					  "luks_derive /dev/vda8 ", "luks_derive /dev/vda11 " };
+	int n = 0;
+
+	for (int i = 0; i < fake.n_calls; i++)
+		for (size_t j = 0; j < ELEMENTSOF(bg); j++)
+			n += str_startswith(fake.calls[i], bg[j]) != NULL;
+	return n;
+}
+
+/* The fatal path while the background derivation runs: it does not wait for it, and the worker
+ * takes no new volume after it. */
+START_TEST(emt_fatal_path_stops_the_background_without_waiting)
+{
+	fde_disk(true);
+	emt_cmdline(UUID_A, NULL);
+	ctx.opts_parsed = true;
+	fake.unseal_secret = EMT_KEY;
+	fake.pbkdf_memory_kib = 1024; /* no /proc/meminfo in the fake root: one derivation at a time */
+	fake.derive_delay_ms = 200;
+	ck_assert_int_eq(walk_to_a_failure(), -EIO);
+	uint64_t t0 = now_monotonic_us();
+	boot_discard(&ctx);
+	ck_assert_uint_lt(now_monotonic_us() - t0, 100 * 1000);
+	/* Four volumes at 200 ms each would take 800 ms; after 1.2 s at most the one in flight at
+	 * the discard was derived. */
+	nanosleep(&(struct timespec){ .tv_sec = 1, .tv_nsec = 200 * 1000 * 1000 }, NULL);
+	ck_assert_int_le(background_derivations(), 1);
 }
 END_TEST
 
@@ -552,6 +635,8 @@ Suite *emt_stage_suite(void)
 	tcase_add_test(tc, emt_plain_image_gets_the_linear_root);
 	tcase_add_test(tc, emt_unnamed_partitions_fall_back_to_numbers);
 	tcase_add_test(tc, emt_timeout_without_an_os_disk);
+	tcase_add_test(tc, emt_fatal_path_frees_the_keys);
+	tcase_add_test(tc, emt_fatal_path_stops_the_background_without_waiting);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -100,6 +100,24 @@ START_TEST(cmdline_bad_root_names_the_option)
 }
 END_TEST
 
+/* EMT's profile takes EMT's edge_persistent: another one on the command line is refused, not
+ * silently overridden. */
+START_TEST(cmdline_emt_refuses_another_persistent_partition)
+{
+	fake_write("/proc/cmdline", "boot_uuid=1c5e2000-0001-4000-8000-000000000002 "
+				    "edgeinit.persist=PARTUUID=8a1c0000-0000-4000-8000-000000000001\n");
+	ck_assert_int_eq(stage_cmdline.run(&ctx), -EINVAL);
+	ck_assert(fake_logged("edgeinit.persist=PARTUUID=8a1c0000-0000-4000-8000-000000000001 cannot be used with boot_uuid= (EMT profile)"));
+	ck_assert_ptr_nonnull(strstr(ctx.remedy, "Remove edgeinit.persist="));
+	ck_assert(!ctx.opts_parsed);
+	/* EMT's own name is what the profile uses anyway: accepted. */
+	fake_write("/proc/cmdline", "boot_uuid=1c5e2000-0001-4000-8000-000000000002 "
+				    "edgeinit.persist=PARTLABEL=edge_persistent\n");
+	ck_assert_int_eq(stage_cmdline.run(&ctx), 0);
+	ck_assert_int_eq(ctx.opts.profile, BOOT_PROFILE_EMT);
+}
+END_TEST
+
 /* ---- modules ---- */
 
 static void virtio_bus_appears(struct fake_sys *f)
@@ -899,6 +917,8 @@ START_TEST(switch_root_real_in_private_namespace)
 }
 END_TEST
 
+void boot_table_tests(Suite *s); /* test_boot.c */
+
 Suite *stages_suite(void)
 {
 	Suite *s = suite_create("stages");
@@ -911,6 +931,7 @@ Suite *stages_suite(void)
 	tcase_add_test(tc, cmdline_reads_options);
 	tcase_add_test(tc, cmdline_without_roothash_fails_closed);
 	tcase_add_test(tc, cmdline_bad_root_names_the_option);
+	tcase_add_test(tc, cmdline_emt_refuses_another_persistent_partition);
 	tcase_add_test(tc, modules_loads_required_then_coldplugs_until_stable);
 	tcase_add_test(tc, modules_missing_required_module_fails);
 	tcase_add_test(tc, devices_resolves_present_partitions);
@@ -950,5 +971,6 @@ Suite *stages_suite(void)
 	tcase_add_test(tc, switch_root_refuses_when_sysroot_is_not_a_mount);
 	tcase_add_test(tc, switch_root_real_in_private_namespace);
 	suite_add_tcase(s, tc);
+	boot_table_tests(s);
 	return s;
 }

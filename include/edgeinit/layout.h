@@ -24,6 +24,7 @@ struct layout_diag {
 struct layout_path {
 	char path[LAYOUT_PATH_MAX];
 	unsigned line;    /* where it was written, for messages */
+	unsigned column;  /* 1-based; 0 for the default /var */
 };
 
 struct layout {
@@ -38,6 +39,8 @@ struct layout {
 	char overlay_target[LAYOUT_PATH_MAX];    /* TMPFS_OVERLAY_TARGET */
 	unsigned bind_target_line;               /* where the targets were set; 0: default */
 	unsigned overlay_target_line;
+	unsigned bind_target_column;             /* where the targets' values start; 0: default */
+	unsigned overlay_target_column;
 };
 
 /* Parse layout.env text (len bytes, need not be NUL-terminated). Applies EMT's defaults for

@@ -524,6 +524,32 @@ static const struct {
 	{ "TMPFS_OVERLAYS_PATHS=\nPERSISTENT_BIND_PATHS=", 0, NULL },
 };
 
+/* The diagnostic's line and column point at the value the message quotes first ('/a'), or at
+ * the quote that opens it. */
+static void check_points_at_quoted(const char *text, const struct layout_diag *d)
+{
+	const char *q = strchr(d->message, '\''), *end = q ? strchr(q + 1, '\'') : NULL;
+	const char *at = text;
+	size_t n;
+
+	ck_assert_msg(d->line > 0 && d->column > 0, "no position for '%s'", d->message);
+	for (unsigned line = 1; line < d->line; line++) {
+		at = strchr(at, '\n');
+		ck_assert_ptr_nonnull(at);
+		at++;
+	}
+	ck_assert_uint_le(d->column, strlen(at) + 1);
+	at += d->column - 1;
+	ck_assert_ptr_nonnull(end);
+	n = (size_t)(end - q - 1);
+	if (n == 0 || memchr(q + 1, '\\', n))
+		return; /* '' or an escaped byte: not literally in the text */
+	if (*at == '"')
+		at++;
+	ck_assert_msg(strncmp(at, q + 1, n) == 0, "'%s' at %u:%u is not where '%.*s' starts", d->message,
+		      d->line, d->column, (int)n, q + 1);
+}
+
 START_TEST(test_validate_table)
 {
 	struct layout l;
@@ -542,7 +568,7 @@ START_TEST(test_validate_table)
 	ck_assert_msg(strstr(d.message, validate_cases[_i].message) != NULL, "[%s] message '%s'",
 		      text, d.message);
 	ck_assert_uint_eq(d.line, validate_cases[_i].line);
-	ck_assert_uint_eq(d.column, 0);
+	check_points_at_quoted(text, &d);
 }
 END_TEST
 

@@ -945,6 +945,8 @@ START_TEST(test_plan_json_escaping)
 }
 END_TEST
 
+void layout_check_tcases(Suite *s); /* test_layout_check.c */
+
 Suite *layout_suite(void)
 {
 	Suite *s = suite_create("layout");
@@ -976,5 +978,6 @@ Suite *layout_suite(void)
 	tcase_add_test(plan, test_plan_json);
 	tcase_add_test(plan, test_plan_json_escaping);
 	suite_add_tcase(s, plan);
+	layout_check_tcases(s);
 	return s;
 }

@@ -971,6 +971,7 @@ Suite *layout_suite(void)
 	suite_add_tcase(s, validate);
 
 	tcase_add_checked_fixture(plan, setup_root, teardown_root);
+	tcase_set_timeout(plan, 60); /* python3 starts slowly on a loaded machine */
 	tcase_add_loop_test(plan, test_plan_golden, 0, N(plan_cases));
 	tcase_add_test(plan, test_plan_actions);
 	tcase_add_test(plan, test_plan_errors);

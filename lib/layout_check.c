@@ -43,6 +43,10 @@ _printf_(6, 7) static int add(struct layout_findings *f, enum layout_severity se
 	struct layout_finding *it;
 	va_list ap;
 
+	if (f->n >= LAYOUT_FINDINGS_MAX) {
+		f->dropped[severity == LAYOUT_ERROR]++;
+		return 1; /* hint() must not touch the last one listed */
+	}
 	if (f->n == f->allocated) {
 		size_t n = f->allocated ? f->allocated * 2 : 16;
 		struct layout_finding *p = realloc(f->items, n * sizeof(*p));
@@ -64,11 +68,13 @@ _printf_(6, 7) static int add(struct layout_findings *f, enum layout_severity se
 	return 0;
 }
 
-/* Set the hint of the finding just added. */
+/* Set the hint of the finding just added (add() returned 0). */
 _printf_(2, 3) static void hint(struct layout_findings *f, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (f->dropped[0] || f->dropped[1])
+		return;
 	va_start(ap, fmt);
 	vsnprintf(f->items[f->n - 1].hint, sizeof(f->items[0].hint), fmt, ap);
 	va_end(ap);
@@ -353,7 +359,7 @@ out:
 
 size_t layout_findings_count(const struct layout_findings *f, enum layout_severity severity)
 {
-	size_t n = 0;
+	size_t n = f->dropped[severity == LAYOUT_ERROR];
 
 	for (size_t i = 0; i < f->n; i++)
 		n += f->items[i].severity == severity;
@@ -392,6 +398,9 @@ int layout_findings_format_text(const struct layout_findings *f, const char *fil
 		if (it->hint[0])
 			json_out_printf(&o, "%s%s: note: %s\n", file, where, it->hint);
 	}
+	if (f->dropped[0] + f->dropped[1])
+		json_out_printf(&o, "%s: note: %zu more problems are not listed\n", file,
+				f->dropped[0] + f->dropped[1]);
 	return json_out_finish(&o);
 }
 

@@ -129,9 +129,12 @@ struct layout_finding {
 	char hint[256];     /* what to do; "" if nothing specific */
 };
 
+#define LAYOUT_FINDINGS_MAX 1000 /* listed; the rest are only counted */
+
 struct layout_findings {
 	struct layout_finding *items; /* malloc'ed, in file order */
 	size_t n, allocated;
+	size_t dropped[2];            /* per severity: beyond LAYOUT_FINDINGS_MAX, not listed */
 };
 
 /* Everything `edgeinit-layout check` reports about layout.env text, in file order:
@@ -147,6 +150,7 @@ struct layout_findings {
  * empty), -ENOMEM, or the error root->kind returned; out is empty on failure. */
 int layout_check(const char *text, size_t len, const struct layout_root_ops *root,
 		 struct layout *l, struct layout_findings *out);
+/* How many findings of a severity, dropped ones included. */
 size_t layout_findings_count(const struct layout_findings *f, enum layout_severity severity);
 void layout_findings_free(struct layout_findings *f);
 /* "FILE:LINE:COL: warning: message [code]" and "FILE:LINE:COL: note: hint" lines (FILE:LINE:

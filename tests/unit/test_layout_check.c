@@ -404,6 +404,27 @@ START_TEST(test_format_json)
 }
 END_TEST
 
+START_TEST(test_many_findings)
+{
+	size_t n = 0, size = 1200 * 8 + 64;
+	char *text = malloc(size), buf[256];
+
+	ck_assert_ptr_nonnull(text);
+	for (int k = 0; k < 1200; k++)
+		n += (size_t)snprintf(text + n, size - n, "X%04d=1\n", k);
+	check(text);
+	ck_assert_uint_eq(f.n, LAYOUT_FINDINGS_MAX);
+	ck_assert_uint_eq(layout_findings_count(&f, LAYOUT_WARNING), 1200);
+	ck_assert_uint_eq(layout_findings_count(&f, LAYOUT_ERROR), 0);
+	ck_assert_str_eq(f.items[999].message, "unknown variable 'X0999' is ignored");
+	ck_assert(f.items[999].hint[0]);
+	f.n = 0; /* only the note about the rest */
+	ck_assert_int_gt(layout_findings_format_text(&f, "l", false, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "l: note: 200 more problems are not listed\n");
+	free(text);
+}
+END_TEST
+
 void layout_check_tcases(Suite *s)
 {
 	TCase *tc = tcase_create("check");
@@ -419,5 +440,6 @@ void layout_check_tcases(Suite *s)
 	tcase_add_test(tc, test_container_runtime);
 	tcase_add_test(tc, test_format_text);
 	tcase_add_test(tc, test_format_json);
+	tcase_add_test(tc, test_many_findings);
 	suite_add_tcase(s, tc);
 }

@@ -24,6 +24,7 @@ struct layout_diag {
 struct layout_path {
 	char path[LAYOUT_PATH_MAX];
 	unsigned line;    /* where it was written, for messages */
+	unsigned column;  /* 1-based; 0 for the default /var */
 };
 
 struct layout {
@@ -38,6 +39,8 @@ struct layout {
 	char overlay_target[LAYOUT_PATH_MAX];    /* TMPFS_OVERLAY_TARGET */
 	unsigned bind_target_line;               /* where the targets were set; 0: default */
 	unsigned overlay_target_line;
+	unsigned bind_target_column;             /* where the targets' values start; 0: default */
+	unsigned overlay_target_column;
 };
 
 /* Parse layout.env text (len bytes, need not be NUL-terminated). Applies EMT's defaults for
@@ -109,3 +112,52 @@ void layout_plan_free(struct layout_plan *plan);
 int layout_plan_format_text(const struct layout_plan *plan, char *buf, size_t size);
 /* A JSON array of action objects. -ENOSPC if small. */
 int layout_plan_format_json(const struct layout_plan *plan, char *buf, size_t size);
+
+/* ------------------------- edgeinit-layout check: every diagnostic ------------------------- */
+
+enum layout_severity {
+	LAYOUT_WARNING, /* the initrd boots with it, but it is almost certainly a mistake */
+	LAYOUT_ERROR,   /* the initrd refuses the file, or the path cannot work */
+};
+
+struct layout_finding {
+	enum layout_severity severity;
+	unsigned line;      /* 1-based; 0 when not tied to a line (a default, the whole file) */
+	unsigned column;    /* 1-based, in bytes; 0 when not tied to a column */
+	char code[32];      /* stable name for tools: "unknown-variable", "syntax", ... */
+	char message[384];
+	char hint[256];     /* what to do; "" if nothing specific */
+};
+
+#define LAYOUT_FINDINGS_MAX 1000 /* listed; the rest are only counted */
+
+struct layout_findings {
+	struct layout_finding *items; /* malloc'ed, in file order */
+	size_t n, allocated;
+	size_t dropped[2];            /* per severity: beyond LAYOUT_FINDINGS_MAX, not listed */
+};
+
+/* Everything `edgeinit-layout check` reports about layout.env text, in file order:
+ *   errors: the parser's (the first syntax error; parsing stops there), every validation
+ *     problem layout_validate() would refuse (not just the first), paths on /proc, /sys, /dev,
+ *     /run ("api-filesystem") or under /sysroot ("sysroot");
+ *   warnings: assignments to unknown variable names, with the nearest known name when it is
+ *     close ("unknown-variable"), a plain assignment to a variable already assigned
+ *     ("assigned-twice"; the last wins), and, when root is not NULL, /var/lib/docker,
+ *     /var/lib/containerd or /var/lib/rancher present in the image under an overlay and not
+ *     kept by a persistent bind ("container-runtime").
+ * l receives the parsed layout (zeroed when parsing failed). Returns 0 (findings may be
+ * empty), -ENOMEM, or the error root->kind returned; out is empty on failure. */
+int layout_check(const char *text, size_t len, const struct layout_root_ops *root,
+		 struct layout *l, struct layout_findings *out);
+/* How many findings of a severity, dropped ones included. */
+size_t layout_findings_count(const struct layout_findings *f, enum layout_severity severity);
+void layout_findings_free(struct layout_findings *f);
+/* "FILE:LINE:COL: warning: message [code]" and "FILE:LINE:COL: note: hint" lines (FILE:LINE:
+ * or FILE: when the position is unknown). strict prints warnings as errors. -ENOSPC if small. */
+int layout_findings_format_text(const struct layout_findings *f, const char *file, bool strict,
+				char *buf, size_t size);
+/* A JSON array of {file, line, column, severity, code, message, hint}; line, column and hint
+ * are null when unknown or empty. strict reports warnings as "error". -ENOSPC if small. */
+int layout_findings_format_json(const struct layout_findings *f, const char *file, bool strict,
+				char *buf, size_t size);

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* libFuzzer target: layout.env parser, validator and planner.
+/* libFuzzer target: layout.env parser, validator, planner and checker (edgeinit-layout check).
  * Invariants: parse returns 0 or -EINVAL; an error's line and column lie inside the input and
  * its message is set; a parsed layout respects the limits and the line numbers of the input;
  * a validated layout has only absolute, normalised paths outside /opt; the plan (against a fake
- * root derived from a hash of each path) has the expected shape, and both formats succeed. */
+ * root derived from a hash of each path) has the expected shape, and both formats succeed.
+ * The checker agrees with the initrd: it parses the same layout, reports a syntax error exactly
+ * when the parser fails and the validator's first error among its own; every finding lies
+ * inside the input, and its JSON is valid (edgeinit's strict parser). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -11,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "edgeinit/json.h"
 #include "edgeinit/layout.h"
 
 #define CHECK(x) do { if (!(x)) __builtin_trap(); } while (0)
@@ -92,6 +96,72 @@ static void check_plan(const struct layout *l, const struct layout_plan *plan)
 	free(buf);
 }
 
+static bool has_error(const struct layout_findings *f, const char *code, const char *message)
+{
+	for (size_t k = 0; k < f->n; k++)
+		if (f->items[k].severity == LAYOUT_ERROR && strcmp(f->items[k].code, code) == 0 &&
+		    (!message || strcmp(f->items[k].message, message) == 0))
+			return true;
+	return false;
+}
+
+/* The checker's root: which runtime directories exist varies with the input. */
+static int check_kind(void *userdata, const char *path)
+{
+	static const int kinds[] = { 'd', 'f', 'l', 0, 'd' };
+
+	CHECK(path[0] == '/');
+	return kinds[(hash(path) ^ *(const uint32_t *)userdata) % 5];
+}
+
+/* Run the checker and compare it with what the initrd concluded (parsed: r of layout_parse,
+ * valid: r of layout_validate or 1 when not reached; first: the initrd's message). */
+static void check_checker(const char *text, size_t size, const struct layout *parsed_l, int parsed,
+			  int valid, const char *first, unsigned lines, unsigned longest)
+{
+	static struct layout cl;
+	static struct json_node nodes[4096];
+	uint32_t seed = (uint32_t)size * 2654435761u;
+	struct layout_root_ops ops = { check_kind, fake_is_mount, &seed };
+	struct json_limits lim = { .max_len = JSON_LEN_MAX, .max_depth = 4 };
+	struct layout_findings f;
+	struct json_doc doc;
+	size_t bufsize;
+	char *buf;
+	int r;
+
+	r = layout_check(text, size, &ops, &cl, &f);
+	CHECK(r == 0);
+	CHECK(memcmp(&cl, parsed_l, sizeof(cl)) == 0);
+	CHECK((parsed < 0) == has_error(&f, "syntax", parsed < 0 ? first : NULL));
+	if (parsed == 0 && valid < 0) {
+		bool found = false;
+
+		for (size_t k = 0; k < f.n; k++)
+			found |= f.items[k].severity == LAYOUT_ERROR && strcmp(f.items[k].message, first) == 0;
+		CHECK(found);
+	}
+	for (size_t k = 0; k < f.n; k++) {
+		const struct layout_finding *it = &f.items[k];
+
+		CHECK(it->line <= lines && it->column <= longest + 1);
+		CHECK(it->code[0] && terminated(it->code, sizeof(it->code)));
+		CHECK(it->message[0] && terminated(it->message, sizeof(it->message)));
+		CHECK(terminated(it->hint, sizeof(it->hint)));
+		CHECK(k == 0 || it->line > f.items[k - 1].line ||
+		      (it->line == f.items[k - 1].line && it->column >= f.items[k - 1].column));
+	}
+	bufsize = 4096 + f.n * 4096;
+	buf = malloc(bufsize);
+	CHECK(buf);
+	CHECK(layout_findings_format_text(&f, "l.env", false, buf, bufsize) >= 0);
+	CHECK(layout_findings_format_json(&f, "l.env", true, buf, bufsize) > 0);
+	if (f.n < 200)
+		CHECK(json_doc_parse(buf, strlen(buf), &lim, nodes, 4096, &doc, NULL) == 0);
+	free(buf);
+	layout_findings_free(&f);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct layout l, again;
@@ -125,6 +195,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(d.line <= lines);
 		CHECK(d.column <= longest + 1);
 		CHECK(d.line > 0 || size > LAYOUT_FILE_MAX);
+		check_checker(text, size, &l, r, 1, d.message, lines, longest);
 		return 0;
 	}
 	CHECK(d.message[0] == '\0' && d.line == 0 && d.column == 0);
@@ -144,8 +215,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	v = layout_validate(&l, &d);
 	CHECK(v == 0 || v == -EINVAL);
 	CHECK(terminated(d.message, sizeof(d.message)));
+	check_checker(text, size, &l, r, v, d.message, lines, longest);
 	if (v < 0) {
-		CHECK(d.message[0] != '\0' && d.line <= lines && d.column == 0);
+		CHECK(d.message[0] != '\0' && d.line <= lines && d.column <= longest + 1);
 		return 0;
 	}
 	for (size_t k = 0; k < l.n_overlay_paths; k++)

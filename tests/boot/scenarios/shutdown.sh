@@ -82,6 +82,7 @@ check_no-exitrd() {
 setup_emt-fde-shutdown() {
     emt_setup fde
     timeout_s=300
+    boots=("report:a")
 }
 check_emt-fde-shutdown() {
     check_exited

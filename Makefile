@@ -59,6 +59,18 @@ edgeinit-version-force:
 $(BUILD)/obj/init/main.o: $(BUILD)/version
 $(BUILD)/obj/init/main.o: VERSION_DEF := -DEDGEINIT_VERSION='"$(VERSION)"'
 
+# Kernel module lists are data (modules.d/*.list, installed for edgeinit-mkinitrd); /init's
+# required_modules[] is generated from modules.d/boot.list.
+MODULE_LISTS := $(sort $(wildcard modules.d/*.list))
+GEN_DIR := $(BUILD)/gen
+$(GEN_DIR)/required_modules.h: modules.d/boot.list tools/modlist-header.sh
+	@mkdir -p $(@D)
+	tools/modlist-header.sh $< >$@.tmp && mv $@.tmp $@
+$(BUILD)/obj/modules/load_modules.o: $(GEN_DIR)/required_modules.h
+$(BUILD)/obj/modules/load_modules.o: INIT_CFLAGS += -I$(GEN_DIR)
+$(BUILD)/unit-tests: $(GEN_DIR)/required_modules.h
+$(BUILD)/unit-tests: CFLAGS += -I$(GEN_DIR)
+
 # pkg-config runs when the recipe does, after the prefix exists.
 $(BUILD)/obj/%.o: %.c $(HEADERS) tools/musl-compat.h Makefile $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -107,13 +119,6 @@ fuzz-run: $(FUZZ_TARGETS)
 		grep -a '^Done' $(BUILD)/fuzz/$$n.log; \
 	done
 
-# Modules the reference image's boot path needs besides edgeinit's own required_modules[] table
-# (which tools/mkinitrd.py reads): the disk driver, the file system of root and persistent
-# partition, overlay (layout.env's tmpfs overlays), the TPM drivers. The initrd build fails if
-# one is neither built into the kernel nor in the initrd.
-BOOT_PATH_MODULES ?= virtio_blk ext4 overlay tpm_tis tpm_crb
-export MKINITRD_REQUIRE := $(BOOT_PATH_MODULES)
-
 # Initrd compressor (zstd, lz4, gzip, xz, none); tools/initrd-unpack-bench.sh measures the
 # guest kernel's unpack time of each. The stamp file rebuilds the initrd when it changes.
 INITRD_COMPRESS ?= zstd
@@ -124,8 +129,58 @@ $(BUILD)/initrd.compress: edgeinit-version-force
 
 -include qemu/image.mk
 
-$(BUILD)/initrd.img: modules/load_modules.c $(BUILD)/initrd.compress
+$(BUILD)/initrd.img: $(MODULE_LISTS) $(BUILD)/initrd.compress
 $(BUILD)/uki.efi: tools/pe-set-timestamp.py
+
+# Installation, for integrators and packages (PREFIX=/usr DESTDIR=... for a package):
+#   $(PREFIX)/lib/edgeinit/init          the static /init (stripped)
+#   $(PREFIX)/lib/edgeinit/mkuki, pe-set-timestamp.py   the UKI assembler the plugin uses
+#   $(PREFIX)/bin/edgeinit-mkinitrd      the initrd builder (python3)
+#   $(PREFIX)/bin/edgeinit-layout        the layout.env checker
+#   $(PREFIX)/share/edgeinit/layout.env  the default layout.env (/etc/edgeinit/layout.env wins)
+#   $(PREFIX)/share/edgeinit/modules.d/*.list   the module lists
+#   $(PREFIX)/lib/kernel/install.d/50-edgeinit.install   the kernel-install plugin
+#   $(PREFIX)/share/man/man7/edgeinit.7, man8/edgeinit-mkinitrd.8, man8/edgeinit-layout.8
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR := $(PREFIX)/bin
+PKGLIBDIR := $(PREFIX)/lib/edgeinit
+PKGDATADIR := $(PREFIX)/share/edgeinit
+KERNEL_INSTALL_DIR := $(PREFIX)/lib/kernel/install.d
+MANDIR := $(PREFIX)/share/man
+MAN7 := man/edgeinit.7
+MAN8 := man/edgeinit-mkinitrd.8 man/edgeinit-layout.8
+.PHONY: install uninstall toolchain-test
+install: $(INIT) $(LAYOUT_TOOL)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(PKGDATADIR)/modules.d \
+		$(DESTDIR)$(KERNEL_INSTALL_DIR) $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	strip --strip-all -o $(DESTDIR)$(PKGLIBDIR)/init $(INIT)
+	chmod 0755 $(DESTDIR)$(PKGLIBDIR)/init
+	install -m 0755 tools/mkuki.sh $(DESTDIR)$(PKGLIBDIR)/mkuki
+	install -m 0755 tools/pe-set-timestamp.py $(DESTDIR)$(PKGLIBDIR)/pe-set-timestamp.py
+	sed 's|^INSTALL_PREFIX = None$$|INSTALL_PREFIX = "$(PREFIX)"|' tools/edgeinit-mkinitrd \
+		>$(DESTDIR)$(BINDIR)/edgeinit-mkinitrd
+	chmod 0755 $(DESTDIR)$(BINDIR)/edgeinit-mkinitrd
+	install -m 0755 $(LAYOUT_TOOL) $(DESTDIR)$(BINDIR)/edgeinit-layout
+	install -m 0644 layout/layout.env $(DESTDIR)$(PKGDATADIR)/layout.env
+	install -m 0644 $(MODULE_LISTS) $(DESTDIR)$(PKGDATADIR)/modules.d/
+	sed -e 's|@BINDIR@|$(BINDIR)|' -e 's|@PKGLIBDIR@|$(PKGLIBDIR)|' kernel-install/50-edgeinit.install \
+		>$(DESTDIR)$(KERNEL_INSTALL_DIR)/50-edgeinit.install
+	chmod 0755 $(DESTDIR)$(KERNEL_INSTALL_DIR)/50-edgeinit.install
+	install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+
+uninstall:
+	rm -f $(DESTDIR)$(PKGLIBDIR)/init $(DESTDIR)$(PKGLIBDIR)/mkuki $(DESTDIR)$(PKGLIBDIR)/pe-set-timestamp.py \
+		$(DESTDIR)$(BINDIR)/edgeinit-mkinitrd $(DESTDIR)$(BINDIR)/edgeinit-layout \
+		$(DESTDIR)$(PKGDATADIR)/layout.env $(addprefix $(DESTDIR)$(PKGDATADIR)/,$(MODULE_LISTS)) \
+		$(DESTDIR)$(KERNEL_INSTALL_DIR)/50-edgeinit.install \
+		$(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7))) $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
+	-rmdir $(DESTDIR)$(PKGDATADIR)/modules.d $(DESTDIR)$(PKGDATADIR) $(DESTDIR)$(PKGLIBDIR)
+
+# The integrator's toolchain: install layout, mkinitrd refusals, kernel-install plugin.
+toolchain-test: $(INIT) $(LAYOUT_TOOL) $(KERNEL_DIR)/kver $(ROOTFS_DIR).stamp $(IMAGE_DIR)/roothash
+	BUILD=$(BUILD) tests/toolchain/run.sh
 
 # The static /init: no PT_INTERP, no DT_NEEDED, no dlopen (also checked after every link).
 static-check: $(INIT)
@@ -149,6 +204,7 @@ package-test: $(DEPS_STAMP) $(ROOTFS_DIR).stamp
 test: deps
 	$(MAKE) unit
 	$(MAKE) layout-tool-test
+	$(MAKE) toolchain-test
 	$(MAKE) package-test
 	$(MAKE) static-check
 	$(MAKE) fuzz-run
@@ -161,7 +217,7 @@ demo: deps
 
 # The dependency prefix survives `clean` (it takes minutes to build); `distclean` removes it.
 clean:
-	rm -rf $(BUILD)/init $(BUILD)/edgeinit-layout $(BUILD)/init.map $(BUILD)/obj $(BUILD)/version $(BUILD)/unit-tests \
+	rm -rf $(BUILD)/init $(BUILD)/edgeinit-layout $(BUILD)/init.map $(BUILD)/obj $(BUILD)/version $(BUILD)/unit-tests $(BUILD)/gen \
 		$(BUILD)/fuzz $(BUILD)/initrd* $(BUILD)/uki.efi $(BUILD)/boot-tests
 distclean: clean
 	rm -rf $(DEPS) $(DEPS).tmp $(DEPS).cache

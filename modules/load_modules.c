@@ -18,15 +18,14 @@
 #include "edgeinit/stage.h"
 #include "edgeinit/strutil.h"
 
-/* Modules the boot path needs whatever the hardware; device drivers come from coldplug. */
+/* Modules the boot path needs whatever the hardware; device drivers come from coldplug. The list
+ * is data (modules.d/boot.list, which edgeinit-mkinitrd also reads); the build turns it into
+ * initializers. */
 static const struct required_module {
 	const char *name;
 	const char *why;
 } required_modules[] = {
-	{ "dm_mod", "device-mapper, for the verity root" },
-	{ "dm_verity", "dm-verity, to verify the root file system" },
-	{ "algif_hash", "AF_ALG hashes, for libcryptsetup's kernel crypto backend" },
-	{ "algif_skcipher", "AF_ALG ciphers, for libcryptsetup's kernel crypto backend" },
+#include "required_modules.h"
 };
 
 #define COLDPLUG_PASSES_MAX 4
@@ -86,7 +85,7 @@ static int load_modules_run(struct boot_context *ctx)
 		r = ctx->sys->load_module(required_modules[i].name);
 		if (r < 0) {
 			ctx_set_remedy(ctx,
-				       "Build the initrd with module '%s' (make initrd EXTRA_MODULES=...) or use a kernel that has it built in.",
+				       "Build the initrd with module '%s' (edgeinit-mkinitrd --modules, or make initrd EXTRA_MODULES=...) or use a kernel that has it built in.",
 				       required_modules[i].name);
 			return log_error_errno(r, "Failed to load kernel module '%s' (%s): %m",
 					       required_modules[i].name, required_modules[i].why);

@@ -1,11 +1,13 @@
 # Guest kernel, initrd, UKI, disk images and QEMU boot tests for edgeinit.
 # Included from the top Makefile, which provides $(BUILD) and builds $(INIT).
-# Integrators add initrd modules with EXTRA_MODULES="..." and pick a layout
-# with LAYOUT=...; BOOT_TESTS="happy ..." selects boot-test scenarios.
+# The initrd's modules are the lists INITRD_LISTS (modules.d/NAME.list); integrators add
+# modules with EXTRA_MODULES="..." and pick a layout with LAYOUT=...; BOOT_TESTS="happy ..."
+# selects boot-test scenarios.
 
 BUILD ?= build
 INIT ?= $(BUILD)/init
-INITRD_MODULES ?= virtio_pci virtio_blk dm_verity ext4 overlay algif_hash algif_skcipher dm_crypt xts sha512_generic efivarfs xhci_pci usb_storage sd_mod
+# The reference QEMU image: virtio disks (and USB), no NVMe/AHCI/eMMC drivers.
+INITRD_LISTS ?= boot fs luks disk-virtio disk-usb tpm
 EXTRA_MODULES ?=
 LAYOUT ?= layout/layout.env
 UKI_STUB ?= /usr/lib/systemd/boot/efi/linuxx64.efi.stub
@@ -14,7 +16,7 @@ BOOT_TESTS ?=
 KERNEL_DIR := $(BUILD)/kernel
 ROOTFS_DIR := $(BUILD)/rootfs
 IMAGE_DIR := $(BUILD)/image
-INITRD_MODLIST := $(strip $(INITRD_MODULES) $(EXTRA_MODULES))
+INITRD_MODLIST := lists: $(strip $(INITRD_LISTS)) modules: $(strip $(EXTRA_MODULES))
 GUEST_FILES := qemu/guest/edgeinit-test.sh qemu/guest/edgeinit-test.service
 
 .PHONY: deps kernel initrd initrd-list uki image emt-images boot-test bench-emt demo-boot edgeinit-image-force
@@ -26,19 +28,19 @@ kernel: $(KERNEL_DIR)/kver
 $(KERNEL_DIR)/kver:
 	tools/fetch-kernel.sh $(KERNEL_DIR)
 
-# The module list lives in a make variable; this file changes only when the
-# list does, so the initrd is rebuilt exactly then.
+# The selection lives in make variables; this file changes only when it does, so the
+# initrd is rebuilt exactly then (the lists themselves are prerequisites too).
 $(BUILD)/initrd.modules: edgeinit-image-force
 	@mkdir -p $(@D)
 	@echo '$(INITRD_MODLIST)' | cmp -s - $@ || echo '$(INITRD_MODLIST)' >$@
 edgeinit-image-force:
 
-MKINITRD = tools/mkinitrd.py --init $(INIT) --kernel-dir $(KERNEL_DIR) \
-	--modules "$(INITRD_MODLIST)" --layout $(LAYOUT)
+MKINITRD = tools/edgeinit-mkinitrd --init $(INIT) --kernel-dir $(KERNEL_DIR) \
+	--lists "$(INITRD_LISTS)" --modules "$(EXTRA_MODULES)" --layout $(LAYOUT)
 
 initrd: $(BUILD)/initrd.img
-$(BUILD)/initrd.img: $(INIT) $(KERNEL_DIR)/kver $(LAYOUT) tools/mkinitrd.py $(BUILD)/initrd.modules
-	$(MKINITRD) --out $@
+$(BUILD)/initrd.img: $(INIT) $(KERNEL_DIR)/kver $(LAYOUT) tools/edgeinit-mkinitrd $(BUILD)/initrd.modules
+	$(MKINITRD) -o $@
 
 initrd-list: $(INIT) $(KERNEL_DIR)/kver $(LAYOUT)
 	@$(MKINITRD) --list

@@ -80,10 +80,18 @@ else
 fi
 mkdir -p "$work/deb/x"
 dpkg-deb -x "$deb" "$work/deb/x"
-if "$top/tests/static/check-init.sh" "$work/deb/x/usr/lib/edgeinit/init"; then
-    pass "the .deb's /usr/lib/edgeinit/init is static (tests/static/check-init.sh)"
+# make install ships /init stripped: check the unstripped build/init of the package build (static,
+# no dlopen) and that the packaged file is exactly it, stripped.
+if "$top/tests/static/check-init.sh" "$src/build/init"; then
+    pass "the package build's /init is static (tests/static/check-init.sh)"
 else
-    fail "the .deb's /usr/lib/edgeinit/init fails tests/static/check-init.sh"
+    fail "the package build's /init fails tests/static/check-init.sh"
+fi
+strip --strip-all -o "$work/init.stripped" "$src/build/init"
+if cmp "$work/init.stripped" "$work/deb/x/usr/lib/edgeinit/init"; then
+    pass "the .deb's /usr/lib/edgeinit/init is that /init, stripped"
+else
+    fail "the .deb's /usr/lib/edgeinit/init is not the package build's /init, stripped"
 fi
 built_using=$(dpkg-deb -f "$deb" Built-Using)
 missing_bu=()

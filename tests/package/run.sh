@@ -56,6 +56,13 @@ mkdir -p "$src/build"
 cp -a "$deps" "$src/build/deps"
 
 # --- .deb -----------------------------------------------------------------------------------
+# The source package too (for lintian; debian/source/options keeps build/ out of it).
+if (cd "$work/deb" && dpkg-source -b "edgeinit-$version") >"$work/deb/source.log" 2>&1; then
+    pass "dpkg-source -b builds the source package ($(du -h "$work/deb/edgeinit_$version.tar.xz" | cut -f1))"
+else
+    cat "$work/deb/source.log"
+    fail "dpkg-source -b failed (above)"
+fi
 echo "package-test: dpkg-buildpackage (log: $work/deb/build.log)"
 if (cd "$src" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -b -us -uc) >"$work/deb/build.log" 2>&1; then
     pass "dpkg-buildpackage -b -us -uc builds ($(elapsed))"
@@ -105,9 +112,9 @@ else
 fi
 
 echo "package-test: lintian (log: $work/deb/lintian.log)"
-if lintian --fail-on error,warning "$work"/deb/edgeinit_*.changes \
+if lintian --fail-on error,warning "$work"/deb/edgeinit_*.changes "$work/deb/edgeinit_$version.dsc" \
     >"$work/deb/lintian.log" 2>&1; then
-    pass "lintian: no errors or warnings ($(grep -c . "$work/deb/lintian.log" || true) other lines) ($(elapsed))"
+    pass "lintian (source and .deb): no errors or warnings ($(grep -c . "$work/deb/lintian.log" || true) other lines) ($(elapsed))"
 else
     cat "$work/deb/lintian.log"
     fail "lintian reports errors or warnings (above)"

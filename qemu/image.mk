@@ -8,6 +8,9 @@ BUILD ?= build
 INIT ?= $(BUILD)/init
 # The reference QEMU image: virtio disks (and USB), no NVMe/AHCI/eMMC drivers.
 INITRD_LISTS ?= boot fs luks disk-virtio disk-usb tpm
+ifdef INITRD_MODULES
+$(error INITRD_MODULES is gone: the initrd's modules are lists (modules.d/*.list); choose lists with INITRD_LISTS="$(INITRD_LISTS)" and add modules with EXTRA_MODULES=)
+endif
 EXTRA_MODULES ?=
 LAYOUT ?= layout/layout.env
 UKI_STUB ?= /usr/lib/systemd/boot/efi/linuxx64.efi.stub

@@ -85,6 +85,17 @@ if diff -u "$expected" "$work/deb.files"; then
 else
     fail "dpkg-deb -c differs from tests/package/files.txt (diff above: - expected, + .deb)"
 fi
+# ... and exactly what `make install` installs (tests/toolchain/install-files.txt), plus the
+# Debian documentation and lintian overrides.
+if [[ -f "$top/tests/toolchain/install-files.txt" ]]; then
+    if diff -u <(sed 's|^|/|' "$top/tests/toolchain/install-files.txt" | sort) \
+        <(grep -vE '^/usr/share/doc/edgeinit/|^/usr/share/lintian/overrides/edgeinit$' "$work/deb.files" |
+            sed -E 's|^(/usr/share/man/.*)\.gz$|\1|' | sort); then
+        pass "the .deb installs exactly make install's files (tests/toolchain/install-files.txt)"
+    else
+        fail "the .deb's files differ from make install's (diff above: - make install, + .deb)"
+    fi
+fi
 mkdir -p "$work/deb/x"
 dpkg-deb -x "$deb" "$work/deb/x"
 # make install ships /init stripped: check the unstripped build/init of the package build (static,

@@ -26,6 +26,10 @@ die() { echo "FAIL: $*"; exit 1; }
 start=$SECONDS
 elapsed() { echo "$((SECONDS - start)) s"; }
 
+# Tools beyond tools/deps.sh's list (Debian packages: debhelper lintian rpm).
+for t in dpkg-buildpackage dh lintian rpmbuild rpm2cpio; do
+    command -v "$t" >/dev/null || die "$t is missing: apt-get install debhelper lintian rpm"
+done
 [[ -f "$deps/stamp" ]] || die "$deps is not a dependency prefix (no stamp): run make first"
 [[ -d "$rootfs/var/lib/dpkg" ]] || die "$rootfs is not a Debian image root"
 

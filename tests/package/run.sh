@@ -3,7 +3,10 @@
 # (tests/package/files.txt), carry the same files and the same /init as each other, the .deb is
 # lintian-clean, and it installs into a copy of the reference image root.
 #
-#   tests/package/run.sh <deps prefix> <reference rootfs> <work dir>
+#   tests/package/run.sh <deps prefix> <reference rootfs> <work dir> [<kernel dir>]
+#
+# <kernel dir> (as tools/fetch-kernel.sh makes it, build/kernel): put into the image root, then
+# `kernel-install add` there must give the same initrd as the packaged edgeinit-mkinitrd by hand.
 #
 # The packages are built from a copy of the tracked (and new, not ignored) files of this tree, in
 # <work dir>, never in the checkout: dpkg-buildpackage writes its results into the parent
@@ -15,6 +18,7 @@ set -euo pipefail
 deps=$(realpath "${1:?usage: $0 <deps prefix> <reference rootfs> <work dir>}")
 rootfs=$(realpath "${2:?usage}")
 work=$(realpath -m "${3:?usage}")
+kernel=${4:+$(realpath "$4")}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../.." && pwd)
 expected=$here/files.txt
@@ -220,6 +224,40 @@ if cmp -s "$root/usr/lib/edgeinit/init" "$work/deb/x/usr/lib/edgeinit/init" &&
     pass "the image root has /usr/lib/edgeinit/init, edgeinit-mkinitrd and the kernel-install plugin, executable"
 else
     fail "the installed files in the image root are not the package's or not executable"
+fi
+
+# The image's kernel goes in (the reference guest kernel, build/kernel), then the integrator's
+# step: kernel-install add, chroot-free as in an image build (EDGEINIT_ROOT; the host's
+# kernel-install, systemd 252), must give the same initrd as the installed edgeinit-mkinitrd
+# run by hand against the root.
+if [[ -n "$kernel" ]]; then
+    kver=$(cat "$kernel/kver")
+    mkdir -p "$root/usr/lib/modules" "$root/boot" "$root/etc/kernel"
+    rm -rf "$root/usr/lib/modules/$kver"
+    cp -a "$kernel/lib/modules/$kver" "$root/usr/lib/modules/"
+    cp "$kernel/vmlinuz" "$root/boot/vmlinuz-$kver"
+    echo "layout=bls" >"$root/etc/kernel/install.conf"
+    echo "console=ttyS0" >"$root/etc/kernel/cmdline"
+    if "$root/usr/bin/edgeinit-mkinitrd" --root "$root" --kver "$kver" -o "$work/by-hand.img" \
+        >"$work/by-hand.log" 2>&1; then
+        pass "the packaged edgeinit-mkinitrd --root builds an initrd for the image's kernel $kver"
+    else
+        cat "$work/by-hand.log"
+        fail "the packaged edgeinit-mkinitrd --root failed (above)"
+    fi
+    machine_id=0123456789abcdef0123456789abcdef
+    boot=$work/boot
+    mkdir -p "$boot"
+    if env EDGEINIT_ROOT="$root" KERNEL_INSTALL_CONF_ROOT="$root/etc/kernel" BOOT_ROOT="$boot" \
+        MACHINE_ID=$machine_id \
+        KERNEL_INSTALL_PLUGINS="$root/usr/lib/kernel/install.d/50-edgeinit.install /usr/lib/kernel/install.d/90-loaderentry.install" \
+        kernel-install --verbose add "$kver" "$root/boot/vmlinuz-$kver" >"$work/kernel-install.log" 2>&1 &&
+        cmp "$boot/$machine_id/$kver/initrd" "$work/by-hand.img"; then
+        pass "kernel-install add in the image root installs an initrd byte-identical to edgeinit-mkinitrd by hand ($(stat -c %s "$work/by-hand.img") bytes)"
+    else
+        cat "$work/kernel-install.log"
+        fail "kernel-install add in the image root: failed or a different initrd (above)"
+    fi
 fi
 
 echo "package-test: done in $(elapsed), $fails failure(s)"

@@ -194,10 +194,19 @@ repro-test: $(KERNEL_DIR)/kver $(IMAGE_DIR)/roothash
 layout-tool-test: $(BUILD)/edgeinit-layout $(ROOTFS_DIR).stamp
 	tests/layout-tool/run.sh $(BUILD)/edgeinit-layout $(ROOTFS_DIR)
 
+# Packages: the .deb and the RPM build from this tree reusing the dependency prefix, carry the
+# install layout (tests/package/files.txt) and the same /init, the .deb is lintian-clean and
+# installs into a copy of the reference rootfs, where kernel-install add builds the same initrd as
+# edgeinit-mkinitrd by hand (tests/package/run.sh; a few minutes).
+.PHONY: package-test
+package-test: $(DEPS_STAMP) $(ROOTFS_DIR).stamp $(KERNEL_DIR)/kver
+	tests/package/run.sh $(DEPS) $(ROOTFS_DIR) $(BUILD)/package-test $(KERNEL_DIR)
+
 test: deps
 	$(MAKE) unit
 	$(MAKE) layout-tool-test
 	$(MAKE) toolchain-test
+	$(MAKE) package-test
 	$(MAKE) static-check
 	$(MAKE) fuzz-run
 	$(MAKE) boot-test

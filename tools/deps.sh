@@ -22,6 +22,8 @@ packages=(
     tpm2-tools
     # linting the harness scripts
     shellcheck
+    # the integrator's toolchain: kernel-install (systemd), the .deb (debhelper, lintian) and the RPM
+    systemd debhelper lintian rpm
 )
 
 missing=()

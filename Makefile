@@ -9,9 +9,9 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 CC ?= gcc
 # Host build (unit tests, fuzzers): Debian's -dev packages, dynamic, with sanitizers.
 LIBS_PC := libcryptsetup blkid libkmod devmapper
-# What lib/ itself calls (hashes, base64): Debian's packages of the versions deps.lock pins, so the
+# What lib/ itself calls (hashes, base64, JSON): Debian's packages of the versions deps.lock pins, so the
 # host tests and fuzzers run the same library code as /init without the deps prefix.
-LIB_PC := nettle
+LIB_PC := nettle json-c
 LIB_PC_FLAGS = $(shell pkg-config --cflags --libs $(LIB_PC))
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
@@ -32,7 +32,7 @@ STATIC_PKG_CONFIG := PKG_CONFIG_LIBDIR=$(SYSROOT)/usr/lib/pkgconfig PKG_CONFIG_S
 	PKG_CONFIG_PATH= pkg-config --static
 # No libmount: edgeinit mounts with flags it chose, never parses a mount table or an option
 # string, so it has nothing to ask libmount (the prefix still builds it, with libblkid).
-INIT_PC := libcryptsetup devmapper blkid libkmod tss2-esys tss2-sys tss2-mu tss2-rc tss2-tcti-device nettle
+INIT_PC := libcryptsetup devmapper blkid libkmod tss2-esys tss2-sys tss2-mu tss2-rc tss2-tcti-device nettle json-c
 INIT_CFLAGS := -Os -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iinit \
 	-include tools/musl-compat.h \
 	-ffunction-sections -fdata-sections -fno-plt \

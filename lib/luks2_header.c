@@ -454,11 +454,14 @@ static int check_text(struct walk *w, const char *text, size_t len, struct json_
 		return refuse(w, "the JSON metadata is not valid strict JSON (%s)",
 			      r == -ENOTUNIQ ? "duplicate key" : r == -E2BIG ? "too large" :
 			      r == -ELOOP ? "nested too deeply" : r == -EILSEQ ? "invalid UTF-8" : "syntax");
-	if (doc.nodes[0].type != JSON_OBJECT)
+	if (doc.nodes[0].type != JSON_OBJECT) {
+		json_doc_free(&doc);
 		return refuse(w, "the JSON metadata is not an object");
+	}
 	w->doc = &doc;
 	r = check_json(w);
 	w->doc = NULL;
+	json_doc_free(&doc);
 	return r < 0 ? r : 1;
 }
 

@@ -26,10 +26,11 @@ static int fail(struct json_error *err, size_t offset, int r, const char *messag
 struct builder {
 	struct json_node *nodes;
 	size_t n, max;
+	unsigned max_depth;
 };
 
 /* Node for o (and its subtree, depth first in document order) at the next index. */
-static int build(struct builder *b, struct json_object *o, uint32_t *ret)
+static int build(struct builder *b, struct json_object *o, unsigned depth, uint32_t *ret)
 {
 	struct json_node *n;
 	uint32_t idx, prev = 0, child;
@@ -56,8 +57,10 @@ static int build(struct builder *b, struct json_object *o, uint32_t *ret)
 		break;
 	case json_type_array:
 		n->type = JSON_ARRAY;
+		if (depth + 1 > b->max_depth)
+			return -ELOOP;
 		for (size_t i = 0; i < json_object_array_length(o); i++) {
-			r = build(b, json_object_array_get_idx(o, i), &child);
+			r = build(b, json_object_array_get_idx(o, i), depth + 1, &child);
 			if (r < 0)
 				return r;
 			if (prev)
@@ -70,6 +73,8 @@ static int build(struct builder *b, struct json_object *o, uint32_t *ret)
 		break;
 	case json_type_object:
 		b->nodes[idx].type = JSON_OBJECT;
+		if (depth + 1 > b->max_depth)
+			return -ELOOP;
 		json_object_object_foreach(o, key, value) {
 			uint32_t k;
 
@@ -81,7 +86,7 @@ static int build(struct builder *b, struct json_object *o, uint32_t *ret)
 				b->nodes[prev].next = k;
 			else
 				b->nodes[idx].first = k;
-			r = build(b, value, &child);
+			r = build(b, value, depth + 1, &child);
 			if (r < 0)
 				return r;
 			b->nodes[k].next = child;
@@ -290,26 +295,34 @@ int json_doc_parse(const char *text, size_t len, const struct json_limits *limit
 	struct json_object *root;
 	enum json_tokener_error e;
 	struct builder b = { .nodes = nodes, .max = max_nodes };
+	unsigned tok_depth;
 	size_t end;
 	uint32_t top;
 	int r;
 
 	if (doc)
 		*doc = (struct json_doc){ 0 };
-	if (!text || !limits || !nodes || max_nodes == 0 || !doc || limits->max_len > JSON_LEN_MAX ||
-	    limits->max_depth == 0 || limits->max_depth > JSON_DEPTH_MAX)
+	if (err)
+		*err = (struct json_error){ 0 };
+	if (!text || !limits || !nodes || !doc || limits->max_len > JSON_LEN_MAX ||
+	    limits->max_depth > JSON_DEPTH_MAX)
 		return fail(err, 0, -EINVAL, "invalid arguments");
 	if (len > limits->max_len)
 		return fail(err, 0, -E2BIG, "document too long");
 
-	e = tokenize(text, len, limits->max_depth, &root, &end);
+	/* json-c counts every value, a scalar inside a container too: one more than the containers
+	 * edgeinit counts. The exact bound on containers is checked while building the nodes. */
+	b.max_depth = limits->max_depth;
+	tok_depth = limits->max_depth + 1;
+	e = tokenize(text, len, tok_depth, &root, &end);
 	if (e != json_tokener_success) {
 		struct json_object *prefix;
 		size_t prefix_end;
 
 		/* json-c reads on after the value and calls what follows "unexpected": name it. */
 		if (e != json_tokener_error_depth && end > 0 &&
-		    tokenize(text, end, limits->max_depth, &prefix, &prefix_end) == json_tokener_success) {
+		    tokenize(text, end, tok_depth, &prefix, &prefix_end) ==
+			    json_tokener_success) {
 			json_object_put(prefix);
 			return fail(err, end, -EBADMSG, "trailing data after the value");
 		}
@@ -324,10 +337,10 @@ int json_doc_parse(const char *text, size_t len, const struct json_limits *limit
 		}
 
 	*doc = (struct json_doc){ .text = text, .len = len, .nodes = nodes, .root = root };
-	r = build(&b, root, &top);
+	r = build(&b, root, 0, &top);
 	doc->n_nodes = b.n;
 	if (r < 0)
-		r = fail(err, 0, r, "more values than nodes");
+		r = fail(err, 0, r, r == -ELOOP ? "nesting too deep" : "more values than nodes");
 	else
 		r = scan(doc, err);
 	if (r < 0)

@@ -9,8 +9,8 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 CC ?= gcc
 # Host build (unit tests, fuzzers): Debian's -dev packages, dynamic, with sanitizers.
 LIBS_PC := libcryptsetup blkid libkmod devmapper
-# What lib/ itself calls (hashes, base64, JSON): Debian's packages of the versions deps.lock pins, so the
-# host tests and fuzzers run the same library code as /init without the deps prefix.
+# What lib/ itself calls (hashes, base64, JSON): Debian's packages of the versions deps.lock
+# pins, so the host tests and fuzzers run the library code /init runs, without the deps prefix.
 LIB_PC := nettle json-c
 LIB_PC_FLAGS = $(shell pkg-config --cflags --libs $(LIB_PC))
 CFLAGS ?= -O2 -g

@@ -9,6 +9,10 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 CC ?= gcc
 # Host build (unit tests, fuzzers): Debian's -dev packages, dynamic, with sanitizers.
 LIBS_PC := libcryptsetup blkid libkmod devmapper
+# What lib/ itself calls (hashes, base64, JSON): Debian's packages of the versions deps.lock
+# pins, so the host tests and fuzzers run the library code /init runs, without the deps prefix.
+LIB_PC := nettle json-c
+LIB_PC_FLAGS = $(shell pkg-config --cflags --libs $(LIB_PC))
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
 	-ffile-prefix-map=$(CURDIR)=. -fno-plt
@@ -26,9 +30,9 @@ STATIC_CC := musl-gcc
 # Only the prefix's .pc files: a host (glibc) library must never end up in /init.
 STATIC_PKG_CONFIG := PKG_CONFIG_LIBDIR=$(SYSROOT)/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$(SYSROOT) \
 	PKG_CONFIG_PATH= pkg-config --static
-# libmount and tpm2-tss (ESYS, MU, SYS, RC, device TCTI) are on the link line for the code that
-# is coming; until something calls them the linker takes nothing from them.
-INIT_PC := libcryptsetup devmapper blkid mount libkmod tss2-esys tss2-sys tss2-mu tss2-rc tss2-tcti-device
+# No libmount: edgeinit mounts with flags it chose, never parses a mount table or an option
+# string, so it has nothing to ask libmount (the prefix still builds it, with libblkid).
+INIT_PC := libcryptsetup devmapper blkid libkmod tss2-esys tss2-sys tss2-mu tss2-rc tss2-tcti-device nettle json-c
 INIT_CFLAGS := -Os -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iinit \
 	-include tools/musl-compat.h \
 	-ffunction-sections -fdata-sections -fno-plt \
@@ -45,7 +49,7 @@ all: $(INIT) $(LAYOUT_TOOL)
 
 $(LAYOUT_TOOL): tools/edgeinit-layout.c $(LIB_SRC) $(HEADERS) Makefile
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ tools/edgeinit-layout.c $(LIB_SRC)
+	$(CC) $(CFLAGS) -o $@ tools/edgeinit-layout.c $(LIB_SRC) $(LIB_PC_FLAGS)
 
 deps-build: $(DEPS_STAMP)
 $(DEPS_STAMP): deps.lock tools/build-deps.sh
@@ -98,7 +102,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c tests/stages/*.c))
 $(BUILD)/unit-tests: $(UNIT_SRC) $(LIB_SRC) $(MODULE_SRC) init/log.c $(HEADERS) $(wildcard tests/unit/*.h tests/stages/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -fsanitize=address,undefined -Iinit -Itests/unit -Itests/stages $(shell pkg-config --cflags $(LIBS_PC)) \
-		-o $@ $(UNIT_SRC) $(LIB_SRC) $(MODULE_SRC) init/log.c $(shell pkg-config --cflags --libs check)
+		-o $@ $(UNIT_SRC) $(LIB_SRC) $(MODULE_SRC) init/log.c $(LIB_PC_FLAGS) $(shell pkg-config --cflags --libs check)
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
@@ -108,7 +112,7 @@ FUZZ_SECONDS ?= 10
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS)
 	@mkdir -p $(@D)
-	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC)
+	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(LIB_PC_FLAGS)
 fuzz: $(FUZZ_TARGETS)
 fuzz-run: $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do \

@@ -64,35 +64,60 @@ static int tpm_fail(const char *what, TSS2_RC rc)
 	return rc_to_errno(rc);
 }
 
+/* One voice on the console: tss2 writes its own "WARNING:esys:..." and "ERROR:esys:..." lines to
+ * stderr, which is the console, while edgeinit says what a failure means in its own words (the
+ * stages, and tpm_fail() at debug level). tss2 reads TSS2_LOG at each source file's first message
+ * and keeps the level, so it is set before the first tss2 call and stays set while the context
+ * lives; it is removed again so that it does not reach the system through execv(). */
+static void tss2_quiet(bool on)
+{
+	if (on)
+		(void)setenv("TSS2_LOG", "all+none", 1);
+	else
+		(void)unsetenv("TSS2_LOG");
+}
+
 int real_tpm2_open(const char *device)
 {
 	size_t size = 0;
 	TSS2_RC rc;
+	int r;
 
 	if (esys)
 		return 0;
 	if (access(device, R_OK | W_OK) < 0)
 		return negative_errno();
+	tss2_quiet(true);
 	rc = Tss2_Tcti_Device_Init(NULL, &size, device);
-	if (rc != TSS2_RC_SUCCESS)
-		return tpm_fail("sizing the device TCTI", rc);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = tpm_fail("sizing the device TCTI", rc);
+		goto fail;
+	}
 	tcti = calloc(1, size);
-	if (!tcti)
-		return -ENOMEM;
+	if (!tcti) {
+		r = -ENOMEM;
+		goto fail;
+	}
 	rc = Tss2_Tcti_Device_Init(tcti, &size, device);
 	if (rc == TSS2_RC_SUCCESS)
 		rc = Esys_Initialize(&esys, tcti, NULL);
 	if (rc != TSS2_RC_SUCCESS) {
 		free(tcti);
 		tcti = NULL;
-		return tpm_fail("opening the TPM", rc);
+		r = tpm_fail("opening the TPM", rc);
+		goto fail;
 	}
 	(void)Esys_SetTimeout(esys, TPM_COMMAND_TIMEOUT_MS);
-	/* The firmware started the TPM; TPM2_RC_INITIALIZE says exactly that. */
+	/* The firmware started the TPM; TPM2_RC_INITIALIZE says exactly that. Anything else is worth
+	 * a line: the commands that follow will most likely fail too, and this is why. */
 	rc = Esys_Startup(esys, TPM2_SU_CLEAR);
 	if (rc != TSS2_RC_SUCCESS && base_rc(rc) != TPM2_RC_INITIALIZE)
-		log_debug("TPM: Startup: %s", Tss2_RC_Decode(rc));
+		log_warning("TPM at %s: TPM2_Startup failed (%s); the firmware may not have started the TPM.",
+			    device, Tss2_RC_Decode(rc));
 	return 0;
+fail:
+	tss2_quiet(false);
+	return r;
 }
 
 /* systemd's legacy SRK template (and tpm2_createprimary -G ecc): an owner-hierarchy storage key. */
@@ -383,6 +408,7 @@ void real_tpm2_close(void)
 {
 	if (!esys)
 		return;
+	tss2_quiet(false);
 	wipe_response_buffer();
 	Esys_Finalize(&esys);
 	if (tcti) {

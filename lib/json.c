@@ -1,53 +1,101 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Strict recursive-descent JSON parser into a caller-provided node array. */
+/* JSON through json-c, the parser libcryptsetup reads LUKS2 metadata with, so that edgeinit's
+ * checks see the document exactly as libcryptsetup will. json-c does the grammar, the nesting
+ * bound and the escapes; one pass over the accepted text then refuses what json-c lets through
+ * even in strict mode (checked against json-c 0.16): duplicate keys (json-c keeps the last),
+ * invalid UTF-8 and unpaired surrogates (kept or replaced), control characters in strings,
+ * single-quoted strings, NaN/Infinity. The same pass finds each number's literal, since json-c
+ * keeps only a value (and saturates integers beyond 64 bits). */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
+
+#include <json-c/json.h>
 
 #include "edgeinit/json.h"
 
-struct parser {
-	const char *s;
-	size_t len, pos;
-	struct json_node *nodes;
-	size_t n, max_nodes;
-	unsigned max_depth;
-	struct json_error *err;
-};
-
-static int fail(struct parser *p, int r, const char *message)
+static int fail(struct json_error *err, size_t offset, int r, const char *message)
 {
-	if (p->err) {
-		p->err->offset = p->pos;
-		p->err->message = message;
+	if (err) {
+		err->offset = offset;
+		err->message = message;
 	}
 	return r;
 }
 
-static void skip_ws(struct parser *p)
+struct builder {
+	struct json_node *nodes;
+	size_t n, max;
+	unsigned max_depth;
+};
+
+/* Node for o (and its subtree, depth first in document order) at the next index. */
+static int build(struct builder *b, struct json_object *o, unsigned depth, uint32_t *ret)
 {
-	while (p->pos < p->len &&
-	       (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' || p->s[p->pos] == '\n' || p->s[p->pos] == '\r'))
-		p->pos++;
-}
+	struct json_node *n;
+	uint32_t idx, prev = 0, child;
+	int r;
 
-static int hex4(const char *s, uint32_t *ret)
-{
-	uint32_t v = 0;
+	if (b->n >= b->max || b->n >= UINT32_MAX)
+		return -E2BIG;
+	idx = (uint32_t)b->n++;
+	n = &b->nodes[idx];
+	*n = (struct json_node){ .obj = o };
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		n->type = JSON_NULL;
+		break;
+	case json_type_boolean:
+		n->type = json_object_get_boolean(o) ? JSON_TRUE : JSON_FALSE;
+		break;
+	case json_type_int:
+	case json_type_double:
+		n->type = JSON_NUMBER;
+		break;
+	case json_type_string:
+		n->type = JSON_STRING;
+		break;
+	case json_type_array:
+		n->type = JSON_ARRAY;
+		if (depth + 1 > b->max_depth)
+			return -ELOOP;
+		for (size_t i = 0; i < json_object_array_length(o); i++) {
+			r = build(b, json_object_array_get_idx(o, i), depth + 1, &child);
+			if (r < 0)
+				return r;
+			if (prev)
+				b->nodes[prev].next = child;
+			else
+				b->nodes[idx].first = child;
+			prev = child;
+			b->nodes[idx].children++;
+		}
+		break;
+	case json_type_object:
+		b->nodes[idx].type = JSON_OBJECT;
+		if (depth + 1 > b->max_depth)
+			return -ELOOP;
+		json_object_object_foreach(o, key, value) {
+			uint32_t k;
 
-	for (int i = 0; i < 4; i++) {
-		char c = s[i];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (uint32_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (uint32_t)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (uint32_t)(c - 'A' + 10);
-		else
-			return -EBADMSG;
+			if (b->n >= b->max)
+				return -E2BIG;
+			k = (uint32_t)b->n++;
+			b->nodes[k] = (struct json_node){ .type = JSON_STRING, .key = key };
+			if (prev)
+				b->nodes[prev].next = k;
+			else
+				b->nodes[idx].first = k;
+			r = build(b, value, depth + 1, &child);
+			if (r < 0)
+				return r;
+			b->nodes[k].next = child;
+			prev = child;
+			b->nodes[idx].children++;
+		}
+		break;
 	}
-	*ret = v;
+	*ret = idx;
 	return 0;
 }
 
@@ -84,356 +132,263 @@ static size_t utf8_valid(const uint8_t *s, size_t n)
 	return k;
 }
 
-static size_t utf8_put(uint32_t cp, uint8_t out[4])
+static int hex4(const char *s)
 {
-	if (cp < 0x80) {
-		out[0] = (uint8_t)cp;
-		return 1;
+	int v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = s[i];
+
+		v = v << 4 | (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10); /* json-c checked the digits */
 	}
-	if (cp < 0x800) {
-		out[0] = (uint8_t)(0xc0 | cp >> 6);
-		out[1] = (uint8_t)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (uint8_t)(0xe0 | cp >> 12);
-		out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (uint8_t)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (uint8_t)(0xf0 | cp >> 18);
-	out[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (uint8_t)(0x80 | (cp & 0x3f));
-	return 4;
+	return v;
 }
 
-/* Decode one character of a string body at *pos (before end). Writes its UTF-8 bytes to out and
- * returns how many, 0 at the closing quote, or a negative errno (with *msg) if invalid. */
-static int string_char(const char *s, size_t end, size_t *pos, uint8_t out[4], const char **msg)
+static bool is_digit(char c)
 {
-	size_t i = *pos, k;
-	uint8_t c;
-	uint32_t cp, lo;
-
-	if (i >= end) {
-		*msg = "unterminated string";
-		return -EBADMSG;
-	}
-	c = (uint8_t)s[i];
-	if (c == '"')
-		return 0;
-	if (c < 0x20) {
-		*msg = "control character in string";
-		return -EBADMSG;
-	}
-	if (c != '\\') {
-		k = utf8_valid((const uint8_t *)s + i, end - i);
-		if (k == 0) {
-			*msg = "invalid UTF-8";
-			return -EILSEQ;
-		}
-		memcpy(out, s + i, k);
-		*pos = i + k;
-		return (int)k;
-	}
-	if (i + 1 >= end) {
-		*msg = "unterminated string";
-		return -EBADMSG;
-	}
-	*pos = i + 2;
-	switch (s[i + 1]) {
-	case '"': out[0] = '"'; return 1;
-	case '\\': out[0] = '\\'; return 1;
-	case '/': out[0] = '/'; return 1;
-	case 'b': out[0] = '\b'; return 1;
-	case 'f': out[0] = '\f'; return 1;
-	case 'n': out[0] = '\n'; return 1;
-	case 'r': out[0] = '\r'; return 1;
-	case 't': out[0] = '\t'; return 1;
-	case 'u':
-		break;
-	default:
-		*msg = "invalid escape";
-		return -EBADMSG;
-	}
-	if (end - i < 6 || hex4(s + i + 2, &cp) < 0) {
-		*msg = "invalid \\u escape";
-		return -EBADMSG;
-	}
-	*pos = i + 6;
-	if (cp >= 0xdc00 && cp <= 0xdfff) {
-		*msg = "unpaired low surrogate";
-		return -EILSEQ;
-	}
-	if (cp >= 0xd800 && cp <= 0xdbff) {
-		if (end - *pos < 6 || s[*pos] != '\\' || s[*pos + 1] != 'u' ||
-		    hex4(s + *pos + 2, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff) {
-			*msg = "unpaired high surrogate";
-			return -EILSEQ;
-		}
-		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-		*pos += 6;
-	}
-	return (int)utf8_put(cp, out);
+	return c >= '0' && c <= '9';
 }
 
-static int new_node(struct parser *p, enum json_type type, uint32_t *ret)
+/* RFC 8259's number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?; json-c also takes "1.". */
+static bool number_ok(const char *s, size_t n)
 {
-	if (p->n >= p->max_nodes)
-		return fail(p, -E2BIG, "too many values");
-	p->nodes[p->n] = (struct json_node){ .type = type, .start = (uint32_t)p->pos };
-	*ret = (uint32_t)p->n++;
-	return 0;
-}
+	size_t i = 0, d;
 
-static int parse_string(struct parser *p, uint32_t *ret)
-{
-	uint8_t buf[4];
-	const char *msg = NULL;
-	uint32_t idx;
-	int r;
-
-	r = new_node(p, JSON_STRING, &idx);
-	if (r < 0)
-		return r;
-	p->pos++; /* opening quote */
-	while ((r = string_char(p->s, p->len, &p->pos, buf, &msg)) > 0)
+	if (i < n && s[i] == '-')
+		i++;
+	for (d = i; i < n && is_digit(s[i]); i++)
 		;
-	if (r < 0)
-		return fail(p, r, msg);
-	p->pos++; /* closing quote */
-	p->nodes[idx].len = (uint32_t)(p->pos - p->nodes[idx].start);
-	*ret = idx;
-	return 0;
-}
-
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-static int parse_number(struct parser *p, uint32_t *ret)
-{
-	size_t i = p->pos;
-	uint32_t idx;
-	int r;
-
-	r = new_node(p, JSON_NUMBER, &idx);
-	if (r < 0)
-		return r;
-	if (i < p->len && p->s[i] == '-')
-		i++;
-	if (i < p->len && p->s[i] == '0') {
-		i++;
-		if (i < p->len && is_digit(p->s[i])) {
-			p->pos = i;
-			return fail(p, -EBADMSG, "leading zero in number");
-		}
-	} else if (i < p->len && is_digit(p->s[i])) {
-		while (i < p->len && is_digit(p->s[i]))
-			i++;
-	} else {
-		p->pos = i;
-		return fail(p, -EBADMSG, "invalid number");
-	}
-	if (i < p->len && p->s[i] == '.') {
-		i++;
-		if (i >= p->len || !is_digit(p->s[i])) {
-			p->pos = i;
-			return fail(p, -EBADMSG, "digit expected after '.'");
-		}
-		while (i < p->len && is_digit(p->s[i]))
-			i++;
-	}
-	if (i < p->len && (p->s[i] == 'e' || p->s[i] == 'E')) {
-		i++;
-		if (i < p->len && (p->s[i] == '+' || p->s[i] == '-'))
-			i++;
-		if (i >= p->len || !is_digit(p->s[i])) {
-			p->pos = i;
-			return fail(p, -EBADMSG, "digit expected in exponent");
-		}
-		while (i < p->len && is_digit(p->s[i]))
-			i++;
-	}
-	p->nodes[idx].len = (uint32_t)(i - p->pos);
-	p->pos = i;
-	*ret = idx;
-	return 0;
-}
-
-static int parse_literal(struct parser *p, const char *word, enum json_type type, uint32_t *ret)
-{
-	size_t n = strlen(word);
-	uint32_t idx;
-	int r;
-
-	if (p->len - p->pos < n || memcmp(p->s + p->pos, word, n) != 0)
-		return fail(p, -EBADMSG, "invalid literal");
-	r = new_node(p, type, &idx);
-	if (r < 0)
-		return r;
-	p->nodes[idx].len = (uint32_t)n;
-	p->pos += n;
-	*ret = idx;
-	return 0;
-}
-
-static bool strings_equal(const char *s, const struct json_node *a, const struct json_node *b)
-{
-	size_t pa = a->start + 1, pb = b->start + 1, ea = a->start + a->len, eb = b->start + b->len;
-	const char *msg;
-
-	/* Both were validated while parsing, so string_char() cannot fail here. */
-	for (;;) {
-		uint8_t ca[4], cb[4];
-		int na = string_char(s, ea, &pa, ca, &msg), nb = string_char(s, eb, &pb, cb, &msg);
-
-		if (na != nb || (na > 0 && memcmp(ca, cb, (size_t)na) != 0))
+	if (i == d || (s[d] == '0' && i - d > 1))
+		return false;
+	if (i < n && s[i] == '.') {
+		for (d = ++i; i < n && is_digit(s[i]); i++)
+			;
+		if (i == d)
 			return false;
-		if (na <= 0)
-			return true;
 	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		if (++i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		for (d = i; i < n && is_digit(s[i]); i++)
+			;
+		if (i == d)
+			return false;
+	}
+	return i == n;
 }
 
-static int parse_value(struct parser *p, unsigned depth, uint32_t *ret);
-
-static int parse_container(struct parser *p, unsigned depth, bool object, uint32_t *ret)
+static bool is_number_char(char c)
 {
-	uint32_t idx, prev = 0, child;
-	int r;
+	return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
 
-	if (depth > p->max_depth)
-		return fail(p, -ELOOP, "nested too deeply");
-	r = new_node(p, object ? JSON_OBJECT : JSON_ARRAY, &idx);
-	if (r < 0)
-		return r;
-	p->pos++;
-	skip_ws(p);
-	if (p->pos < p->len && p->s[p->pos] == (object ? '}' : ']')) {
-		p->pos++;
-		goto done;
-	}
-	for (;;) {
-		skip_ws(p);
-		if (object) {
-			uint32_t key, value;
+/* The pass over text that json-c accepted: see the top of the file. */
+static int scan(struct json_doc *doc, struct json_error *err)
+{
+	const char *s = doc->text;
+	size_t len = doc->len, members = 0, containers_members = 0, number = 0;
 
-			if (p->pos >= p->len || p->s[p->pos] != '"')
-				return fail(p, -EBADMSG, "object key expected");
-			r = parse_string(p, &key);
-			if (r < 0)
-				return r;
-			for (uint32_t k = p->nodes[idx].first; k != 0; k = p->nodes[p->nodes[k].next].next)
-				if (strings_equal(p->s, &p->nodes[k], &p->nodes[key]))
-					return fail(p, -ENOTUNIQ, "duplicate key in object");
-			skip_ws(p);
-			if (p->pos >= p->len || p->s[p->pos] != ':')
-				return fail(p, -EBADMSG, "':' expected");
-			p->pos++;
-			r = parse_value(p, depth, &value);
-			if (r < 0)
-				return r;
-			p->nodes[key].next = value;
-			child = key;
+	for (size_t i = 0; i < doc->n_nodes; i++)
+		if (doc->nodes[i].type == JSON_OBJECT)
+			containers_members += doc->nodes[i].children;
+	for (size_t i = 0; i < len;) {
+		char c = s[i];
+
+		if (c == ':') {
+			members++;
+			i++;
+		} else if (c == '-' || is_digit(c)) {
+			size_t start = i;
+
+			while (i < len && is_number_char(s[i]))
+				i++;
+			if (!number_ok(s + start, i - start))
+				return fail(err, start, -EBADMSG, "not a JSON number");
+			/* The k-th number in the text is the k-th number node: both are in document
+			 * order, and no duplicate key hid a value (checked below, before use). */
+			while (number < doc->n_nodes && doc->nodes[number].type != JSON_NUMBER)
+				number++;
+			if (number == doc->n_nodes)
+				return fail(err, start, -ENOTUNIQ, "a value json-c did not keep (duplicate key)");
+			doc->nodes[number].start = (uint32_t)start;
+			doc->nodes[number].len = (uint32_t)(i - start);
+			number++;
+		} else if (c == 't' || c == 'f' || c == 'n') {
+			const char *word = c == 't' ? "true" : c == 'f' ? "false" : "null";
+
+			if (len - i < strlen(word) || memcmp(s + i, word, strlen(word)) != 0)
+				return fail(err, i, -EBADMSG, "not a JSON literal");
+			i += strlen(word);
+		} else if (c == '"') {
+			for (i++; i < len && s[i] != '"';) {
+				uint8_t u = (uint8_t)s[i];
+				size_t k;
+
+				if (u < 0x20)
+					return fail(err, i, -EBADMSG, "control character in a string");
+				if (u >= 0x80) {
+					k = utf8_valid((const uint8_t *)s + i, len - i);
+					if (k == 0)
+						return fail(err, i, -EILSEQ, "invalid UTF-8");
+					i += k;
+				} else if (u == '\\' && s[i + 1] == 'u') {
+					int v = hex4(s + i + 2);
+
+					if (v >= 0xdc00 && v <= 0xdfff)
+						return fail(err, i, -EILSEQ, "unpaired low surrogate");
+					if (v >= 0xd800 && v <= 0xdbff) {
+						if (len - i < 12 || s[i + 6] != '\\' || s[i + 7] != 'u' ||
+						    hex4(s + i + 8) < 0xdc00 || hex4(s + i + 8) > 0xdfff)
+							return fail(err, i, -EILSEQ, "unpaired high surrogate");
+						i += 6;
+					}
+					i += 6;
+				} else
+					i += u == '\\' ? 2 : 1;
+			}
+			i++;
+		} else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '{' || c == '}' || c == '[' ||
+			   c == ']' || c == ',') {
+			i++;
 		} else {
-			r = parse_value(p, depth, &child);
-			if (r < 0)
-				return r;
+			return fail(err, i, -EBADMSG, "not strict JSON (a quote, NaN or Infinity)");
 		}
-		if (prev == 0)
-			p->nodes[idx].first = child;
-		else
-			p->nodes[object ? p->nodes[prev].next : prev].next = child;
-		prev = child;
-		p->nodes[idx].children++;
-
-		skip_ws(p);
-		if (p->pos < p->len && p->s[p->pos] == ',') {
-			p->pos++;
-			continue;
-		}
-		if (p->pos < p->len && p->s[p->pos] == (object ? '}' : ']')) {
-			p->pos++;
-			break;
-		}
-		return fail(p, -EBADMSG, object ? "',' or '}' expected" : "',' or ']' expected");
 	}
-done:
-	p->nodes[idx].len = (uint32_t)(p->pos - p->nodes[idx].start);
-	*ret = idx;
+	if (members != containers_members)
+		return fail(err, 0, -ENOTUNIQ, "duplicate key in an object");
 	return 0;
 }
 
-static int parse_value(struct parser *p, unsigned depth, uint32_t *ret)
+/* One json-c parse of text[0..len): its error, the offset where it stopped, the value (on
+ * success). json-c's own allocation failure shows as json_tokener_error_size here. */
+static enum json_tokener_error tokenize(const char *text, size_t len, unsigned depth,
+					struct json_object **ret, size_t *end)
 {
-	skip_ws(p);
-	if (p->pos >= p->len)
-		return fail(p, -EBADMSG, "value expected");
-	switch (p->s[p->pos]) {
-	case '{':
-		return parse_container(p, depth + 1, true, ret);
-	case '[':
-		return parse_container(p, depth + 1, false, ret);
-	case '"':
-		return parse_string(p, ret);
-	case 't':
-		return parse_literal(p, "true", JSON_TRUE, ret);
-	case 'f':
-		return parse_literal(p, "false", JSON_FALSE, ret);
-	case 'n':
-		return parse_literal(p, "null", JSON_NULL, ret);
-	default:
-		if (p->s[p->pos] == '-' || is_digit(p->s[p->pos]))
-			return parse_number(p, ret);
-		return fail(p, -EBADMSG, "value expected");
+	struct json_tokener *tok = json_tokener_new_ex((int)depth);
+	enum json_tokener_error e;
+
+	*ret = NULL;
+	*end = 0;
+	if (!tok)
+		return json_tokener_error_size;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	*ret = json_tokener_parse_ex(tok, text, (int)len);
+	e = json_tokener_get_error(tok);
+	*end = json_tokener_get_parse_end(tok);
+	/* A top-level number or literal ends only where the input does: say so. */
+	if (e == json_tokener_continue && *end == len) {
+		*ret = json_tokener_parse_ex(tok, "", 1);
+		e = json_tokener_get_error(tok);
 	}
+	json_tokener_free(tok);
+	if (e != json_tokener_success) {
+		json_object_put(*ret);
+		*ret = NULL;
+	}
+	return e;
 }
 
 int json_doc_parse(const char *text, size_t len, const struct json_limits *limits,
 		   struct json_node *nodes, size_t max_nodes, struct json_doc *doc,
 		   struct json_error *err)
 {
-	struct parser p = {
-		.s = text, .len = len, .nodes = nodes, .max_nodes = max_nodes, .err = err,
-	};
-	uint32_t root;
+	struct json_object *root;
+	enum json_tokener_error e;
+	struct builder b = { .nodes = nodes, .max = max_nodes };
+	unsigned tok_depth;
+	size_t end;
+	uint32_t top;
 	int r;
 
+	if (doc)
+		*doc = (struct json_doc){ 0 };
 	if (err)
-		*err = (struct json_error){ 0, NULL };
+		*err = (struct json_error){ 0 };
 	if (!text || !limits || !nodes || !doc || limits->max_len > JSON_LEN_MAX ||
 	    limits->max_depth > JSON_DEPTH_MAX)
-		return fail(&p, -EINVAL, "invalid arguments");
+		return fail(err, 0, -EINVAL, "invalid arguments");
 	if (len > limits->max_len)
-		return fail(&p, -E2BIG, "text too long");
-	p.max_depth = limits->max_depth;
-	r = parse_value(&p, 0, &root);
+		return fail(err, 0, -E2BIG, "document too long");
+
+	/* json-c counts every value, a scalar inside a container too: one more than the containers
+	 * edgeinit counts. The exact bound on containers is checked while building the nodes. */
+	b.max_depth = limits->max_depth;
+	tok_depth = limits->max_depth + 1;
+	e = tokenize(text, len, tok_depth, &root, &end);
+	if (e != json_tokener_success) {
+		struct json_object *prefix;
+		size_t prefix_end;
+
+		/* json-c reads on after the value and calls what follows "unexpected": name it. */
+		if (e != json_tokener_error_depth && end > 0 &&
+		    tokenize(text, end, tok_depth, &prefix, &prefix_end) ==
+			    json_tokener_success) {
+			json_object_put(prefix);
+			return fail(err, end, -EBADMSG, "trailing data after the value");
+		}
+		return fail(err, end, e == json_tokener_error_depth ? -ELOOP : -EBADMSG,
+			    json_tokener_error_desc(e));
+	}
+	/* json-c stops after the value; only JSON whitespace may follow. */
+	for (size_t i = end; i < len; i++)
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && text[i] != '\r') {
+			json_object_put(root);
+			return fail(err, i, -EBADMSG, "trailing data after the value");
+		}
+
+	*doc = (struct json_doc){ .text = text, .len = len, .nodes = nodes, .root = root };
+	r = build(&b, root, 0, &top);
+	doc->n_nodes = b.n;
 	if (r < 0)
-		return r;
-	skip_ws(&p);
-	if (p.pos != len)
-		return fail(&p, -EBADMSG, "trailing data after the value");
-	*doc = (struct json_doc){ .text = text, .len = len, .nodes = nodes, .n_nodes = p.n };
-	return 0;
+		r = fail(err, 0, r, r == -ELOOP ? "nesting too deep" : "more values than nodes");
+	else
+		r = scan(doc, err);
+	if (r < 0)
+		json_doc_free(doc);
+	return r;
+}
+
+void json_doc_free(struct json_doc *doc)
+{
+	if (!doc)
+		return;
+	json_object_put(doc->root);
+	*doc = (struct json_doc){ 0 };
 }
 
 uint32_t json_doc_first(const struct json_doc *doc, uint32_t container)
 {
 	if (container >= doc->n_nodes)
 		return 0;
-	return doc->nodes[container].type == JSON_ARRAY || doc->nodes[container].type == JSON_OBJECT ?
-		       doc->nodes[container].first : 0;
+	return doc->nodes[container].first;
 }
 
 uint32_t json_doc_next(const struct json_doc *doc, uint32_t node)
 {
-	return node != 0 && node < doc->n_nodes ? doc->nodes[node].next : 0;
+	return node < doc->n_nodes ? doc->nodes[node].next : 0;
+}
+
+/* The bytes of string node idx (json-c's decoded copy; keys cannot hold U+0000 in json-c). */
+static const char *string_of(const struct json_doc *doc, uint32_t idx, size_t *ret_len)
+{
+	const struct json_node *n;
+
+	if (idx >= doc->n_nodes || doc->nodes[idx].type != JSON_STRING)
+		return NULL;
+	n = &doc->nodes[idx];
+	if (n->key) {
+		*ret_len = strlen(n->key);
+		return n->key;
+	}
+	*ret_len = (size_t)json_object_get_string_len(n->obj);
+	return json_object_get_string(n->obj);
 }
 
 int json_doc_member(const struct json_doc *doc, uint32_t obj, const char *key)
 {
 	if (obj >= doc->n_nodes || doc->nodes[obj].type != JSON_OBJECT)
 		return -EINVAL;
-	for (uint32_t k = doc->nodes[obj].first; k != 0; k = doc->nodes[doc->nodes[k].next].next)
+	for (uint32_t k = doc->nodes[obj].first; k != 0; k = json_doc_next(doc, json_doc_next(doc, k)))
 		if (json_doc_string_eq(doc, k, key))
 			return (int)doc->nodes[k].next;
 	return -ENOENT;
@@ -441,50 +396,24 @@ int json_doc_member(const struct json_doc *doc, uint32_t obj, const char *key)
 
 int json_doc_string(const struct json_doc *doc, uint32_t idx, char *buf, size_t size)
 {
-	const struct json_node *n;
-	size_t pos, end, o = 0;
-	const char *msg;
-	uint8_t c[4];
-	int k;
+	size_t n;
+	const char *s = string_of(doc, idx, &n);
 
-	if (idx >= doc->n_nodes || doc->nodes[idx].type != JSON_STRING || size == 0)
+	if (!s || memchr(s, '\0', n))
 		return -EINVAL;
-	n = &doc->nodes[idx];
-	pos = n->start + 1;
-	end = n->start + n->len;
-	while ((k = string_char(doc->text, end, &pos, c, &msg)) > 0) {
-		if (k == 1 && c[0] == 0)
-			return -EINVAL;
-		if (o + (size_t)k >= size)
-			return -E2BIG;
-		memcpy(buf + o, c, (size_t)k);
-		o += (size_t)k;
-	}
-	if (k < 0)
-		return k;
-	buf[o] = '\0';
-	return (int)o;
+	if (n + 1 > size || n > INT32_MAX)
+		return -E2BIG;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return (int)n;
 }
 
 bool json_doc_string_eq(const struct json_doc *doc, uint32_t idx, const char *s)
 {
-	const struct json_node *n;
-	size_t pos, end, o = 0, slen = strlen(s);
-	const char *msg;
-	uint8_t c[4];
-	int k;
+	size_t n;
+	const char *v = string_of(doc, idx, &n);
 
-	if (idx >= doc->n_nodes || doc->nodes[idx].type != JSON_STRING)
-		return false;
-	n = &doc->nodes[idx];
-	pos = n->start + 1;
-	end = n->start + n->len;
-	while ((k = string_char(doc->text, end, &pos, c, &msg)) > 0) {
-		if (o + (size_t)k > slen || memcmp(s + o, c, (size_t)k) != 0)
-			return false;
-		o += (size_t)k;
-	}
-	return k == 0 && o == slen;
+	return v && strlen(s) == n && memcmp(v, s, n) == 0;
 }
 
 int json_doc_uint(const struct json_doc *doc, uint32_t idx, uint64_t max, uint64_t *ret)

@@ -426,9 +426,9 @@ static int check_copy(const uint8_t *hdr, size_t len, size_t off, uint64_t avail
 		return 0; /* the device ends before the copy does */
 
 	sha256_init(&c);
-	sha256_update(&c, h, BIN_CSUM);
-	sha256_update(&c, zero, BIN_CSUM_LEN);
-	sha256_update(&c, h + BIN_CSUM + BIN_CSUM_LEN, (size_t)hdr_size - BIN_CSUM - BIN_CSUM_LEN);
+	sha256_update(&c, BIN_CSUM, h);
+	sha256_update(&c, BIN_CSUM_LEN, zero);
+	sha256_update(&c, (size_t)hdr_size - BIN_CSUM - BIN_CSUM_LEN, h + BIN_CSUM + BIN_CSUM_LEN);
 	sha256_final(&c, csum);
 	if (memcmp(csum, h + BIN_CSUM, sizeof(csum)) != 0)
 		return 0;
@@ -454,11 +454,14 @@ static int check_text(struct walk *w, const char *text, size_t len, struct json_
 		return refuse(w, "the JSON metadata is not valid strict JSON (%s)",
 			      r == -ENOTUNIQ ? "duplicate key" : r == -E2BIG ? "too large" :
 			      r == -ELOOP ? "nested too deeply" : r == -EILSEQ ? "invalid UTF-8" : "syntax");
-	if (doc.nodes[0].type != JSON_OBJECT)
+	if (doc.nodes[0].type != JSON_OBJECT) {
+		json_doc_free(&doc);
 		return refuse(w, "the JSON metadata is not an object");
+	}
 	w->doc = &doc;
 	r = check_json(w);
 	w->doc = NULL;
+	json_doc_free(&doc);
 	return r < 0 ? r : 1;
 }
 

@@ -178,7 +178,7 @@ static int get_string_enum(const struct json_doc *doc, int idx, const char *fiel
 
 static int get_bool(const struct json_doc *doc, int idx, const char *field, bool *ret, char *reason)
 {
-	enum json_type type = doc->nodes[idx].type;
+	enum json_doc_type type = doc->nodes[idx].type;
 
 	if (type != JSON_TRUE && type != JSON_FALSE)
 		return refuse(reason, -EBADMSG, "'%s' is not a boolean", field);
@@ -186,63 +186,50 @@ static int get_bool(const struct json_doc *doc, int idx, const char *field, bool
 	return 0;
 }
 
-int tpm2_token_parse(const char *json, size_t len, struct tpm2_token *t, char *reason)
+/* The fields of a parsed token. */
+static int token_fields(const struct json_doc *doc, struct tpm2_token *t, char *reason)
 {
-	static const struct json_limits limits = { .max_len = TPM2_TOKEN_JSON_MAX, .max_depth = TOKEN_DEPTH_MAX };
-	struct json_node nodes[TOKEN_NODES_MAX];
-	struct json_doc doc;
-	struct json_error err;
 	char s[16];
 	bool b = false;
 	int r, idx;
 
-	reason[0] = '\0';
-	memset(t, 0, sizeof(*t));
-	t->pcr_bank = HASH_SHA256;
-
-	r = json_doc_parse(json, len, &limits, nodes, TOKEN_NODES_MAX, &doc, &err);
-	if (r == -E2BIG && len > TPM2_TOKEN_JSON_MAX)
-		return refuse(reason, -E2BIG, "token JSON is larger than %d bytes", TPM2_TOKEN_JSON_MAX);
-	if (r < 0)
-		return refuse(reason, -EBADMSG, "invalid JSON (%s) at byte %zu: %s", json_error_class(r),
-			      err.offset, err.message ? err.message : "?");
-	if (doc.nodes[0].type != JSON_OBJECT)
+	if (doc->nodes[0].type != JSON_OBJECT)
 		return refuse(reason, -EBADMSG, "token is not a JSON object");
 
-	idx = json_doc_member(&doc, 0, "type");
-	if (idx < 0 || doc.nodes[idx].type != JSON_STRING)
+	idx = json_doc_member(doc, 0, "type");
+	if (idx < 0 || doc->nodes[idx].type != JSON_STRING)
 		return refuse(reason, -EBADMSG, "'type' is missing or not a string");
-	if (!json_doc_string_eq(&doc, (uint32_t)idx, "systemd-tpm2"))
+	if (!json_doc_string_eq(doc, (uint32_t)idx, "systemd-tpm2"))
 		return refuse(reason, -EMEDIUMTYPE, "not a systemd-tpm2 token");
 
 	/* Shapes edgeinit does not unlock, named before anything else is judged. */
-	idx = json_doc_member(&doc, 0, "tpm2_pcrlock");
+	idx = json_doc_member(doc, 0, "tpm2_pcrlock");
 	if (idx >= 0) {
-		r = get_bool(&doc, idx, "tpm2_pcrlock", &b, reason);
+		r = get_bool(doc, idx, "tpm2_pcrlock", &b, reason);
 		if (r < 0)
 			return r;
 		if (b)
 			return refuse(reason, -EOPNOTSUPP,
 				      "'tpm2_pcrlock' is set (pcrlock policy, systemd >= 255): not supported");
 	}
-	if (json_doc_member(&doc, 0, "tpm2_pcrlock_nv") >= 0)
+	if (json_doc_member(doc, 0, "tpm2_pcrlock_nv") >= 0)
 		return refuse(reason, -EOPNOTSUPP,
 			      "'tpm2_pcrlock_nv' is present (pcrlock policy): not supported");
 
-	r = get_keyslots(&doc, json_doc_member(&doc, 0, "keyslots"), &t->keyslots, reason);
+	r = get_keyslots(doc, json_doc_member(doc, 0, "keyslots"), &t->keyslots, reason);
 	if (r < 0)
 		return r;
 
-	idx = json_doc_member(&doc, 0, "tpm2-pcrs");
+	idx = json_doc_member(doc, 0, "tpm2-pcrs");
 	if (idx < 0)
 		return refuse(reason, -EBADMSG, "'tpm2-pcrs' is missing");
-	r = get_pcrs(&doc, idx, "tpm2-pcrs", &t->pcr_mask, reason);
+	r = get_pcrs(doc, idx, "tpm2-pcrs", &t->pcr_mask, reason);
 	if (r < 0)
 		return r;
 
-	idx = json_doc_member(&doc, 0, "tpm2-pcr-bank");
+	idx = json_doc_member(doc, 0, "tpm2-pcr-bank");
 	if (idx >= 0) {
-		r = get_string_enum(&doc, idx, "tpm2-pcr-bank", s, sizeof(s), reason);
+		r = get_string_enum(doc, idx, "tpm2-pcr-bank", s, sizeof(s), reason);
 		if (r < 0)
 			return r;
 		if (hash_alg_from_string(s, &t->pcr_bank) < 0)
@@ -251,9 +238,9 @@ int tpm2_token_parse(const char *json, size_t len, struct tpm2_token *t, char *r
 		t->pcr_bank_given = true;
 	}
 
-	idx = json_doc_member(&doc, 0, "tpm2-primary-alg");
+	idx = json_doc_member(doc, 0, "tpm2-primary-alg");
 	if (idx >= 0) {
-		r = get_string_enum(&doc, idx, "tpm2-primary-alg", s, sizeof(s), reason);
+		r = get_string_enum(doc, idx, "tpm2-primary-alg", s, sizeof(s), reason);
 		if (r < 0)
 			return r;
 		if (strcmp(s, "ecc") == 0)
@@ -266,30 +253,30 @@ int tpm2_token_parse(const char *json, size_t len, struct tpm2_token *t, char *r
 	}
 
 	/* The policy hash first: the blob is checked against it. */
-	r = get_policy_hash(&doc, json_doc_member(&doc, 0, "tpm2-policy-hash"), t, reason);
+	r = get_policy_hash(doc, json_doc_member(doc, 0, "tpm2-policy-hash"), t, reason);
 	if (r < 0)
 		return r;
-	r = get_blob(&doc, json_doc_member(&doc, 0, "tpm2-blob"), t, reason);
+	r = get_blob(doc, json_doc_member(doc, 0, "tpm2-blob"), t, reason);
 	if (r < 0)
 		return r;
 
-	idx = json_doc_member(&doc, 0, "tpm2-pin");
+	idx = json_doc_member(doc, 0, "tpm2-pin");
 	if (idx >= 0) {
-		r = get_bool(&doc, idx, "tpm2-pin", &t->pin, reason);
+		r = get_bool(doc, idx, "tpm2-pin", &t->pin, reason);
 		if (r < 0)
 			return r;
 	}
 
-	idx = json_doc_member(&doc, 0, "tpm2_salt");
+	idx = json_doc_member(doc, 0, "tpm2_salt");
 	if (idx >= 0) {
-		r = get_base64(&doc, idx, "tpm2_salt", t->salt, sizeof(t->salt), &t->salt_size, reason);
+		r = get_base64(doc, idx, "tpm2_salt", t->salt, sizeof(t->salt), &t->salt_size, reason);
 		if (r < 0)
 			return r;
 	}
 
-	idx = json_doc_member(&doc, 0, "tpm2_srk");
+	idx = json_doc_member(doc, 0, "tpm2_srk");
 	if (idx >= 0) {
-		r = get_base64(&doc, idx, "tpm2_srk", t->srk, sizeof(t->srk), &t->srk_size, reason);
+		r = get_base64(doc, idx, "tpm2_srk", t->srk, sizeof(t->srk), &t->srk_size, reason);
 		if (r < 0)
 			return r;
 		if (t->srk_size < 4)
@@ -301,21 +288,44 @@ int tpm2_token_parse(const char *json, size_t len, struct tpm2_token *t, char *r
 				      "'tpm2_srk' does not name a persistent handle (0x%08x)", t->srk_handle);
 	}
 
-	idx = json_doc_member(&doc, 0, "tpm2_pubkey_pcrs");
+	idx = json_doc_member(doc, 0, "tpm2_pubkey_pcrs");
 	if (idx >= 0) {
-		r = get_pcrs(&doc, idx, "tpm2_pubkey_pcrs", &t->pubkey_pcr_mask, reason);
+		r = get_pcrs(doc, idx, "tpm2_pubkey_pcrs", &t->pubkey_pcr_mask, reason);
 		if (r < 0)
 			return r;
 	}
-	idx = json_doc_member(&doc, 0, "tpm2_pubkey");
+	idx = json_doc_member(doc, 0, "tpm2_pubkey");
 	if (idx >= 0) {
-		r = get_base64(&doc, idx, "tpm2_pubkey", t->pubkey, sizeof(t->pubkey), &t->pubkey_size, reason);
+		r = get_base64(doc, idx, "tpm2_pubkey", t->pubkey, sizeof(t->pubkey), &t->pubkey_size, reason);
 		if (r < 0)
 			return r;
 	} else if (t->pubkey_pcr_mask != 0)
 		return refuse(reason, -EBADMSG, "'tpm2_pubkey_pcrs' is set but 'tpm2_pubkey' is missing");
 
 	return 0;
+}
+
+int tpm2_token_parse(const char *json, size_t len, struct tpm2_token *t, char *reason)
+{
+	static const struct json_limits limits = { .max_len = TPM2_TOKEN_JSON_MAX, .max_depth = TOKEN_DEPTH_MAX };
+	struct json_node nodes[TOKEN_NODES_MAX];
+	struct json_doc doc;
+	struct json_error err;
+	int r;
+
+	reason[0] = '\0';
+	memset(t, 0, sizeof(*t));
+	t->pcr_bank = HASH_SHA256;
+
+	r = json_doc_parse(json, len, &limits, nodes, TOKEN_NODES_MAX, &doc, &err);
+	if (r == -E2BIG && len > TPM2_TOKEN_JSON_MAX)
+		return refuse(reason, -E2BIG, "token JSON is larger than %d bytes", TPM2_TOKEN_JSON_MAX);
+	if (r < 0)
+		return refuse(reason, -EBADMSG, "invalid JSON (%s) at byte %zu: %s", json_error_class(r),
+			      err.offset, err.message ? err.message : "?");
+	r = token_fields(&doc, t, reason);
+	json_doc_free(&doc);
+	return r;
 }
 
 int tpm2_token_pin_auth(const struct tpm2_token *t, const char *pin, size_t pin_len,

@@ -62,10 +62,10 @@ int verity_root_hash_of_top_block(const struct verity_superblock *sb, const uint
 		return -EINVAL;
 	sha256_init(&c);
 	if (sb->hash_type == 1)
-		sha256_update(&c, sb->salt, sb->salt_size);
-	sha256_update(&c, block, block_size);
+		sha256_update(&c, sb->salt_size, sb->salt);
+	sha256_update(&c, block_size, block);
 	if (sb->hash_type == 0)
-		sha256_update(&c, sb->salt, sb->salt_size);
+		sha256_update(&c, sb->salt_size, sb->salt);
 	sha256_final(&c, out);
 	return SHA256_DIGEST_SIZE;
 }

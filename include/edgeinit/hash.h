@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The hash algorithms of the TPM2 PCR banks (SHA-1, SHA-256, SHA-384, SHA-512) behind one
  * interface, HMAC (RFC 2104) over each, and PBKDF2-HMAC-SHA256 (RFC 8018) as systemd uses it to
- * salt a TPM2 PIN. Pure: no I/O, no globals. SHA-256 itself lives in sha256.c. */
+ * salt a TPM2 PIN. Pure: no I/O, no globals. The algorithms are nettle's (linked into /init for
+ * libcryptsetup); this is the table of names and TPM2 ids over them, and the wiping of secrets. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <nettle/sha1.h>
+#include <nettle/sha2.h>
 
 #include "edgeinit/sha256.h"
 
@@ -22,27 +26,12 @@ enum hash_alg {
 	_HASH_ALG_MAX,
 };
 
-struct sha1_ctx {
-	uint32_t state[5];
-	uint64_t length;
-	uint8_t buffer[64];
-	size_t used;
-};
-
-/* SHA-384 is SHA-512 with other initial values, truncated. */
-struct sha512_ctx {
-	uint64_t state[8];
-	uint64_t length; /* bytes; 2^64 bytes is far beyond anything hashed here */
-	uint8_t buffer[128];
-	size_t used;
-};
-
 struct hash_ctx {
 	enum hash_alg alg;
 	union {
 		struct sha1_ctx sha1;
 		struct sha256_ctx sha256;
-		struct sha512_ctx sha512;
+		struct sha512_ctx sha512; /* also SHA-384 */
 	} u;
 };
 

@@ -1,21 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* A small, strict JSON parser (RFC 8259) for metadata edgeinit reads before anything is trusted,
- * such as LUKS2 token JSON. Pure and bounded: it parses into a node array the caller provides (no
- * allocation), recursion is limited by a depth bound, and it refuses what other parsers silently
- * accept: duplicate object keys, invalid UTF-8 (overlong forms, surrogates, beyond U+10FFFF),
- * unpaired \u surrogates, control characters in strings, leading zeros, a byte order mark, and
- * anything after the top-level value except JSON whitespace (space, tab, LF, CR).
+/* Strict JSON (RFC 8259) for metadata edgeinit reads before anything is trusted, such as LUKS2
+ * header and token JSON. The parser is json-c, the one libcryptsetup reads that metadata with, so
+ * a check sees exactly what libcryptsetup will; on top of json-c's strict mode this refuses what
+ * json-c still accepts: duplicate object keys, invalid UTF-8 (overlong forms, surrogates, beyond
+ * U+10FFFF), unpaired \u surrogates, control characters in strings, single-quoted strings,
+ * NaN/Infinity, a byte order mark and anything after the top-level value except JSON whitespace
+ * (space, tab, LF, CR). Nesting is bounded (json-c's depth limit), and so is the node count.
  *
- * Values stay in the text: a node records where its token is; strings are decoded on request.
- * Functions are named json_doc_*: json-c, which libcryptsetup links into the static /init, owns
- * json_object_* and json_tokener_*. */
+ * The tree is indexed in a node array the caller provides; json-c owns the values until
+ * json_doc_free(). Functions are named json_doc_*: json-c owns json_object_* and json_tokener_*. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-enum json_type {
+enum json_doc_type {
 	JSON_NULL,
 	JSON_FALSE,
 	JSON_TRUE,
@@ -33,16 +33,20 @@ struct json_limits {
 	unsigned max_depth; /* nesting of arrays and objects; the top-level value is depth 1 */
 };
 
+struct json_object;
+
 /* One value. Members of an object are stored as key node (a JSON_STRING) then value node, chained
  * by 'next'; elements of an array are chained by 'next'. Index 0 is the top-level value, so 0 in
- * 'next'/'first' means none. */
+ * 'next'/'first' means none. Nodes are in document order. */
 struct json_node {
-	enum json_type type;
-	uint32_t start;    /* offset of the token in the text (strings: the opening quote) */
-	uint32_t len;      /* length of the token (containers: through the closing bracket) */
+	enum json_doc_type type;
+	uint32_t start;    /* numbers: offset of the literal in the text (json-c keeps the value only) */
+	uint32_t len;      /* numbers: length of the literal */
 	uint32_t first;    /* containers: first element, or key of the first member */
 	uint32_t next;     /* next element; for a key, its value; for a member's value, the next key */
 	uint32_t children; /* containers: number of elements or members */
+	struct json_object *obj; /* json-c's value (NULL for null and for keys) */
+	const char *key;         /* keys: the name, as json-c keeps it */
 };
 
 struct json_doc {
@@ -50,6 +54,7 @@ struct json_doc {
 	size_t len;
 	struct json_node *nodes;
 	size_t n_nodes;
+	struct json_object *root; /* json-c's tree: json_doc_free() */
 };
 
 struct json_error {
@@ -60,10 +65,13 @@ struct json_error {
 /* Parse text[0..len). Returns 0 and fills doc; on failure: -EBADMSG (syntax, trailing data),
  * -EILSEQ (invalid UTF-8 or unpaired surrogate), -ENOTUNIQ (duplicate key in an object), -ELOOP
  * (deeper than max_depth), -E2BIG (longer than max_len or more values than max_nodes), -EINVAL
- * (bad arguments). err (optional) says where and what. */
+ * (bad arguments), -ENOMEM. err (optional) says where and what. On success the caller owns doc
+ * and frees it with json_doc_free(); on failure there is nothing to free. */
 int json_doc_parse(const char *text, size_t len, const struct json_limits *limits,
 		   struct json_node *nodes, size_t max_nodes, struct json_doc *doc,
 		   struct json_error *err);
+/* Release json-c's tree; doc is zeroed. Safe on a zeroed doc. */
+void json_doc_free(struct json_doc *doc);
 
 /* Value of key in object node obj: its node index, -ENOENT if absent, -EINVAL if obj is not an
  * object. */

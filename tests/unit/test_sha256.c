@@ -44,7 +44,7 @@ END_TEST
 
 START_TEST(test_million_a)
 {
-	static char a[1000];
+	static uint8_t a[1000];
 	struct sha256_ctx c;
 	uint8_t d[SHA256_DIGEST_SIZE];
 	char hex[65];
@@ -53,7 +53,7 @@ START_TEST(test_million_a)
 	memset(a, 'a', sizeof(a));
 	sha256_init(&c);
 	for (int i = 0; i < 1000; i++)
-		sha256_update(&c, a, sizeof(a));
+		sha256_update(&c, sizeof(a), a);
 	sha256_final(&c, d);
 	hex_of(d, hex);
 	ck_assert_str_eq(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
@@ -112,18 +112,18 @@ START_TEST(test_incremental)
 	for (size_t chunk = 1; chunk <= 130; chunk++) {
 		sha256_init(&c);
 		for (size_t off = 0; off < sizeof(msg); off += chunk)
-			sha256_update(&c, msg + off, off + chunk <= sizeof(msg) ? chunk : sizeof(msg) - off);
+			sha256_update(&c, off + chunk <= sizeof(msg) ? chunk : sizeof(msg) - off, msg + off);
 		sha256_final(&c, inc);
 		ck_assert_msg(memcmp(one, inc, sizeof(one)) == 0, "chunk size %zu differs", chunk);
 	}
 	/* Irregular splits and zero-length updates. */
 	sha256_init(&c);
-	sha256_update(&c, msg, 0);
-	sha256_update(&c, msg, 63);
-	sha256_update(&c, msg + 63, 2);
-	sha256_update(&c, msg + 65, 0);
-	sha256_update(&c, msg + 65, 191);
-	sha256_update(&c, msg + 256, sizeof(msg) - 256);
+	sha256_update(&c, 0, msg);
+	sha256_update(&c, 63, msg);
+	sha256_update(&c, 2, msg + 63);
+	sha256_update(&c, 0, msg + 65);
+	sha256_update(&c, 191, msg + 65);
+	sha256_update(&c, sizeof(msg) - 256, msg + 256);
 	sha256_final(&c, inc);
 	ck_assert_mem_eq(one, inc, sizeof(one));
 }
@@ -136,10 +136,10 @@ START_TEST(test_ctx_reuse)
 	char hex[65];
 
 	sha256_init(&c);
-	sha256_update(&c, "garbage", 7);
+	sha256_update(&c, 7, (const uint8_t *)"garbage");
 	sha256_final(&c, d1);
 	sha256_init(&c);
-	sha256_update(&c, "abc", 3);
+	sha256_update(&c, 3, (const uint8_t *)"abc");
 	sha256_final(&c, d2);
 	hex_of(d2, hex);
 	ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

@@ -30,9 +30,9 @@ STATIC_CC := musl-gcc
 # Only the prefix's .pc files: a host (glibc) library must never end up in /init.
 STATIC_PKG_CONFIG := PKG_CONFIG_LIBDIR=$(SYSROOT)/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$(SYSROOT) \
 	PKG_CONFIG_PATH= pkg-config --static
-# No libmount: edgeinit mounts with flags it chose, never parses a mount table or an option
-# string, so it has nothing to ask libmount (the prefix still builds it, with libblkid).
-INIT_PC := libcryptsetup devmapper blkid libkmod tss2-esys tss2-sys tss2-mu tss2-rc tss2-tcti-device nettle json-c
+# libmount reads the mount table for the exitrd (init/shutdown.c); the boot itself mounts with
+# flags it chose and parses no option strings.
+INIT_PC := libcryptsetup devmapper blkid mount libkmod tss2-esys tss2-sys tss2-mu tss2-rc tss2-tcti-device nettle json-c
 INIT_CFLAGS := -Os -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iinit \
 	-include tools/musl-compat.h \
 	-ffunction-sections -fdata-sections -fno-plt \

@@ -41,7 +41,7 @@ INIT_CFLAGS := -Os -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -
 INIT_LDFLAGS := -static -Wl,--gc-sections -Wl,-Map=$(BUILD)/init.map
 INIT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC) $(MODULE_SRC) $(INIT_SRC))
 
-.PHONY: all test unit fuzz fuzz-run demo clean distclean deps-build size relink static-check repro-test \
+.PHONY: all test check unit fuzz fuzz-run demo clean distclean deps-build size relink static-check repro-test \
 	layout-tool-test
 # The integrators' layout.env tool: a host program with the same parser and planner as /init.
 LAYOUT_TOOL := $(BUILD)/edgeinit-layout
@@ -72,8 +72,6 @@ $(GEN_DIR)/required_modules.h: modules.d/boot.list tools/modlist-header.sh
 	tools/modlist-header.sh $< >$@.tmp && mv $@.tmp $@
 $(BUILD)/obj/modules/load_modules.o: $(GEN_DIR)/required_modules.h
 $(BUILD)/obj/modules/load_modules.o: INIT_CFLAGS += -I$(GEN_DIR)
-$(BUILD)/unit-tests: $(GEN_DIR)/required_modules.h
-$(BUILD)/unit-tests: CFLAGS += -I$(GEN_DIR)
 
 # pkg-config runs when the recipe does, after the prefix exists.
 $(BUILD)/obj/%.o: %.c $(HEADERS) tools/musl-compat.h Makefile $(DEPS_STAMP)
@@ -97,23 +95,43 @@ size: $(INIT)
 	tools/size-report.py --binary $(INIT) --map $(BUILD)/init.map
 
 # Unit and stage tests (Check). Stages run against a fake root with a recording fake of the
-# side-effect seam, so init/sys_real.c and init/main.c are not linked.
+# side-effect seam, so init/sys_real.c and init/main.c are not linked. One object per source, so
+# that after an edit `make check` recompiles what changed and not the whole tree.
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c tests/stages/*.c))
-$(BUILD)/unit-tests: $(UNIT_SRC) $(LIB_SRC) $(MODULE_SRC) init/log.c $(HEADERS) $(wildcard tests/unit/*.h tests/stages/*.h)
+UNIT_OBJ := $(patsubst %.c,$(BUILD)/unit-obj/%.o,$(UNIT_SRC) $(LIB_SRC) $(MODULE_SRC) init/log.c)
+UNIT_HEADERS := $(HEADERS) $(wildcard tests/unit/*.h tests/stages/*.h init/*.h modules/*.h)
+$(BUILD)/unit-obj/%.o: %.c $(UNIT_HEADERS) $(GEN_DIR)/required_modules.h Makefile
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -fsanitize=address,undefined -Iinit -Itests/unit -Itests/stages $(shell pkg-config --cflags $(LIBS_PC)) \
-		-o $@ $(UNIT_SRC) $(LIB_SRC) $(MODULE_SRC) init/log.c $(LIB_PC_FLAGS) $(shell pkg-config --cflags --libs check)
+	$(CC) $(CFLAGS) -fsanitize=address,undefined -I$(GEN_DIR) -Iinit -Itests/unit -Itests/stages \
+		$(shell pkg-config --cflags $(LIBS_PC) $(LIB_PC) check) -c -o $@ $<
+$(BUILD)/unit-tests: $(UNIT_OBJ)
+	$(CC) $(CFLAGS) -fsanitize=address,undefined -o $@ $(UNIT_OBJ) $(LIB_PC_FLAGS) \
+		$(shell pkg-config --libs check)
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
-# libFuzzer targets for the parsers; `make fuzz-run` gives each FUZZ_SECONDS.
+# libFuzzer targets for the parsers; `make fuzz-run` gives each FUZZ_SECONDS. lib/ is compiled
+# once with the fuzzer's instrumentation and linked into every target.
 FUZZ_SECONDS ?= 10
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS)
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_LIB_OBJ := $(patsubst lib/%.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRC))
+$(BUILD)/fuzz/obj/%.o: lib/%.c $(HEADERS) Makefile
 	@mkdir -p $(@D)
-	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(LIB_PC_FLAGS)
+	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(LIB_PC)) -c -o $@ $<
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ) $(HEADERS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LIB_PC_FLAGS)
 fuzz: $(FUZZ_TARGETS)
+
+# The quick tier, for every change: unit and stage tests, the house rules, a short fuzz of every
+# parser. No root, no QEMU, no dependency prefix: `make -j2 check`.
+CHECK_FUZZ_SECONDS ?= 2
+check: $(BUILD)/unit-tests $(FUZZ_TARGETS)
+	$(BUILD)/unit-tests
+	tests/static/house.sh
+	@$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 fuzz-run: $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do \
 		n=$$(basename $$t); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
@@ -207,7 +225,7 @@ package-test: $(DEPS_STAMP) $(ROOTFS_DIR).stamp $(KERNEL_DIR)/kver
 	tests/package/run.sh $(DEPS) $(ROOTFS_DIR) $(BUILD)/package-test $(KERNEL_DIR)
 
 test: deps
-	$(MAKE) unit
+	$(MAKE) check
 	$(MAKE) layout-tool-test
 	$(MAKE) toolchain-test
 	$(MAKE) package-test
@@ -222,7 +240,7 @@ demo: deps
 
 # The dependency prefix survives `clean` (it takes minutes to build); `distclean` removes it.
 clean:
-	rm -rf $(BUILD)/init $(BUILD)/edgeinit-layout $(BUILD)/init.map $(BUILD)/obj $(BUILD)/version $(BUILD)/unit-tests $(BUILD)/gen \
+	rm -rf $(BUILD)/init $(BUILD)/edgeinit-layout $(BUILD)/init.map $(BUILD)/obj $(BUILD)/version $(BUILD)/unit-tests $(BUILD)/unit-obj $(BUILD)/gen \
 		$(BUILD)/fuzz $(BUILD)/initrd* $(BUILD)/uki.efi $(BUILD)/boot-tests
 distclean: clean
 	rm -rf $(DEPS) $(DEPS).tmp $(DEPS).cache

@@ -156,8 +156,10 @@ static void check_checker(const char *text, size_t size, const struct layout *pa
 	CHECK(buf);
 	CHECK(layout_findings_format_text(&f, "l.env", false, buf, bufsize) >= 0);
 	CHECK(layout_findings_format_json(&f, "l.env", true, buf, bufsize) > 0);
-	if (f.n < 200)
+	if (f.n < 200) {
 		CHECK(json_doc_parse(buf, strlen(buf), &lim, nodes, 4096, &doc, NULL) == 0);
+		json_doc_free(&doc);
+	}
 	free(buf);
 	layout_findings_free(&f);
 }

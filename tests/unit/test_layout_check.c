@@ -355,8 +355,11 @@ static void json_member(const char *json, size_t k, const char *key, char *out, 
 	ck_assert_int_ge(m, 0);
 	if (doc.nodes[m].type == JSON_STRING)
 		ck_assert_int_ge(json_doc_string(&doc, (uint32_t)m, out, size), 0);
-	else
+	else if (doc.nodes[m].type == JSON_NULL)
+		snprintf(out, size, "null");
+	else /* numbers keep their literal's place in the text */
 		snprintf(out, size, "%.*s", (int)doc.nodes[m].len, json + doc.nodes[m].start);
+	json_doc_free(&doc);
 }
 
 START_TEST(test_format_json)

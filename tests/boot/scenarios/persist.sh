@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2154 # sourced by run.sh, which sets and reads these
 # Persistent partition without encryption (issue 10, finding 4) and a full one (finding 9).
 # Sourced by tests/boot/run.sh.
 all_scenarios+=(plain-persist-refused plain-persist-lockdown plain-persist-no-lockdown full-opt)

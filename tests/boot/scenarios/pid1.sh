@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2154 # sourced by run.sh, which sets and reads these
 # PID 1 never hangs: a fault in PID 1 (or one of its threads) follows rd.emergency= instead of
 # panicking the kernel, a kernel panic reboots, a prompt nobody answers ends.
 # Sourced by tests/boot/run.sh.

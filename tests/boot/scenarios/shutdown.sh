@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2154 # sourced by run.sh, which sets and reads these
 # The shutdown side (issue 13): systemd-shutdown hands the end of the shutdown to edgeinit's
 # exitrd (/run/initramfs/shutdown), which unmounts the old root, closes the device-mapper
 # devices and powers off. Sourced by tests/boot/run.sh.

@@ -10,11 +10,9 @@
 #include <unistd.h>
 
 #include "edgeinit/layout.h"
+#include "layout_test_util.h"
 #include "suites.h"
 
-#ifndef LAYOUT_FIXTURES
-#define LAYOUT_FIXTURES "tests/unit/fixtures/layout"
-#endif
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -29,27 +27,6 @@ static const char *join(const struct layout_path *p, size_t n)
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s:%u", k ? " " : "", p[k].path,
 				      p[k].line);
 	return buf;
-}
-
-static char *read_fixture(const char *name, size_t *len)
-{
-	char path[256];
-	FILE *f;
-	char *buf = malloc(LAYOUT_FILE_MAX + 1);
-
-	ck_assert_ptr_nonnull(buf);
-	snprintf(path, sizeof(path), "%s/%s", LAYOUT_FIXTURES, name);
-	f = fopen(path, "re");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	*len = fread(buf, 1, LAYOUT_FILE_MAX, f);
-	fclose(f);
-	buf[*len] = '\0';
-	return buf;
-}
-
-static int parse_str(const char *text, struct layout *l, struct layout_diag *d)
-{
-	return layout_parse(text, strlen(text), l, d);
 }
 
 /* =============================== EMT's real files =============================== */
@@ -92,7 +69,7 @@ START_TEST(test_emt_files)
 	struct layout l;
 	struct layout_diag d;
 	size_t len;
-	char *text = read_fixture(emt_cases[_i].file, &len);
+	char *text = layout_test_read_fixture(emt_cases[_i].file, &len);
 
 	ck_assert_msg(layout_parse(text, len, &l, &d) == 0, "%s:%u:%u: %s", emt_cases[_i].file,
 		      d.line, d.column, d.message);
@@ -200,7 +177,7 @@ START_TEST(test_syntax_table)
 	struct layout_diag d;
 	const char *text = syntax_cases[_i].text;
 
-	ck_assert_msg(parse_str(text, &l, &d) == 0, "[%s] %u:%u: %s", text, d.line, d.column,
+	ck_assert_msg(layout_test_parse_str(text, &l, &d) == 0, "[%s] %u:%u: %s", text, d.line, d.column,
 		      d.message);
 	ck_assert_msg(l.overlay_tmpfs == syntax_cases[_i].tmpfs, "[%s] tmpfs", text);
 	ck_assert_str_eq(l.tmpfs_size, syntax_cases[_i].size);
@@ -218,7 +195,7 @@ START_TEST(test_target_lines)
 	struct layout l;
 	struct layout_diag d;
 
-	ck_assert_int_eq(parse_str("\nTMPFS_OVERLAY_TARGET=/opt/t\n\nPERSISTENT_BIND_TARGET=\"\n/opt/p\"", &l, &d), 0);
+	ck_assert_int_eq(layout_test_parse_str("\nTMPFS_OVERLAY_TARGET=/opt/t\n\nPERSISTENT_BIND_TARGET=\"\n/opt/p\"", &l, &d), 0);
 	ck_assert_uint_eq(l.overlay_target_line, 2);
 	ck_assert_uint_eq(l.bind_target_line, 4);
 	/* The value keeps the newline: validation refuses it. */
@@ -319,43 +296,30 @@ END_TEST
 
 /* ==================================== limits ==================================== */
 
-static char *repeat(const char *prefix, const char *unit, size_t count, const char *suffix)
-{
-	size_t n = strlen(prefix) + strlen(unit) * count + strlen(suffix) + 1;
-	char *s = malloc(n), *p = s;
-
-	ck_assert_ptr_nonnull(s);
-	p = stpcpy(p, prefix);
-	for (size_t k = 0; k < count; k++)
-		p = stpcpy(p, unit);
-	stpcpy(p, suffix);
-	return s;
-}
-
 START_TEST(test_path_count_limit)
 {
 	struct layout l;
 	struct layout_diag d;
-	char *ok = repeat("PERSISTENT_BIND_PATHS=\"", "/x\n", LAYOUT_PATHS_MAX, "\"");
-	char *bad = repeat("PERSISTENT_BIND_PATHS=\"", "/x\n", LAYOUT_PATHS_MAX + 1, "\"");
+	char *ok = layout_test_repeat("PERSISTENT_BIND_PATHS=\"", "/x\n", LAYOUT_PATHS_MAX, "\"");
+	char *bad = layout_test_repeat("PERSISTENT_BIND_PATHS=\"", "/x\n", LAYOUT_PATHS_MAX + 1, "\"");
 
-	ck_assert_int_eq(parse_str(ok, &l, &d), 0);
+	ck_assert_int_eq(layout_test_parse_str(ok, &l, &d), 0);
 	ck_assert_uint_eq(l.n_bind_paths, LAYOUT_PATHS_MAX);
 	ck_assert_uint_eq(l.bind_paths[LAYOUT_PATHS_MAX - 1].line, LAYOUT_PATHS_MAX);
-	ck_assert_int_eq(parse_str(bad, &l, &d), -EINVAL);
+	ck_assert_int_eq(layout_test_parse_str(bad, &l, &d), -EINVAL);
 	ck_assert_uint_eq(d.line, LAYOUT_PATHS_MAX + 1);
 	ck_assert_uint_eq(d.column, 1);
 	ck_assert_str_eq(d.message, "more than 256 paths in PERSISTENT_BIND_PATHS");
 	/* Reassigning starts over; appending counts on. */
 	free(bad);
-	bad = repeat("TMPFS_OVERLAYS_PATHS+=\"/a /b\"\n", "TMPFS_OVERLAYS_PATHS+=\"/a /b\"\n",
+	bad = layout_test_repeat("TMPFS_OVERLAYS_PATHS+=\"/a /b\"\n", "TMPFS_OVERLAYS_PATHS+=\"/a /b\"\n",
 		     LAYOUT_PATHS_MAX / 2, "");
-	ck_assert_int_eq(parse_str(bad, &l, &d), -EINVAL);
+	ck_assert_int_eq(layout_test_parse_str(bad, &l, &d), -EINVAL);
 	ck_assert_uint_eq(d.line, LAYOUT_PATHS_MAX / 2 + 1);
 	ck_assert_uint_eq(d.column, 24);
 	free(bad);
-	bad = repeat("", "TMPFS_OVERLAYS_PATHS=\"/a /b\"\n", 1000, "");
-	ck_assert_int_eq(parse_str(bad, &l, &d), 0);
+	bad = layout_test_repeat("", "TMPFS_OVERLAYS_PATHS=\"/a /b\"\n", 1000, "");
+	ck_assert_int_eq(layout_test_parse_str(bad, &l, &d), 0);
 	ck_assert_uint_eq(l.n_overlay_paths, 2);
 	ck_assert_uint_eq(l.overlay_paths[1].line, 1000);
 	free(ok);
@@ -367,21 +331,21 @@ START_TEST(test_path_length_limit)
 {
 	struct layout l;
 	struct layout_diag d;
-	char *ok = repeat("PERSISTENT_BIND_PATHS=", "a", LAYOUT_PATH_MAX - 1, "");
-	char *bad = repeat("PERSISTENT_BIND_PATHS=\"\n  /x ", "a", LAYOUT_PATH_MAX, "\"");
-	char *target = repeat("PERSISTENT_BIND_TARGET=/opt/", "a", LAYOUT_PATH_MAX, "");
-	char *append = repeat("TMPFS_OVERLAY_TARGET=/opt/\nTMPFS_OVERLAY_TARGET+=", "a", 251, "");
+	char *ok = layout_test_repeat("PERSISTENT_BIND_PATHS=", "a", LAYOUT_PATH_MAX - 1, "");
+	char *bad = layout_test_repeat("PERSISTENT_BIND_PATHS=\"\n  /x ", "a", LAYOUT_PATH_MAX, "\"");
+	char *target = layout_test_repeat("PERSISTENT_BIND_TARGET=/opt/", "a", LAYOUT_PATH_MAX, "");
+	char *append = layout_test_repeat("TMPFS_OVERLAY_TARGET=/opt/\nTMPFS_OVERLAY_TARGET+=", "a", 251, "");
 
-	ck_assert_int_eq(parse_str(ok, &l, &d), 0);
+	ck_assert_int_eq(layout_test_parse_str(ok, &l, &d), 0);
 	ck_assert_uint_eq(strlen(l.bind_paths[0].path), LAYOUT_PATH_MAX - 1);
-	ck_assert_int_eq(parse_str(bad, &l, &d), -EINVAL);
+	ck_assert_int_eq(layout_test_parse_str(bad, &l, &d), -EINVAL);
 	ck_assert_uint_eq(d.line, 2);
 	ck_assert_uint_eq(d.column, 6);
 	ck_assert_str_eq(d.message, "a path in PERSISTENT_BIND_PATHS is longer than 255 bytes");
-	ck_assert_int_eq(parse_str(target, &l, &d), -EINVAL);
+	ck_assert_int_eq(layout_test_parse_str(target, &l, &d), -EINVAL);
 	ck_assert_uint_eq(d.column, 24);
 	ck_assert_str_eq(d.message, "the value of PERSISTENT_BIND_TARGET is longer than 255 bytes");
-	ck_assert_int_eq(parse_str(append, &l, &d), -EINVAL);
+	ck_assert_int_eq(layout_test_parse_str(append, &l, &d), -EINVAL);
 	ck_assert_uint_eq(d.line, 2);
 	free(ok);
 	free(bad);
@@ -405,28 +369,28 @@ START_TEST(test_hostile_sizes)
 	/* Exactly the limit, one huge comment line: fine. */
 	ck_assert_int_eq(layout_parse(big, LAYOUT_FILE_MAX, &l, &d), 0);
 	/* A huge value of an unknown variable is ignored; of a list, words are limited. */
-	s = repeat("FOO=\"", "x", LAYOUT_FILE_MAX - 16, "\"");
-	ck_assert_int_eq(parse_str(s, &l, &d), 0);
+	s = layout_test_repeat("FOO=\"", "x", LAYOUT_FILE_MAX - 16, "\"");
+	ck_assert_int_eq(layout_test_parse_str(s, &l, &d), 0);
 	free(s);
-	s = repeat("FOO=\"", "x", LAYOUT_FILE_MAX, "\"");
-	ck_assert_int_eq(parse_str(s, &l, &d), -EINVAL);
+	s = layout_test_repeat("FOO=\"", "x", LAYOUT_FILE_MAX, "\"");
+	ck_assert_int_eq(layout_test_parse_str(s, &l, &d), -EINVAL);
 	free(s);
 	/* Many lines: line numbers keep counting. */
-	s = repeat("", "\n", 100000, "echo");
-	ck_assert_int_eq(parse_str(s, &l, &d), -EINVAL);
+	s = layout_test_repeat("", "\n", 100000, "echo");
+	ck_assert_int_eq(layout_test_parse_str(s, &l, &d), -EINVAL);
 	ck_assert_uint_eq(d.line, 100001);
 	free(s);
 	/* A long line: the column keeps counting. */
-	s = repeat("A=", "x", 200000, ";");
-	ck_assert_int_eq(parse_str(s, &l, &d), -EINVAL);
+	s = layout_test_repeat("A=", "x", 200000, ";");
+	ck_assert_int_eq(layout_test_parse_str(s, &l, &d), -EINVAL);
 	ck_assert_uint_eq(d.column, 200003);
 	free(s);
 	/* The input need not be NUL-terminated: parse a prefix of a larger buffer. */
 	ck_assert_int_eq(layout_parse("OVERLAY=none$(reboot)", 12, &l, &d), 0);
 	ck_assert(!l.overlay_tmpfs);
 	/* A message never overflows, whatever the word. */
-	s = repeat("", "y", 5000, " x");
-	ck_assert_int_eq(parse_str(s, &l, &d), -EINVAL);
+	s = layout_test_repeat("", "y", 5000, " x");
+	ck_assert_int_eq(layout_test_parse_str(s, &l, &d), -EINVAL);
 	ck_assert(strlen(d.message) < sizeof(d.message));
 	free(s);
 	free(big);

@@ -9,10 +9,8 @@
 
 #include "edgeinit/json.h"
 #include "edgeinit/layout.h"
+#include "layout_test_util.h"
 
-#ifndef LAYOUT_FIXTURES
-#define LAYOUT_FIXTURES "tests/unit/fixtures/layout"
-#endif
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 

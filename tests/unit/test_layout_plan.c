@@ -12,35 +12,12 @@
 #include <unistd.h>
 
 #include "edgeinit/layout.h"
+#include "layout_test_util.h"
 
-#ifndef LAYOUT_FIXTURES
-#define LAYOUT_FIXTURES "tests/unit/fixtures/layout"
-#endif
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 void layout_plan_tcases(Suite *s);
-
-static char *read_fixture(const char *name, size_t *len)
-{
-	char path[256];
-	FILE *f;
-	char *buf = malloc(LAYOUT_FILE_MAX + 1);
-
-	ck_assert_ptr_nonnull(buf);
-	snprintf(path, sizeof(path), "%s/%s", LAYOUT_FIXTURES, name);
-	f = fopen(path, "re");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	*len = fread(buf, 1, LAYOUT_FILE_MAX, f);
-	fclose(f);
-	buf[*len] = '\0';
-	return buf;
-}
-
-static int parse_str(const char *text, struct layout *l, struct layout_diag *d)
-{
-	return layout_parse(text, strlen(text), l, d);
-}
 
 /* ==================================== planner ==================================== */
 
@@ -125,7 +102,7 @@ static void build_plan(const char *file, struct layout_plan *plan)
 	static struct layout l;
 	struct layout_diag d;
 	size_t len;
-	char *text = read_fixture(file, &len);
+	char *text = layout_test_read_fixture(file, &len);
 
 	ck_assert_msg(layout_parse(text, len, &l, &d) == 0, "%s: %s", file, d.message);
 	ck_assert_msg(layout_validate(&l, &d) == 0, "%s: %s", file, d.message);
@@ -149,7 +126,7 @@ static void compare_golden(const char *golden, const char *text)
 		fputs(text, f);
 		fclose(f);
 	}
-	want = read_fixture(golden, &len);
+	want = layout_test_read_fixture(golden, &len);
 	ck_assert_msg(strcmp(want, text) == 0, "plan differs from %s:\n%s", golden, text);
 	free(want);
 }
@@ -229,7 +206,7 @@ START_TEST(test_plan_errors)
 	int err = EACCES;
 	struct layout_root_ops ops = { failing_kind, fixture_is_mount, &err };
 
-	ck_assert_int_eq(parse_str("PERSISTENT_BIND_PATHS=/a", &l, &d), 0);
+	ck_assert_int_eq(layout_test_parse_str("PERSISTENT_BIND_PATHS=/a", &l, &d), 0);
 	/* An error inspecting the root fails the plan, and nothing is left allocated. */
 	ck_assert_int_eq(layout_plan_build(&l, &ops, &plan), -EACCES);
 	ck_assert_ptr_null(plan.actions);

@@ -8,28 +8,11 @@
 #include <string.h>
 
 #include "edgeinit/layout.h"
+#include "layout_test_util.h"
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 void layout_validate_tcases(Suite *s);
-
-static int parse_str(const char *text, struct layout *l, struct layout_diag *d)
-{
-	return layout_parse(text, strlen(text), l, d);
-}
-
-static char *repeat(const char *prefix, const char *unit, size_t count, const char *suffix)
-{
-	size_t n = strlen(prefix) + strlen(unit) * count + strlen(suffix) + 1;
-	char *s = malloc(n), *p = s;
-
-	ck_assert_ptr_nonnull(s);
-	p = stpcpy(p, prefix);
-	for (size_t k = 0; k < count; k++)
-		p = stpcpy(p, unit);
-	stpcpy(p, suffix);
-	return s;
-}
 
 /* ================================== validation ================================== */
 
@@ -120,7 +103,7 @@ START_TEST(test_validate_table)
 	const char *text = validate_cases[_i].text;
 	int r;
 
-	ck_assert_msg(parse_str(text, &l, &d) == 0, "[%s] %s", text, d.message);
+	ck_assert_msg(layout_test_parse_str(text, &l, &d) == 0, "[%s] %s", text, d.message);
 	r = layout_validate(&l, &d);
 	if (!validate_cases[_i].message) {
 		ck_assert_msg(r == 0, "[%s] %u: %s", text, d.line, d.message);
@@ -140,17 +123,17 @@ START_TEST(test_validate_lengths)
 	struct layout l;
 	struct layout_diag d;
 	/* /opt/.mount/tmpfs/ (18) + mangled (n-1) + ".overlay/" (9) + basename (n-1) */
-	char *fits = repeat("TMPFS_OVERLAYS_PATHS=/", "a", 114, "");
-	char *long_ = repeat("TMPFS_OVERLAYS_PATHS=/", "a", 115, "");
-	char *deep = repeat("PERSISTENT_BIND_PATHS=", "/d", 120, "");
+	char *fits = layout_test_repeat("TMPFS_OVERLAYS_PATHS=/", "a", 114, "");
+	char *long_ = layout_test_repeat("TMPFS_OVERLAYS_PATHS=/", "a", 115, "");
+	char *deep = layout_test_repeat("PERSISTENT_BIND_PATHS=", "/d", 120, "");
 
-	ck_assert_int_eq(parse_str(fits, &l, &d), 0);
+	ck_assert_int_eq(layout_test_parse_str(fits, &l, &d), 0);
 	ck_assert_int_eq(layout_validate(&l, &d), 0);
-	ck_assert_int_eq(parse_str(long_, &l, &d), 0);
+	ck_assert_int_eq(layout_test_parse_str(long_, &l, &d), 0);
 	ck_assert_int_eq(layout_validate(&l, &d), -EINVAL);
 	ck_assert_msg(strstr(d.message, "is too long: its state directory under '/opt/.mount/tmpfs' would not fit in 255 bytes"),
 		      "%s", d.message);
-	ck_assert_int_eq(parse_str(deep, &l, &d), 0);
+	ck_assert_int_eq(layout_test_parse_str(deep, &l, &d), 0);
 	ck_assert_int_eq(layout_validate(&l, &d), -EINVAL);
 	ck_assert_msg(strstr(d.message, "is too long"), "%s", d.message);
 	free(fits);
@@ -165,7 +148,7 @@ START_TEST(test_validate_hand_built)
 	struct layout_diag d;
 	struct layout_diag *nodiag = NULL;
 
-	ck_assert_int_eq(parse_str("", &l, &d), 0);
+	ck_assert_int_eq(layout_test_parse_str("", &l, &d), 0);
 	ck_assert_int_eq(layout_validate(&l, &d), 0);
 	l.n_bind_paths = LAYOUT_PATHS_MAX + 1;
 	ck_assert_int_eq(layout_validate(&l, &d), -EINVAL);

@@ -19,7 +19,7 @@ CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
 LIB_SRC := $(sort $(wildcard lib/*.c))
 MODULE_SRC := $(sort $(wildcard modules/*.c))
 INIT_SRC := $(sort $(wildcard init/*.c))
-HEADERS := $(wildcard include/edgeinit/*.h init/*.h)
+HEADERS := $(wildcard include/edgeinit/*.h init/*.h lib/*.h modules/*.h)
 
 # /init: static, musl, against libraries built from the Debian source packages pinned in
 # deps.lock (tools/build-deps.sh), once, into $(DEPS). DEPS may point at a shared cache.

@@ -11,28 +11,21 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "edgeinit/fs.h"
 #include "edgeinit/log.h"
 #include "edgeinit/macro.h"
 #include "edgeinit/seed.h"
+#include "seed_fs.h"
 
-#define XATTR_LIST_MAX_BYTES 65536
-#define XATTR_VALUE_MAX_BYTES 65536
 #define HARDLINKS_MAX 1024
-/* How deep a stale temporary is removed: the partition is untrusted, PID 1's stack is not. */
-#define REMOVE_DEPTH_MAX 64
 
 /* Tests: the nth creating operation (a directory, an entry, a file's content) fails with err. */
 static unsigned inject_nth, inject_count;
@@ -48,111 +41,6 @@ void seed_inject_failure(unsigned nth, int err)
 static int injected(void)
 {
 	return inject_nth && ++inject_count == inject_nth ? inject_err : 0;
-}
-
-static int openat_beneath(int dir_fd, const char *name, int flags)
-{
-	struct open_how how = {
-		.flags = (uint64_t)flags | O_CLOEXEC | O_NOFOLLOW,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd = (int)syscall(SYS_openat2, dir_fd, name, &how, sizeof(how));
-
-	return fd < 0 ? negative_errno() : fd;
-}
-
-int persist_open_dir(int base_fd, const char *relpath, bool create)
-{
-	char buf[4096], *save = NULL, *comp;
-	_cleanup_close_ int fd = -EBADF;
-
-	if (strlen(relpath) >= sizeof(buf))
-		return -ENAMETOOLONG;
-	strcpy(buf, relpath);
-	fd = fcntl(base_fd, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0)
-		return negative_errno();
-	for (comp = strtok_r(buf, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
-		int next;
-
-		if (streq(comp, ".") || streq(comp, ".."))
-			return -EINVAL;
-		if (create && mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
-			return negative_errno();
-		next = openat_beneath(fd, comp, O_RDONLY | O_DIRECTORY);
-		if (next == -ENOTDIR) {
-			struct stat st;
-
-			/* Say what is in the way: a planted symlink is the interesting case. */
-			if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-				next = -ELOOP;
-		}
-		if (next < 0)
-			return next;
-		closep(&fd);
-		fd = next;
-	}
-	return TAKE_FD(fd);
-}
-
-/* xattrs by path for entries that cannot be opened (symlinks, device nodes we must not open). */
-static int xattr_path(int dir_fd, const char *name, char *buf, size_t size)
-{
-	int n = snprintf(buf, size, "/proc/self/fd/%d/%s", dir_fd, name);
-
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
-
-/* Copy every xattr from src to dst. Either fds (src_fd/dst_fd >= 0) or /proc paths (l*xattr,
- * which act on a symlink itself). */
-static int copy_xattrs(int src_fd, const char *src_path, int dst_fd, const char *dst_path)
-{
-	_cleanup_free_ char *names = malloc(XATTR_LIST_MAX_BYTES);
-	_cleanup_free_ char *value = malloc(XATTR_VALUE_MAX_BYTES);
-	ssize_t len;
-
-	if (!names || !value)
-		return -ENOMEM;
-	len = src_fd >= 0 ? flistxattr(src_fd, names, XATTR_LIST_MAX_BYTES)
-			  : llistxattr(src_path, names, XATTR_LIST_MAX_BYTES);
-	if (len < 0)
-		return errno == ENOTSUP ? 0 : negative_errno();
-	for (char *n = names; n < names + len; n += strlen(n) + 1) {
-		ssize_t v = src_fd >= 0 ? fgetxattr(src_fd, n, value, XATTR_VALUE_MAX_BYTES)
-					: lgetxattr(src_path, n, value, XATTR_VALUE_MAX_BYTES);
-		int r;
-
-		if (v < 0)
-			return negative_errno();
-		r = dst_fd >= 0 ? fsetxattr(dst_fd, n, value, (size_t)v, 0)
-				: lsetxattr(dst_path, n, value, (size_t)v, 0);
-		if (r < 0)
-			return negative_errno();
-	}
-	return 0;
-}
-
-int copy_metadata(int src_fd, int dst_fd, bool times)
-{
-	struct stat st;
-
-	if (fstat(src_fd, &st) < 0)
-		return negative_errno();
-	if (fchown(dst_fd, st.st_uid, st.st_gid) < 0)
-		return negative_errno();
-	/* After chown, which clears setuid/setgid bits. */
-	if (fchmod(dst_fd, st.st_mode & 07777) < 0)
-		return negative_errno();
-	int r = copy_xattrs(src_fd, NULL, dst_fd, NULL);
-	if (r < 0)
-		return r;
-	if (times) {
-		struct timespec ts[2] = { st.st_atim, st.st_mtim };
-
-		if (futimens(dst_fd, ts) < 0)
-			return negative_errno();
-	}
-	return 0;
 }
 
 /* Source inode -> the path (relative to the seeding's destination root) it was copied to. */
@@ -199,21 +87,6 @@ static void join(char *buf, size_t size, const char *dir, const char *name)
 		buf[0] = '\0';
 }
 
-/* A directory stream over a duplicate of fd, from the start: duplicates share the file offset,
- * so an earlier stream over the same directory would otherwise leave this one at its end. */
-static DIR *dir_stream(int fd)
-{
-	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-
-	if (!d) {
-		closep(&dup_fd);
-		return NULL;
-	}
-	rewinddir(d);
-	return d;
-}
-
 /* Remove name in dir_fd and, if it is a directory, everything below it, without following
  * symlinks or leaving the file system. Only ever called on our own temporaries. */
 static int remove_tree(int dir_fd, const char *name, unsigned depth)
@@ -224,7 +97,7 @@ static int remove_tree(int dir_fd, const char *name, unsigned depth)
 	DIR *d;
 	int r = 0;
 
-	fd = openat_beneath(dir_fd, name, O_RDONLY | O_DIRECTORY);
+	fd = seed_openat_beneath(dir_fd, name, O_RDONLY | O_DIRECTORY);
 	if (fd == -ENOENT)
 		return 0;
 	if (fd == -ENOTDIR || fd == -ELOOP)
@@ -257,7 +130,7 @@ static int remove_tree(int dir_fd, const char *name, unsigned depth)
 /* Remove temporaries an interrupted or failed seeding left in dir_fd. */
 static void remove_stale_temps(int dir_fd)
 {
-	DIR *d = dir_stream(dir_fd);
+	DIR *d = seed_dir_stream(dir_fd);
 	struct dirent *e;
 	int r;
 
@@ -342,10 +215,10 @@ static int create_entry(struct seeding *s, int src_dir_fd, const char *name, con
 		return negative_errno();
 	if (!S_ISLNK(st->st_mode) && fchmodat(dst_dir_fd, dst, st->st_mode & 07777, 0) < 0)
 		return negative_errno();
-	if ((r = xattr_path(src_dir_fd, name, src_path, sizeof(src_path))) < 0 ||
-	    (r = xattr_path(dst_dir_fd, dst, dst_path, sizeof(dst_path))) < 0)
+	if ((r = seed_xattr_path(src_dir_fd, name, src_path, sizeof(src_path))) < 0 ||
+	    (r = seed_xattr_path(dst_dir_fd, dst, dst_path, sizeof(dst_path))) < 0)
 		return r;
-	r = copy_xattrs(-1, src_path, -1, dst_path);
+	r = seed_copy_xattrs(-1, src_path, -1, dst_path);
 	if (r < 0)
 		return r;
 	return utimensat(dst_dir_fd, dst, ts, AT_SYMLINK_NOFOLLOW) < 0 ? negative_errno() : 0;
@@ -387,7 +260,7 @@ static int copy_tree(struct seeding *s, int src_dir_fd, const char *name, const 
 static int fill_dir(struct seeding *s, int src_fd, int dst_fd, const struct stat *st, const char *rel,
 		    const char *at)
 {
-	DIR *d = dir_stream(src_fd);
+	DIR *d = seed_dir_stream(src_fd);
 	struct dirent *e;
 	int r = 0;
 
@@ -455,7 +328,7 @@ static int copy_tree(struct seeding *s, int src_dir_fd, const char *name, const 
 	src = openat(src_dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (src < 0)
 		return negative_errno();
-	out = openat_beneath(dst_dir_fd, dst, O_RDONLY | O_DIRECTORY);
+	out = seed_openat_beneath(dst_dir_fd, dst, O_RDONLY | O_DIRECTORY);
 	if (out < 0)
 		return out;
 	s->st->created++;
@@ -518,7 +391,7 @@ static int add_entry(struct seeding *s, int src_dir_fd, const char *name, const 
  * Entries that cannot be added are logged and counted in st->failed; the walk goes on. */
 static int complete_dir(struct seeding *s, int src_fd, int dst_fd, const char *rel, const char *at)
 {
-	DIR *d = dir_stream(src_fd);
+	DIR *d = seed_dir_stream(src_fd);
 	struct dirent *e;
 	bool changed = false;
 
@@ -553,7 +426,7 @@ static int complete_dir(struct seeding *s, int src_fd, int dst_fd, const char *r
 		} else {
 			/* Into the directory, never through a symlink in the persistent copy. */
 			_cleanup_close_ int sub_src = openat(src_fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			_cleanup_close_ int sub_dst = openat_beneath(dst_fd, e->d_name, O_RDONLY | O_DIRECTORY);
+			_cleanup_close_ int sub_dst = seed_openat_beneath(dst_fd, e->d_name, O_RDONLY | O_DIRECTORY);
 
 			s->st->kept++;
 			r = sub_src < 0 ? negative_errno() : sub_dst < 0 ? sub_dst : 0;
@@ -574,7 +447,7 @@ static int complete_dir(struct seeding *s, int src_fd, int dst_fd, const char *r
 
 static bool dir_is_empty(int dir_fd)
 {
-	DIR *d = dir_stream(dir_fd);
+	DIR *d = seed_dir_stream(dir_fd);
 	struct dirent *e;
 	bool empty = true;
 
@@ -609,7 +482,7 @@ int seed_dir(int src_fd, int dst_parent_fd, const char *dst_name, struct seed_st
 			return -ELOOP;
 		if (!S_ISDIR(existing.st_mode))
 			return -ENOTDIR;
-		dst = openat_beneath(dst_parent_fd, dst_name, O_RDONLY | O_DIRECTORY);
+		dst = seed_openat_beneath(dst_parent_fd, dst_name, O_RDONLY | O_DIRECTORY);
 		if (dst < 0)
 			return dst;
 		remove_stale_temps(dst);
@@ -632,7 +505,7 @@ int seed_dir(int src_fd, int dst_parent_fd, const char *dst_name, struct seed_st
 		r = negative_errno();
 		goto fail;
 	}
-	dst = openat_beneath(dst_parent_fd, tmp, O_RDONLY | O_DIRECTORY);
+	dst = seed_openat_beneath(dst_parent_fd, tmp, O_RDONLY | O_DIRECTORY);
 	if (dst < 0) {
 		r = dst;
 		goto fail;
@@ -684,54 +557,3 @@ int seed_entry(int src_dir_fd, const char *src_name, int dst_dir_fd, const char 
 	return fsync(dst_dir_fd) < 0 ? negative_errno() : 0;
 }
 
-/* Sum of what a copy of src_fd's tree takes: contents in whole blocks, a block per directory. */
-static int space_needed(int src_fd, dev_t dev, unsigned long block, uint64_t *bytes, unsigned depth)
-{
-	DIR *d = dir_stream(src_fd);
-	struct dirent *e;
-	int r = 0;
-
-	if (!d)
-		return negative_errno();
-	*bytes += block;
-	while (r >= 0 && (e = readdir(d))) {
-		struct stat st;
-
-		if (streq(e->d_name, ".") || streq(e->d_name, "..") ||
-		    fstatat(src_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (S_ISREG(st.st_mode))
-			*bytes += ((uint64_t)st.st_size + block - 1) / block * block;
-		else if (S_ISDIR(st.st_mode) && st.st_dev == dev && depth < REMOVE_DEPTH_MAX) {
-			_cleanup_close_ int sub = openat(src_fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-			r = sub < 0 ? negative_errno() : space_needed(sub, dev, block, bytes, depth + 1);
-		}
-	}
-	closedir(d);
-	return r;
-}
-
-int seed_space(int src_dir_fd, const char *src_name, int dst_fs_fd, uint64_t *needed, uint64_t *free_bytes)
-{
-	_cleanup_close_ int src = -EBADF;
-	struct statvfs v;
-	struct stat st;
-	unsigned long block;
-
-	if (fstatvfs(dst_fs_fd, &v) < 0 || fstatat(src_dir_fd, src_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return negative_errno();
-	block = v.f_frsize ? v.f_frsize : 4096;
-	/* Root may use the reserved blocks too. */
-	*free_bytes = (uint64_t)v.f_bfree * block;
-	*needed = 0;
-	if (!S_ISDIR(st.st_mode)) {
-		/* A file's copy lives in a directory of its own (<mangled>.bind). */
-		*needed = block + (S_ISREG(st.st_mode) ? ((uint64_t)st.st_size + block - 1) / block * block : 0);
-		return 0;
-	}
-	src = openat(src_dir_fd, src_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (src < 0)
-		return negative_errno();
-	return space_needed(src, st.st_dev, block, needed, 0);
-}

@@ -24,14 +24,14 @@ set -euo pipefail
 
 usage() { echo "usage: $0 --disk DISK --log LOG [--timeout SECONDS] [--machine-dir DIR] [--tee] [--no-tpm] [--tpm-crb] [--smbios STRING] [--answer REGEX TEXT]... [--disk2 FILE] [--disk-before FILE] [--usb-disk FILE]" >&2; exit 2; }
 
-disk='' disk2='' disk_before='' usb_disk='' log='' timeout_s=300 machine='' tee=0 stop_re='' tpm=1 tpm_device=tpm-tis
+disk='' disk2='' disk_before='' usb_disk='' log='' timeout_s=300 machine='' tee=0 stop_re='' tpm=1 tpm_device='tpm-tis'
 smbios=() answer_re=() answer_text=()
 while (($#)); do
     case $1 in
         --tee) tee=1; shift; continue ;;
         --no-tpm) tpm=0; shift; continue ;;
         # The CRB interface (what Intel PTT and firmware TPMs expose) instead of TIS.
-        --tpm-crb) tpm_device=tpm-crb; shift; continue ;;
+        --tpm-crb) tpm_device='tpm-crb'; shift; continue ;;
         --answer)
             (($# >= 3)) || usage
             answer_re+=("$2") answer_text+=("$3")

@@ -37,6 +37,9 @@
 #define STEP_TIMEOUT_MS 10000  /* one umount, one close, the final sync */
 #define MAX_MOUNTS 256
 #define MAX_ROUNDS 4           /* busy mounts and stacked mappings are retried */
+/* All unmounts and closes together: a disk that hangs every call must not hold the power-off
+ * for 10 s per mount point. */
+#define SHUTDOWN_BUDGET_MS 60000
 
 static const struct {
 	const char *verb;
@@ -55,6 +58,16 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t deadline_ms;
+
+static bool out_of_time(const char *what)
+{
+	if (now_ms() < deadline_ms)
+		return false;
+	log_warning("shutdown: %d s are up: %s is left as it is", SHUTDOWN_BUDGET_MS / 1000, what);
+	return true;
 }
 
 /* systemd bind-mounts /dev /proc /sys into the exitrd when the directories exist (edgeinit
@@ -163,7 +176,7 @@ static unsigned unmount_oldroot(unsigned *unmounted)
 		n = collect_oldroot_mounts(mounts, ELEMENTSOF(mounts));
 		for (size_t i = 0; i < n; i++) {
 			const char *t = mounts[i].target;
-			int r = umount_bounded(t, last ? MNT_DETACH : 0);
+			int r = out_of_time(t) ? -ECANCELED : umount_bounded(t, last ? MNT_DETACH : 0);
 
 			if (r == 0 && last) {
 				log_warning("shutdown: %s was still busy: detached", t);
@@ -175,7 +188,7 @@ static unsigned unmount_oldroot(unsigned *unmounted)
 			} else if (r == -EBUSY && !last && mounts[i].on_block_device) {
 				/* Keep the data safe while something still holds it. */
 				(void)mount(NULL, t, NULL, MS_REMOUNT | MS_RDONLY, NULL);
-			} else if (r != -EBUSY && r != -EINVAL && r != -ENOENT) {
+			} else if (r != -EBUSY && r != -EINVAL && r != -ENOENT && r != -ECANCELED) {
 				log_warning_errno(r, "shutdown: could not unmount %s: %m", t);
 			}
 			free(mounts[i].target);
@@ -296,7 +309,7 @@ static unsigned close_mappings(unsigned *closed)
 			(void)read_small_file(path, uuid, sizeof(uuid));
 			snprintf(path, sizeof(path), "/sys/block/%s/holders", e->d_name);
 			left++;
-			if (!dir_is_empty(path) && !last)
+			if ((!dir_is_empty(path) && !last) || out_of_time(name))
 				continue;
 			r = close_mapping_bounded(name, str_startswith(uuid, "CRYPT-") ||
 							   str_startswith(uuid, "VERITY-") ?
@@ -337,6 +350,7 @@ _noreturn_ void shutdown_main(int argc, char **argv)
 	unsigned unmounted = 0, closed = 0, busy_mounts, open_maps;
 	uint64_t t0 = now_ms();
 
+	deadline_ms = t0 + SHUTDOWN_BUDGET_MS;
 	mount_api_filesystems();
 	/* A fault here must not leave the machine hanging in a panic. */
 	(void)write_small_file("/proc/sys/kernel/panic", "10");

@@ -59,6 +59,22 @@ size_t secret_wipe_all(void)
 	return n;
 }
 
+size_t secret_count_nonzero(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < SECRET_REGISTRY_MAX; i++) {
+		const uint8_t *data = __atomic_load_n(&registry[i].data, __ATOMIC_ACQUIRE);
+		size_t size = __atomic_load_n(&registry[i].size, __ATOMIC_ACQUIRE);
+		uint8_t any = 0;
+
+		for (size_t k = 0; data && k < size; k++)
+			any |= data[k];
+		n += any != 0;
+	}
+	return n;
+}
+
 int secret_alloc(struct secret *s, size_t size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

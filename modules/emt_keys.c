@@ -74,12 +74,16 @@ struct emt_disk {
 	bool background_running;
 	sem_t background_done;            /* posted by the background thread when it ends */
 	uint64_t background_deadline_us;  /* monotonic */
-	atomic_bool abandon;              /* workers take no new job */
+	atomic_bool abandon;              /* workers take no new job and keep no key */
+	/* A worker stores a derived key only under this lock and only if nothing abandoned the
+	 * derivation: the fatal path's wipe, taken under it too, is never overwritten by a
+	 * derivation that was still running. */
+	pthread_mutex_t key_lock;
 };
 
 /* Between the emt and emt-late stages; reset by each emt stage run. Only this file reaches it;
  * the fatal path through the stages' discard hooks. */
-static struct emt_disk emt;
+static struct emt_disk emt = { .key_lock = PTHREAD_MUTEX_INITIALIZER };
 /* Background threads still running, abandoned ones included: a new emt run (stage tests run
  * many) must not reset the state one of them still reads. */
 static atomic_int background_live;
@@ -221,9 +225,21 @@ static void *derive_worker(void *arg)
 		size_t i = d->jobs[job];
 		struct emt_volume *v = &d->vols[i];
 
-		d->k->volume_key_size[i] = sizeof(d->k->volume_key[i]);
-		v->result = d->ctx->sys->luks_derive_key(v->dev->node, d->keyslot, d->pass, d->pass_len,
-							 d->k->volume_key[i], &d->k->volume_key_size[i]);
+		uint8_t key[sizeof(d->k->volume_key[i])];
+		size_t key_size = sizeof(key);
+		int r = d->ctx->sys->luks_derive_key(v->dev->node, d->keyslot, d->pass, d->pass_len,
+						     key, &key_size);
+
+		pthread_mutex_lock(&d->key_lock);
+		if (atomic_load(&d->abandon)) {
+			r = -ECANCELED;
+		} else if (r >= 0) {
+			memcpy(d->k->volume_key[i], key, key_size);
+			d->k->volume_key_size[i] = key_size;
+		}
+		v->result = r;
+		pthread_mutex_unlock(&d->key_lock);
+		explicit_bzero(key, sizeof(key));
 	}
 	return NULL;
 }
@@ -374,11 +390,17 @@ static bool join_background(struct emt_disk *d)
 void emt_keys_discard(struct boot_context *ctx)
 {
 	(void)ctx;
-	if (emt.background_running) {
+	/* A derivation still running (or abandoned by emt-late's deadline) may still hold the
+	 * buffer: wipe it under the key lock, so that no key lands in it afterwards, and keep the
+	 * mapping (exec or reboot ends the thread). */
+	if (emt.background_running || atomic_load(&emt.abandon)) {
+		pthread_mutex_lock(&emt.key_lock);
 		atomic_store(&emt.abandon, true);
 		if (emt.keys_buf.data)
 			explicit_bzero(emt.keys_buf.data, emt.keys_buf.size);
-		(void)pthread_detach(emt.background);
+		pthread_mutex_unlock(&emt.key_lock);
+		if (emt.background_running)
+			(void)pthread_detach(emt.background);
 		emt.background_running = false;
 		return;
 	}
@@ -393,6 +415,7 @@ void emt_keys_reset(void)
 		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
 	memset(&emt, 0, sizeof(emt));
 	atomic_init(&emt.abandon, false);
+	pthread_mutex_init(&emt.key_lock, NULL);
 }
 
 static int unlock_volumes(struct emt_disk *d)

@@ -21,3 +21,6 @@ void secret_free(struct secret *s);
  * touches nothing but the registered ranges. Returns how many buffers it wiped. The owners still
  * free them as usual. */
 size_t secret_wipe_all(void);
+
+/* How many live buffers hold a byte that is not zero (tests: "no key is left"). */
+size_t secret_count_nonzero(void);

@@ -607,6 +607,29 @@ START_TEST(emt_fatal_path_stops_the_background_without_waiting)
 }
 END_TEST
 
+/* A derivation still running when the boot fails must not store its key after the fatal path
+ * wiped the buffer: once it ends, no live secret buffer holds a byte. */
+START_TEST(emt_fatal_path_leaves_no_key_from_a_derivation_in_flight)
+{
+	fde_disk(true);
+	emt_cmdline(UUID_A, NULL);
+	ctx.opts_parsed = true;
+	fake.unseal_secret = EMT_KEY;
+	fake.pbkdf_memory_kib = 1024;
+	fake.derive_delay_ms = 300;
+	ck_assert_int_eq(walk_to_a_failure(), -EIO);
+	/* The slot's keys are there until the fatal path, and a derivation is in flight. */
+	nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000 * 1000 }, NULL);
+	ck_assert_uint_ge(secret_count_nonzero(), 1);
+	ck_assert_int_eq(background_derivations(), 1);
+	boot_discard(&ctx);
+	ck_assert_uint_eq(secret_count_nonzero(), 0);
+	/* The derivation in flight at the discard ends 300 ms later. */
+	nanosleep(&(struct timespec){ .tv_sec = 1 }, NULL);
+	ck_assert_uint_eq(secret_count_nonzero(), 0);
+}
+END_TEST
+
 Suite *emt_stage_suite(void)
 {
 	Suite *s = suite_create("emt-stage");
@@ -637,6 +660,7 @@ Suite *emt_stage_suite(void)
 	tcase_add_test(tc, emt_timeout_without_an_os_disk);
 	tcase_add_test(tc, emt_fatal_path_frees_the_keys);
 	tcase_add_test(tc, emt_fatal_path_stops_the_background_without_waiting);
+	tcase_add_test(tc, emt_fatal_path_leaves_no_key_from_a_derivation_in_flight);
 	suite_add_tcase(s, tc);
 	return s;
 }

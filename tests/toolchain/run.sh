@@ -67,6 +67,15 @@ if ((rc == 1)) && grep -q "^  no_such_driver: --modules" "$work/missing2.log" &&
 else
     cat "$work/missing2.log"; fail "mkinitrd --modules no_such_driver: exit $rc"
 fi
+# A kernel version that would lead outside the image root is refused before anything is read.
+"$mk" --root "$build/kernel" --kver "../../../etc" --init "$build/init" --layout "$top/layout/layout.env" \
+    -o "$work/kver.img" >"$work/kver.log" 2>&1
+rc=$?
+if ((rc == 1)) && grep -q "is not a kernel version" "$work/kver.log" && [[ ! -e $work/kver.img ]]; then
+    pass "mkinitrd refuses --kver ../../../etc (exit $rc)"
+else
+    cat "$work/kver.log"; fail "mkinitrd --kver ../../../etc: exit $rc"
+fi
 # A list line that is not one module name is refused with file and line.
 mkdir -p "$kroot/etc/edgeinit/modules.d"
 printf 'nvme ahci\n' >"$kroot/etc/edgeinit/modules.d/local.list"

@@ -613,13 +613,13 @@ run_scenario() {
     : >"$dir/serial.log"
     if ((${#tpm_seal[@]})); then
         "$top/qemu/seal-emt-key.sh" "$dir/machine/tpm" "$seal_passphrase" "${tpm_seal[@]:1}" \
-            >>"$dir/build.log" 2>&1 || { echo "FAIL $name: could not seal the key (see $dir/build.log)"; echo fail >"$dir/result"; return; }
+            >>"$dir/build.log" 2>&1 || { echo "FAIL $name: could not seal the key (see $dir/build.log)" | tee "$dir/failure"; echo fail >"$dir/result"; return; }
     fi
     if [[ "$tpm_enroll" != - ]]; then
         cp --sparse=always "$persist" "$dir/persist-token.img"
         persist=$dir/persist-token.img
         "$top/qemu/enroll-token.sh" "$dir/machine/tpm" "$persist" "$image/emt-passphrase" "$tpm_enroll" \
-            >>"$dir/build.log" 2>&1 || { echo "FAIL $name: could not enroll the token (see $dir/build.log)"; echo fail >"$dir/result"; return; }
+            >>"$dir/build.log" 2>&1 || { echo "FAIL $name: could not enroll the token (see $dir/build.log)" | tee "$dir/failure"; echo fail >"$dir/result"; return; }
     fi
     for ((a = 0; a + 1 < ${#answers[@]}; a += 2)); do
         answer_args+=(--answer "${answers[$a]}" "${answers[$((a + 1))]}")
@@ -635,7 +635,7 @@ run_scenario() {
             fi
         fi
         build_disk "$img" "$persist" >>"$dir/build.log" 2>&1 || {
-            echo "FAIL $name: could not build the disk for boot $((i + 1)) (see $dir/build.log)"
+            echo "FAIL $name: could not build the disk for boot $((i + 1)) (see $dir/build.log)" | tee "$dir/failure"
             echo fail >"$dir/result"
             return
         }
@@ -661,7 +661,7 @@ run_scenario() {
         rm -f "$dir/disk.img" "$dir/disk2.img" "$dir/esp.img" "$dir/persist.img" "$dir/persist-token.img"
     else
         local IFS=';'
-        echo "FAIL $name: ${failures[*]} ($secs s, log: ${dir#"$top"/}/serial.log)"
+        echo "FAIL $name: ${failures[*]} ($secs s, log: ${dir#"$top"/}/serial.log)" | tee "$dir/failure"
         echo fail >"$dir/result"
     fi
 }
@@ -694,6 +694,14 @@ for s in "${selected[@]}"; do
     else
         failed=$((failed + 1))
     fi
+done
+# CI keeps only the tail of the output: repeat each failure, with the end of
+# what its guest printed, after everything else.
+for s in "${selected[@]}"; do
+    [[ "$(cat "$outroot/$s/result" 2>/dev/null)" != pass ]] || continue
+    echo "--- $s"
+    cat "$outroot/$s/failure" 2>/dev/null || echo "FAIL $s: no result (see $outroot/$s/build.log)"
+    tail -n 25 "$outroot/$s/serial.txt" 2>/dev/null | sed 's/^/  | /'
 done
 echo "$passed passed, $failed failed"
 ((failed == 0))

@@ -222,7 +222,7 @@ layout-tool-test: $(BUILD)/edgeinit-layout $(ROOTFS_DIR).stamp
 # edgeinit-mkinitrd by hand (tests/package/run.sh; a few minutes).
 .PHONY: package-test
 package-test: $(DEPS_STAMP) $(ROOTFS_DIR).stamp $(KERNEL_DIR)/kver
-	tests/package/run.sh $(DEPS) $(ROOTFS_DIR) $(BUILD)/package-test $(KERNEL_DIR)
+	DEB_WORK=$(DEB_WORK) tests/package/run.sh $(DEPS) $(ROOTFS_DIR) $(BUILD)/package-test $(KERNEL_DIR)
 
 test: deps
 	$(MAKE) check
@@ -235,7 +235,7 @@ test: deps
 	$(MAKE) repro-test
 
 demo: deps
-	$(MAKE) all initrd uki image
+	$(MAKE) all image
 	$(MAKE) demo-boot
 
 # The dependency prefix survives `clean` (it takes minutes to build); `distclean` removes it.

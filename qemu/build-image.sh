@@ -4,7 +4,9 @@
 # Produces in OUTDIR: rootfs.img (ext4, read-only root), hashmap_a.img
 # (dm-verity hash tree), roothash, persist.img (empty ext4), and canary-offset
 # (byte offset of the canary's first block inside rootfs.img, for corruption
-# tests). Cached: skipped while all outputs are newer than the rootfs stamp.
+# tests); for a root built by qemu/build-image-root.sh, also the kernel and
+# initrd it made (ROOTFS_DIR.boot/: vmlinuz, initrd.img, kver). Cached: skipped
+# while all outputs are newer than the rootfs stamp.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -15,6 +17,9 @@ stampfile="$rootfs.stamp"
 [[ -d "$rootfs" && -f "$stampfile" ]] || { echo "build-image: no rootfs at $rootfs (run qemu/build-rootfs.sh)" >&2; exit 1; }
 
 outputs=(rootfs.img hashmap_a.img roothash persist.img canary-offset)
+boot_files=()
+[[ ! -d "$rootfs.boot" ]] || boot_files=(vmlinuz initrd.img kver)
+outputs+=(${boot_files[@]+"${boot_files[@]}"})
 fresh=1
 for f in "${outputs[@]}"; do
     [[ "$outdir/$f" -nt "$stampfile" && "$outdir/$f" -nt "${BASH_SOURCE[0]}" ]] || fresh=0
@@ -53,7 +58,8 @@ mkfs.ext4 -q -F -b 4096 -L edge_persistent \
     -U 8f7e6d5c-0000-4000-8000-00000000ed03 -E hash_seed=8f7e6d5c-0000-4000-8000-00000000ed04,root_owner=0:0 \
     "$outdir/persist.img.tmp" 64M
 
-for f in rootfs.img hashmap_a.img persist.img; do mv "$outdir/$f.tmp" "$outdir/$f"; done
+for f in ${boot_files[@]+"${boot_files[@]}"}; do cp "$rootfs.boot/$f" "$outdir/$f.tmp"; done
+for f in rootfs.img hashmap_a.img persist.img ${boot_files[@]+"${boot_files[@]}"}; do mv "$outdir/$f.tmp" "$outdir/$f"; done
 echo "$((block * 4096))" >"$outdir/canary-offset"
 echo "$roothash" >"$outdir/roothash"
 echo "build-image: rootfs.img $size_mib MiB, root hash $roothash, canary at byte $((block * 4096))"

@@ -24,10 +24,12 @@ mkdir -p "$(dirname "$outdir")"
 
 # minbase + only what the guest needs: systemd as PID 1 after switch_root, udev
 # for device nodes, kmod for late modules, and the tpm2-tss libraries that
-# systemd-cryptenroll loads (an integrator enrolls the TPM from the running system). Docs, man pages and locales are
-# excluded at dpkg level so they never land in the image.
+# systemd-cryptenroll loads (an integrator enrolls the TPM from the running system);
+# and what the image build installs next (qemu/build-image-root.sh): the kernel
+# package's linux-base, edgeinit's own Depends (python3, binutils, zstd). Docs, man
+# pages and locales are excluded at dpkg level so they never land in the image.
 mmdebstrap --mode=root --variant=minbase --quiet \
-    --include=systemd-sysv,udev,kmod,libtss2-esys-3.0.2-0,libtss2-rc0,libtss2-mu0,libtss2-tcti-device0 \
+    --include=systemd-sysv,udev,kmod,libtss2-esys-3.0.2-0,libtss2-rc0,libtss2-mu0,libtss2-tcti-device0,linux-base,python3,binutils,zstd \
     --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/doc/*' \
     --dpkgopt='path-include=/usr/share/doc/*/copyright' \

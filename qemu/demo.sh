@@ -1,21 +1,22 @@
 #!/bin/bash
 # Boot the reference image once and summarise what edgeinit and the guest did.
 # Usage: qemu/demo.sh [--tee]      (--tee: also show the whole serial console)
-# Expects the Makefile to have built build/uki.efi (happy command line) and
-# build/image/ (make uki image). Writes build/demo/{esp,disk}.img, serial.log.
+# Expects the Makefile to have built build/image/ and its UKI (the image's own
+# kernel and initrd, the happy command line: make build/image/uki.efi).
+# Writes build/demo/{esp,disk}.img, serial.log.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD:-$top/build}
 [[ "$build" == /* ]] || build=$top/$build
 image=$build/image
-uki=${UKI:-$build/uki.efi}
+uki=${UKI:-$image/uki.efi}
 out=$build/demo
 tee=()
 [[ "${1:-}" == --tee ]] && tee=(--tee)
 
 for f in "$uki" "$image/rootfs.img" "$image/hashmap_a.img" "$image/persist.img"; do
-    [[ -s "$f" ]] || { echo "demo: missing $f (run 'make uki image')" >&2; exit 2; }
+    [[ -s "$f" ]] || { echo "demo: missing $f (run 'make build/image/uki.efi')" >&2; exit 2; }
 done
 
 mkdir -p "$out"

@@ -1,12 +1,13 @@
 #!/bin/bash
 # Fetch the Debian bookworm guest kernel (image + modules + config) into OUTDIR.
 # Usage: tools/fetch-kernel.sh OUTDIR
-# Leaves OUTDIR/vmlinuz, OUTDIR/config, OUTDIR/lib/modules/<KVER>/ and OUTDIR/kver.
+# Leaves OUTDIR/vmlinuz, OUTDIR/config, OUTDIR/lib/modules/<KVER>/, the package itself
+# (OUTDIR/linux-image.deb, for the reference image root, which installs it) and OUTDIR/kver.
 # Cached: a finished fetch writes OUTDIR/kver last, so its presence means "done".
 set -euo pipefail
 
 outdir=${1:?usage: $0 OUTDIR}
-if [[ -s "$outdir/kver" ]]; then
+if [[ -s "$outdir/kver" && -s "$outdir/linux-image.deb" ]]; then
     echo "fetch-kernel: cached $(cat "$outdir/kver") in $outdir"
     exit 0
 fi
@@ -56,6 +57,7 @@ depmod -b "$outdir" "$kver"
 cp "$tmp/x/boot/vmlinuz-$kver" "$outdir/vmlinuz"
 cp "$tmp/x/boot/config-$kver" "$outdir/config"
 basename "$deb" >"$outdir/package"
+cp "$deb" "$outdir/linux-image.deb"
 echo "$kver" >"$outdir/kver.tmp"
 mv "$outdir/kver.tmp" "$outdir/kver"
 echo "fetch-kernel: $kver -> $outdir"

@@ -11,9 +11,13 @@ set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${BUILD:-$top/build}
 [[ "$build" == /* ]] || build=$top/$build
-initrd=${INITRD:-$build/initrd.img}
-kernel_dir=${KERNEL_DIR:-$build/kernel}
 image=${IMAGE_DIR:-$build/image}
+# The image's own kernel and initrd: kernel-install made them inside the image root
+# (qemu/build-image-root.sh). INITRD=build/initrd.img boots the checkout's instead (make initrd:
+# seconds, where the image needs a package build).
+initrd=${INITRD:-$image/initrd.img}
+kernel=${KERNEL:-$image/vmlinuz}
+kernel_dir=${KERNEL_DIR:-$build/kernel}
 stub=${UKI_STUB:-/usr/lib/systemd/boot/efi/linuxx64.efi.stub}
 jobs=${BOOT_TEST_JOBS:-2}
 outroot=$build/boot-tests
@@ -22,7 +26,7 @@ all_scenarios=(happy wrong-roothash corrupt-data missing-persist layout bad-layo
     emt-disk-fde emt-disk-verity emt-disk-plain emt-wrong-boot-uuid emt-missing-roothash emt-foreign-tpm
     emt-recovery)
 
-for f in "$initrd:make initrd" "$kernel_dir/vmlinuz:make kernel" \
+for f in "$initrd:make image" "$kernel:make image" "$kernel_dir/kver:make kernel" \
     "$image/rootfs.img:make image" "$image/roothash:make image" \
     "$image/canary-offset:make image" "$build/emt-fde/layout.txt:make emt-images" \
     "$build/emt-verity/layout.txt:make emt-images" "$build/emt-plain/layout.txt:make emt-images"; do
@@ -498,7 +502,7 @@ done
 
 # The reference image with a changed and a new file under /etc/ssh: an update.
 build_image_v2() {
-    local v2=$build/image-v2 rootfs=$build/rootfs
+    local v2=$build/image-v2 rootfs=$build/image-root
     if [[ -s "$v2/roothash" && "$v2/roothash" -nt "$image/roothash" ]]; then return; fi
     rm -rf "$rootfs-v2"
     mkdir -p "$rootfs-v2"
@@ -565,7 +569,7 @@ build_disk() {
         truncate -s "%4" "$initrd_used"
         (cd "$dir/extra" && echo layout.env | cpio --quiet -o -H newc -R 0:0) >>"$initrd_used"
     fi
-    "$top/tools/mkuki.sh" --stub "$stub" --kernel "$kernel_dir/vmlinuz" \
+    "$top/tools/mkuki.sh" --stub "$stub" --kernel "$kernel" \
         --initrd "$initrd_used" --cmdline "${cmdline//$roothash/$hash}" --osrel "$top/qemu/os-release" \
         --out "$dir/uki.efi"
     "$top/qemu/mkesp.sh" "$dir/uki.efi" "$dir/esp.img"
@@ -583,7 +587,7 @@ build_emt_disk() {
     # Debugging aid, e.g. BOOT_TEST_EXTRA_CMDLINE=edgeinit.debug
     line+=${BOOT_TEST_EXTRA_CMDLINE:+ $BOOT_TEST_EXTRA_CMDLINE}
     echo "$line" >"$dir/cmdline"
-    "$top/tools/mkuki.sh" --stub "$stub" --kernel "$kernel_dir/vmlinuz" \
+    "$top/tools/mkuki.sh" --stub "$stub" --kernel "$kernel" \
         --initrd "$initrd" --cmdline "$line" --osrel "$top/qemu/os-release" --out "$dir/uki.efi"
     "$top/qemu/mkesp.sh" "$dir/uki.efi" "$dir/esp.img"
     "$top/qemu/mkdisk-emt.sh" --esp "$dir/esp.img" --parts "$build/emt-$emt_mode" --out "$dir/disk.img" \

@@ -8,11 +8,12 @@
 # <kernel dir> (as tools/fetch-kernel.sh makes it, build/kernel): put into the image root, then
 # `kernel-install add` there must give the same initrd as the packaged edgeinit-mkinitrd by hand.
 #
-# The packages are built from a copy of the tracked (and new, not ignored) files of this tree, in
-# <work dir>, never in the checkout: dpkg-buildpackage writes its results into the parent
-# directory. The dependency prefix is copied in (23 MB) and must be reused, not rebuilt: the test
-# fails if either build fetches or builds a library. <deps prefix>.cache/src, when present,
-# provides the RPM's Source1..25 (the pinned dependency sources).
+# The packages are built from a copy of the tracked (and new, not ignored) files of this tree
+# (tools/build-deb.sh, in DEB_WORK or <work dir>/deb-build), never in the checkout:
+# dpkg-buildpackage writes its results into the parent directory. The dependency prefix is copied
+# in (23 MB) and must be reused, not rebuilt: the test fails if either build fetches or builds a
+# library. <deps prefix>.cache/src, when present, provides the RPM's Source1..25 (the pinned
+# dependency sources).
 set -euo pipefail
 
 deps=$(realpath "${1:?usage: $0 <deps prefix> <reference rootfs> <work dir>}")
@@ -52,38 +53,24 @@ else
     fail "the spec's Source1..N differ from deps.lock's files (diff above)"
 fi
 
+# The .deb and the source package, from a copy of the tree (tools/build-deb.sh).
+# In DEB_WORK when given (the reference image's build shares it: one package build serves both).
+debwork=${DEB_WORK:-$work/deb-build}
 rm -rf "$work"
 mkdir -p "$work"
-# The tree as the work tree has it (uncommitted changes included), without build/.
-(cd "$top" && git ls-files -z --cached --others --exclude-standard) |
-    (cd "$top" && while IFS= read -r -d '' f; do [[ -e "$f" ]] && printf '%s\0' "$f"; done) >"$work/files0"
-src=$work/deb/edgeinit-$version
-mkdir -p "$src"
-tar -C "$top" --null -T "$work/files0" -cf - | tar -C "$src" -xf -
-mkdir -p "$src/build"
-cp -a "$deps" "$src/build/deps"
-
-# --- .deb -----------------------------------------------------------------------------------
-# The source package too (for lintian; debian/source/options keeps build/ out of it).
-if (cd "$work/deb" && dpkg-source -b "edgeinit-$version") >"$work/deb/source.log" 2>&1; then
-    pass "dpkg-source -b builds the source package ($(du -h "$work/deb/edgeinit_$version.tar.xz" | cut -f1))"
+if "$top/tools/build-deb.sh" --source "$deps" "$debwork" >"$work/build-deb.log" 2>&1; then
+    pass "dpkg-source -b and dpkg-buildpackage -b -us -uc build ($(du -h "$debwork/deb/edgeinit_$version.tar.xz" | cut -f1) source, $(elapsed))"
 else
-    cat "$work/deb/source.log"
-    fail "dpkg-source -b failed (above)"
+    cat "$work/build-deb.log"
+    die "tools/build-deb.sh failed (above)"
 fi
-echo "package-test: dpkg-buildpackage (log: $work/deb/build.log)"
-if (cd "$src" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -b -us -uc) >"$work/deb/build.log" 2>&1; then
-    pass "dpkg-buildpackage -b -us -uc builds ($(elapsed))"
-else
-    tail -n 40 "$work/deb/build.log"
-    die "dpkg-buildpackage failed: $work/deb/build.log"
-fi
-if grep -qE 'build-deps: (fetching|building)' "$work/deb/build.log"; then
+src=$debwork/deb/edgeinit-$version
+if grep -qE 'build-deps: (fetching|building)' "$debwork/deb/build.log"; then
     fail "the .deb build rebuilt the dependency prefix instead of reusing it"
 else
     pass "the .deb build reused the dependency prefix"
 fi
-deb=$work/deb/edgeinit_${version}_amd64.deb
+deb=$debwork/deb/edgeinit_${version}_amd64.deb
 [[ -f "$deb" ]] || die "no $deb"
 
 # The file list: exactly files.txt (regular files and symlinks; directories are implied).
@@ -94,18 +81,18 @@ else
     fail "dpkg-deb -c differs from tests/package/files.txt (diff above: - expected, + .deb)"
 fi
 # ... and exactly what `make install` installs (tests/toolchain/install-files.txt), plus the
-# Debian documentation and lintian overrides.
+# Debian documentation, lintian overrides and kernel hooks (Debian's postinst.d/postrm.d convention).
 if [[ -f "$top/tests/toolchain/install-files.txt" ]]; then
     if diff -u <(sed 's|^|/|' "$top/tests/toolchain/install-files.txt" | sort) \
-        <(grep -vE '^/usr/share/doc/edgeinit/|^/usr/share/lintian/overrides/edgeinit$' "$work/deb.files" |
+        <(grep -vE '^/usr/share/doc/edgeinit/|^/usr/share/lintian/overrides/edgeinit$|^/etc/kernel/' "$work/deb.files" |
             sed -E 's|^(/usr/share/man/.*)\.gz$|\1|' | sort); then
         pass "the .deb installs exactly make install's files (tests/toolchain/install-files.txt)"
     else
         fail "the .deb's files differ from make install's (diff above: - make install, + .deb)"
     fi
 fi
-mkdir -p "$work/deb/x"
-dpkg-deb -x "$deb" "$work/deb/x"
+mkdir -p "$work/deb-x"
+dpkg-deb -x "$deb" "$work/deb-x"
 # make install ships /init stripped: check the unstripped build/init of the package build (static,
 # no dlopen) and that the packaged file is exactly it, stripped.
 if "$top/tests/static/check-init.sh" "$src/build/init"; then
@@ -114,7 +101,7 @@ else
     fail "the package build's /init fails tests/static/check-init.sh"
 fi
 strip --strip-all -o "$work/init.stripped" "$src/build/init"
-if cmp "$work/init.stripped" "$work/deb/x/usr/lib/edgeinit/init"; then
+if cmp "$work/init.stripped" "$work/deb-x/usr/lib/edgeinit/init"; then
     pass "the .deb's /usr/lib/edgeinit/init is that /init, stripped"
 else
     fail "the .deb's /usr/lib/edgeinit/init is not the package build's /init, stripped"
@@ -130,19 +117,19 @@ else
     fail "Built-Using lacks ${missing_bu[*]}: $built_using"
 fi
 
-echo "package-test: lintian (log: $work/deb/lintian.log)"
-if lintian --fail-on error,warning "$work"/deb/edgeinit_*.changes "$work/deb/edgeinit_$version.dsc" \
-    >"$work/deb/lintian.log" 2>&1; then
-    pass "lintian (source and .deb): no errors or warnings ($(grep -c . "$work/deb/lintian.log" || true) other lines) ($(elapsed))"
+echo "package-test: lintian (log: $work/lintian.log)"
+if lintian --fail-on error,warning "$debwork"/deb/edgeinit_*.changes "$debwork/deb/edgeinit_$version.dsc" \
+    >"$work/lintian.log" 2>&1; then
+    pass "lintian (source and .deb): no errors or warnings ($(grep -c . "$work/lintian.log" || true) other lines) ($(elapsed))"
 else
-    cat "$work/deb/lintian.log"
+    cat "$work/lintian.log"
     fail "lintian reports errors or warnings (above)"
 fi
 
 # --- RPM ------------------------------------------------------------------------------------
 top_rpm=$work/rpm
 mkdir -p "$top_rpm/SOURCES"
-tar -C "$top" --null -T "$work/files0" --transform "s|^|edgeinit-$version/|" \
+tar -C "$top" --null -T "$debwork/files0" --transform "s|^|edgeinit-$version/|" \
     --owner=0 --group=0 --numeric-owner -czf "$top_rpm/SOURCES/edgeinit-$version.tar.gz"
 if [[ -d "$deps.cache/src" ]]; then
     cp -p "$deps.cache/src"/* "$top_rpm/SOURCES/"
@@ -163,7 +150,7 @@ rpm=$(ls "$top_rpm"/RPMS/x86_64/edgeinit-"$version"-*.x86_64.rpm)
 rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$rpm" | awk '$1 !~ /^d/ { print $2 }' | sort >"$work/rpm.files"
 # Same files once the distributions' conventions are set aside: compressed man pages, and the
 # documentation and licence directories (compared separately below).
-normalise() { sed -E 's/\.gz$//' "$1" | grep -vE '^/usr/share/(doc|licenses)/edgeinit/|^/usr/share/lintian/overrides/edgeinit$' | sort; }
+normalise() { sed -E 's/\.gz$//' "$1" | grep -vE '^/usr/share/(doc|licenses)/edgeinit/|^/usr/share/lintian/overrides/edgeinit$|^/etc/kernel/' | sort; }
 if diff -u <(normalise "$work/deb.files") <(normalise "$work/rpm.files"); then
     pass "rpm -qlp matches the .deb's file list (man page compression and doc dirs aside)"
 else
@@ -180,7 +167,7 @@ done
 mkdir -p "$top_rpm/x"
 (cd "$top_rpm/x" && rpm2cpio "$rpm" | cpio -idm --quiet)
 # Same tree, same prefix, same version string: the same bytes (neither package strips /init).
-if cmp "$work/deb/x/usr/lib/edgeinit/init" "$top_rpm/x/usr/lib/edgeinit/init"; then
+if cmp "$work/deb-x/usr/lib/edgeinit/init" "$top_rpm/x/usr/lib/edgeinit/init"; then
     pass "the .deb and the RPM carry the same /init, byte for byte"
 else
     fail "the .deb's and the RPM's /init differ"
@@ -218,7 +205,7 @@ status=$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${db:Status-Abbrev}' 
 while read -r f; do
     [[ -e "$root$f" || -L "$root$f" ]] || fail "$f missing in the image root after installing"
 done <"$expected"
-if cmp -s "$root/usr/lib/edgeinit/init" "$work/deb/x/usr/lib/edgeinit/init" &&
+if cmp -s "$root/usr/lib/edgeinit/init" "$work/deb-x/usr/lib/edgeinit/init" &&
     [[ -x "$root/usr/lib/edgeinit/init" && -x "$root/usr/bin/edgeinit-mkinitrd" &&
         -x "$root/usr/lib/kernel/install.d/50-edgeinit.install" ]]; then
     pass "the image root has /usr/lib/edgeinit/init, edgeinit-mkinitrd and the kernel-install plugin, executable"

@@ -121,6 +121,29 @@ else
     fail "default initrd lacks$missing_drv"
 fi
 
+# The image's own settings (ROOT/etc/edgeinit/mkinitrd.conf) choose the lists; the command line
+# wins over them; a key the tool does not know stops it, naming the file and line.
+mkdir -p "$root/etc/edgeinit"
+printf '# a virtio-only image\nlists=fs,disk-virtio\n' >"$root/etc/edgeinit/mkinitrd.conf"
+conf_list=$("$root/usr/bin/edgeinit-mkinitrd" --root "$root" --kver "$kver" --list 2>"$work/conf.log")
+cli_list=$("$root/usr/bin/edgeinit-mkinitrd" --root "$root" --kver "$kver" --lists disk-nvme --list 2>/dev/null)
+if grep -q '/virtio_blk\.ko$' <<<"$conf_list" && ! grep -q '/nvme\.ko$' <<<"$conf_list" &&
+    grep -q '/dm-verity\.ko$' <<<"$conf_list" && grep -q "settings from .*mkinitrd.conf: lists=fs,disk-virtio" "$work/conf.log" &&
+    grep -q '/nvme\.ko$' <<<"$cli_list" && ! grep -q '/virtio_blk\.ko$' <<<"$cli_list"; then
+    pass "mkinitrd.conf's lists= chooses the lists (virtio_blk, no nvme), --lists overrides it"
+else
+    cat "$work/conf.log"; fail "mkinitrd.conf lists= or the --lists override"
+fi
+printf 'lists=fs\nlist=disk-nvme\n' >"$root/etc/edgeinit/mkinitrd.conf"
+"$root/usr/bin/edgeinit-mkinitrd" --root "$root" --kver "$kver" -o "$work/conf.img" >"$work/conf-bad.log" 2>&1
+rc=$?
+if ((rc == 1)) && grep -q "mkinitrd.conf:2: expected KEY=VALUE" "$work/conf-bad.log" && [[ ! -e $work/conf.img ]]; then
+    pass "mkinitrd.conf with an unknown key (list=) is refused, naming file and line (exit $rc)"
+else
+    cat "$work/conf-bad.log"; fail "mkinitrd.conf unknown key: exit $rc"
+fi
+rm -f "$root/etc/edgeinit/mkinitrd.conf"
+
 # --host-only: the lists of disk controllers and TPMs give way to what this machine's boot disk
 # uses (the disk's own driver, found up its /sys chain); NVMe/eMMC drivers it does not use go.
 rootdev=$(stat -c '%Hd:%Ld' /)

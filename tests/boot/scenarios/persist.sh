@@ -29,31 +29,12 @@ check_plain-persist-refused() {
 # host's freshly started swtpm does not have, and systemd-cryptenroll 252 cannot seal to a given
 # value. PCR 14 (shim's, no shim here) is all zeros on the host and in the guest; the lockdown
 # extends PCRs 0-15, edgeinit.tpm2.lockdown=no only PCR 15, so 14 shows the difference.
-# The reference root has no kernel modules; with a plain persistent partition the initrd never
-# loads dm-crypt, so the guest could not activate any LUKS2 volume and every try would read as
-# refused. This copy of the image carries dm-crypt and its ciphers (as a real root would).
-build_image_mods() {
-    local out=$build/image-mods rootfs=$build/rootfs kver kmods m
-    if [[ -s "$out/roothash" && "$out/roothash" -nt "$image/roothash" ]]; then return; fi
-    kver=$(cat "$kernel_dir/kver")
-    kmods=$kernel_dir/lib/modules/$kver
-    rm -rf "$rootfs-mods"
-    mkdir -p "$rootfs-mods"
-    cp -a "$rootfs/." "$rootfs-mods/"
-    mkdir -p "$rootfs-mods/usr/lib/modules/$kver"
-    cp "$kmods"/modules.* "$rootfs-mods/usr/lib/modules/$kver/"
-    for m in drivers/md/dm-crypt drivers/md/dm-mod crypto/xts crypto/sha512_generic \
-        arch/x86/crypto/aesni-intel crypto/crypto_simd crypto/cryptd; do
-        (cd "$kmods" && cp --parents "kernel/$m.ko" "$rootfs-mods/usr/lib/modules/$kver/")
-    done
-    cp "$rootfs.stamp" "$rootfs-mods.stamp"
-    "$top/qemu/build-image.sh" "$rootfs-mods" "$out" >"$build/image-mods.log" 2>&1
-}
+# With a plain persistent partition the initrd never loads dm-crypt: the guest activates the
+# LUKS2 volume with the modules of the reference root's own kernel package.
 plain_token_setup() {
     cmdline=$(happy_cmdline "$roothash")
     timeout_s=300
-    build_image_mods || fail "could not build the image with dm-crypt (see $build/image-mods.log)"
-    boots=("try-unseal:$build/image-mods")
+    boots=("try-unseal:$image")
     disk2_args=(--disk2 "$dir/disk2.img")
     cp --sparse=always "$image/persist-luks.img" "$dir/disk2.img"
     "$top/qemu/enroll-token.sh" "$dir/machine/tpm" "$dir/disk2.img" "$image/emt-passphrase" "${PLAIN_TOKEN_PCRS-14}" \

@@ -16,7 +16,7 @@ image=${IMAGE_DIR:-$build/image}
 # (qemu/build-image-root.sh). INITRD=build/initrd.img boots the checkout's instead (make initrd:
 # seconds, where the image needs a package build).
 initrd=${INITRD:-$image/initrd.img}
-kernel=${KERNEL:-$image/vmlinuz}
+kernel=${KERNEL_IMAGE:-$image/vmlinuz}
 kernel_dir=${KERNEL_DIR:-$build/kernel}
 stub=${UKI_STUB:-/usr/lib/systemd/boot/efi/linuxx64.efi.stub}
 jobs=${BOOT_TEST_JOBS:-2}

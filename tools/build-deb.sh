@@ -50,7 +50,9 @@ if ((source_too)); then
     }
 fi
 echo "build-deb: dpkg-buildpackage (log: $work/deb/build.log)"
-(cd "$src" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -b -us -uc) >"$work/deb/build.log" 2>&1 || {
+# SOURCE_DATE_EPOCH is the changelog's, as on a Debian builder (dpkg-buildpackage sets it when
+# unset), not the checkout's last commit: the .deb changes only when its contents do.
+(cd "$src" && env -u SOURCE_DATE_EPOCH DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -b -us -uc) >"$work/deb/build.log" 2>&1 || {
     tail -n 40 "$work/deb/build.log" >&2
     echo "build-deb: dpkg-buildpackage failed: $work/deb/build.log" >&2
     exit 1

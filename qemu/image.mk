@@ -24,13 +24,16 @@ DEB_WORK := $(BUILD)/deb-build
 INITRD_MODLIST := lists: $(strip $(INITRD_LISTS)) modules: $(strip $(EXTRA_MODULES))
 GUEST_FILES := qemu/guest/edgeinit-test.sh qemu/guest/edgeinit-test.service
 
-.PHONY: deps kernel initrd initrd-list uki image emt-images boot-test bench-emt demo-boot edgeinit-image-force
+.PHONY: deps kernel initrd initrd-list uki image emt-images boot-test bench-emt bench demo-boot edgeinit-image-force
 
 deps:
 	tools/deps.sh
 
 kernel: $(KERNEL_DIR)/kver
 $(KERNEL_DIR)/kver:
+	tools/fetch-kernel.sh $(KERNEL_DIR)
+# The package itself, for the image root (a kernel directory fetched before it was kept lacks it).
+$(KERNEL_DIR)/linux-image.deb:
 	tools/fetch-kernel.sh $(KERNEL_DIR)
 
 # The selection lives in make variables; this file changes only when it does, so the
@@ -61,7 +64,7 @@ $(ROOTFS_DIR).stamp: qemu/build-rootfs.sh $(GUEST_FILES)
 $(BUILD)/edgeinit.deb: $(DEPS_STAMP) edgeinit-image-force
 	tools/build-deb.sh --source $(DEPS) $(DEB_WORK)
 	@cmp -s $(DEB_WORK)/deb/edgeinit_*_amd64.deb $@ || cp $(DEB_WORK)/deb/edgeinit_*_amd64.deb $@
-$(IMAGE_ROOT).stamp: $(ROOTFS_DIR).stamp $(BUILD)/edgeinit.deb $(KERNEL_DIR)/kver qemu/build-image-root.sh \
+$(IMAGE_ROOT).stamp: $(ROOTFS_DIR).stamp $(BUILD)/edgeinit.deb $(KERNEL_DIR)/linux-image.deb qemu/build-image-root.sh \
 		$(BUILD)/initrd.modules
 	INITRD_LISTS="$(INITRD_LISTS)" EXTRA_MODULES="$(EXTRA_MODULES)" qemu/build-image-root.sh $(ROOTFS_DIR) $(KERNEL_DIR) $(BUILD)/edgeinit.deb $(IMAGE_ROOT)
 $(IMAGE_DIR)/roothash: $(IMAGE_ROOT).stamp qemu/build-image.sh qemu/build-fde.sh
@@ -97,6 +100,11 @@ boot-test: $(KERNEL_DIR)/kver $(IMAGE_DIR)/roothash emt-images
 BENCH_BOOTS ?= 3
 bench-emt: $(BUILD)/initrd.img $(KERNEL_DIR)/kver emt-images
 	BUILD=$(BUILD) tools/bench-emt.sh $(BENCH_BOOTS)
+
+# The peer benchmark: Debian's dracut initrd and edgeinit's (the reference image's own), same
+# kernel, disk and TPM, BENCH_BOOTS boots of each, alternating (tools/bench.sh).
+bench: $(IMAGE_DIR)/roothash $(KERNEL_DIR)/linux-image.deb
+	BUILD=$(BUILD) tools/bench.sh $(BENCH_BOOTS)
 
 demo-boot: $(IMAGE_DIR)/uki.efi
 	BUILD=$(BUILD) UKI=$(abspath $(IMAGE_DIR))/uki.efi qemu/demo.sh

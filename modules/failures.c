@@ -43,8 +43,15 @@ static int open_beneath(int dir_fd, const char *name)
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
 	};
 	struct stat st;
-	int fd = (int)syscall(SYS_openat2, dir_fd, name, &how, sizeof(how));
+	int fd;
 
+	/* Not even opened unless it is a regular file: opening a planted device node or FIFO can
+	 * have side effects of its own. */
+	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return negative_errno();
+	if (!S_ISREG(st.st_mode))
+		return -EBADFD;
+	fd = (int)syscall(SYS_openat2, dir_fd, name, &how, sizeof(how));
 	if (fd < 0)
 		return negative_errno();
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -147,23 +154,31 @@ static void parse_source(const char *what, const char *text, int n, struct failu
 			    what, log->dropped);
 }
 
-/* Read the log on /opt (dir_fd). Returns 0 (log may be empty) or -errno after a warning. */
+/* Read the log on /opt (dir_fd). Returns 0 (log may be empty) or -errno after a warning. A log
+ * too large to be one edgeinit wrote counts as dropped, so the failures stage deletes it. */
 static int read_opt_log(int dir_fd, const char *path, struct failure_log *log)
 {
 	static char text[FAILURE_LOG_MAX + 1];
+	char name[640];
 	int n = read_bounded(dir_fd, FAILURE_LOG_NAME, text, FAILURE_LOG_MAX);
 
 	*log = (struct failure_log){ 0 };
+	snprintf(name, sizeof(name), "%s/%s", path, FAILURE_LOG_NAME);
 	if (n == -ENOENT)
 		return 0;
+	if (n == -EFBIG) {
+		log_warning("The failure log %s is larger than %d bytes, dropping it unread.", name, FAILURE_LOG_MAX);
+		log->dropped = 1;
+		return 0;
+	}
 	if (n < 0)
-		return log_warning_errno(n, "Cannot read the failure log %s/%s (larger than %d bytes, not a regular file, or unreadable), ignoring it: %m",
-					 path, FAILURE_LOG_NAME, FAILURE_LOG_MAX);
-	parse_source(path, text, n, log);
+		return log_warning_errno(n, "Cannot read the failure log %s (not a regular file, or unreadable), ignoring it: %m",
+					 name);
+	parse_source(name, text, n, log);
 	return 0;
 }
 
-/* Read the EFI variable (data after its 4 attribute bytes). 0 or -errno after a warning. */
+/* Read the EFI variable (data after its 4 attribute bytes), like read_opt_log(). */
 static int read_efi_log(int dir_fd, struct failure_log *log)
 {
 	static char buf[4 + FAILURE_EFI_MAX + 1];
@@ -172,9 +187,14 @@ static int read_efi_log(int dir_fd, struct failure_log *log)
 	*log = (struct failure_log){ 0 };
 	if (n == -ENOENT)
 		return 0;
+	if (n == -EFBIG) {
+		log_warning("The EFI variable %s is larger than %d bytes, dropping it unread.", FAILURE_EFIVAR_NAME,
+			    4 + FAILURE_EFI_MAX);
+		log->dropped = 1;
+		return 0;
+	}
 	if (n < 0)
-		return log_warning_errno(n, "Cannot read the EFI variable %s (larger than %d bytes or unreadable), ignoring it: %m",
-					 FAILURE_EFIVAR_NAME, 4 + FAILURE_EFI_MAX);
+		return log_warning_errno(n, "Cannot read the EFI variable %s, ignoring it: %m", FAILURE_EFIVAR_NAME);
 	parse_source("The EFI variable " FAILURE_EFIVAR_NAME, buf + 4, n < 4 ? 0 : n - 4, log);
 	return 0;
 }
@@ -370,6 +390,9 @@ static int failures_run(struct boot_context *ctx)
 		if (all.n)
 			log_info("%zu failure report(s) of previous boots are in /run/edgeinit/last-failures.json.", all.n);
 		/* Shown once: delete the sources (a rename-free unlink is atomic; fsync makes it last). */
+		/* A power cut while a failing boot wrote the log may have left its new copy. */
+		if (opt_fd >= 0)
+			(void)unlinkat(opt_fd, FAILURE_LOG_NAME ".new", 0);
 		if (opt_fd >= 0 && opt_r >= 0 && (from_opt.n || from_opt.dropped) &&
 		    (unlinkat(opt_fd, FAILURE_LOG_NAME, 0) < 0 || fsync(opt_fd) < 0))
 			log_warning_errno(negative_errno(), "Cannot delete the failure log %s/%s, ignoring: %m",

@@ -15,6 +15,7 @@
 #include "edgeinit/log.h"
 #include "edgeinit/secret.h"
 #include "emergency.h"
+#include "../modules/failures.h"
 
 /* How long the fatal path waits for sync(2) and the umount of the persistent partition: on a
  * failing or hostile disk either can block for ever, and rd.emergency= must happen regardless. */
@@ -23,6 +24,18 @@
 /* The blocking part of the fatal path; runs in its own thread. Its buffer is static because an
  * abandoned thread outlives emergency()'s frame (and emergency() runs once). */
 static char persist_path[512];
+
+/* How long the fatal path waits for the failure report to be saved (a write to /opt or to an EFI
+ * variable): a hung disk or firmware must not stop the reboot. */
+#define EMERGENCY_REPORT_TIMEOUT_MS 5000
+
+/* Static for the same reason as persist_path. */
+static struct failure_record failure_rec;
+
+static void save_failure(void *arg)
+{
+	failure_save(arg, &failure_rec);
+}
 
 static void sync_and_umount(void *arg)
 {
@@ -33,7 +46,7 @@ static void sync_and_umount(void *arg)
 
 int boot_report_write(struct boot_context *ctx)
 {
-	char json[16384], path[512];
+	char json[24576], path[512]; /* up to 6 KiB of it previous_failures */
 	int n;
 
 	n = report_format_json(&ctx->report, json, sizeof(json));
@@ -72,6 +85,16 @@ void emergency(struct boot_context *ctx, const char *stage, int error)
 	 * session), then every locked buffer left is wiped. */
 	boot_discard(ctx);
 	(void)secret_wipe_all();
+
+	/* The reason survives the fallback: after the wipe (nothing secret is left to leak into it)
+	 * and before /opt is unmounted. Its text is edgeinit's own: the error and the remedy. */
+	failure_record_fill(ctx, stage, ctx->report.error, &failure_rec);
+	r = bounded_run(save_failure, ctx, EMERGENCY_REPORT_TIMEOUT_MS);
+	if (r == -ETIMEDOUT)
+		log_error("Saving the failure report did not finish within %u s (a failing disk or firmware?); following rd.emergency= without it.",
+			  EMERGENCY_REPORT_TIMEOUT_MS / 1000);
+	else if (r < 0)
+		log_error_errno(r, "Failed to start saving the failure report: %m; going on without it.");
 
 	/* The persistent partition should be clean whatever happens next, but not at the price
 	 * of never rebooting. */

@@ -146,6 +146,8 @@ int report_format_json(const struct boot_report *r, char *buf, size_t size)
 	}
 	json_out_printf(&o, ", \"warning\": ");
 	json_out_string(&o, r->warning[0] ? r->warning : NULL);
+	/* Formatted by lib/failure.c from checked records, so it is inserted as it is. */
+	json_out_printf(&o, ", \"previous_failures\": %s", r->previous_failures[0] ? r->previous_failures : "null");
 	json_out_printf(&o, ", \"initramfs\": {\"freed_bytes\": %" PRIu64 ", \"entries_left\": %u}}\n",
 	     r->initramfs_freed_bytes, r->initramfs_left_entries);
 	return json_out_finish(&o);

@@ -24,6 +24,7 @@ const struct boot_step boot_table[] = {
 	{ &stage_mounts, PROFILES_ALL },
 	{ &stage_layout, PROFILES_ALL },
 	{ &stage_emt_late, EMT },
+	{ &stage_failures, PROFILES_ALL },
 	{ &stage_exitrd, PROFILES_ALL },
 	{ &stage_leave_initrd, PROFILES_ALL },
 	{ &stage_switch_root, PROFILES_ALL },

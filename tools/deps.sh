@@ -24,6 +24,8 @@ packages=(
     tpm2-tools
     # linting the harness scripts
     shellcheck
+    # validating the failure reports the boot tests produce against docs/schema/
+    python3-jsonschema
     # the integrator's toolchain: kernel-install (systemd), the .deb (debhelper, lintian) and the RPM
     systemd debhelper lintian rpm
 )

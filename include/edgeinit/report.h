@@ -53,6 +53,9 @@ struct boot_report {
 	char emt_slot[2];
 	const char *roothash_source;
 	char warning[320];
+	/* The failures stage: failure reports of previous boots as a JSON object (lib/failure.c's
+	 * failure_log_format_json()), "" if that stage did not run. */
+	char previous_failures[6144];
 };
 
 /* Record a device; -ENOSPC when full. */

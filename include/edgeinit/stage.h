@@ -190,6 +190,7 @@ extern const struct stage stage_verity;
 extern const struct stage stage_mounts;
 extern const struct stage stage_layout;
 extern const struct stage stage_emt_late;
+extern const struct stage stage_failures;     /* failure reports of previous boots */
 extern const struct stage stage_exitrd;
 extern const struct stage stage_leave_initrd;
 extern const struct stage stage_switch_root;

@@ -80,10 +80,10 @@ START_TEST(boot_each_profile_runs_its_list)
 
 	names(BOOT_PROFILE_VERITY, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "early-setup cmdline modules devices tpm2 luks verity mounts layout "
-			      "exitrd leave-initrd switch-root");
+			      "failures exitrd leave-initrd switch-root");
 	names(BOOT_PROFILE_EMT, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "early-setup cmdline modules devices tpm2 emt verity mounts layout "
-			      "emt-late exitrd leave-initrd switch-root");
+			      "emt-late failures exitrd leave-initrd switch-root");
 	/* Each profile has its own "devices": the same step to the reader, different code. */
 	const struct stage *v[REPORT_STAGES_MAX], *e[REPORT_STAGES_MAX];
 	boot_profile_stages(boot_table, boot_table_size, BOOT_PROFILE_VERITY, v, ELEMENTSOF(v));

@@ -15,6 +15,7 @@ int main(void)
 		bounded_suite,
 		efivar_suite, disks_stage_suite,
 		exitrd_stage_suite,
+		failure_suite, failures_stage_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 	int failed;

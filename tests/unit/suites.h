@@ -27,3 +27,5 @@ Suite *bounded_suite(void);
 Suite *efivar_suite(void);
 Suite *disks_stage_suite(void); /* tests/stages: which disk provides the roles */
 Suite *exitrd_stage_suite(void); /* tests/stages: the exitrd copy */
+Suite *failure_suite(void);
+Suite *failures_stage_suite(void); /* tests/stages: failure reports, EFI side */

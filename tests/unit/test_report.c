@@ -353,7 +353,7 @@ static const char small_expected[] =
 	"{\"name\": \"switch_root\", \"result\": \"not-run\", \"ms\": 0.000}], "
 	"\"devices\": [{\"role\": \"verity-data\", \"ref\": \"PARTLABEL=rootfs\", \"node\": \"/dev/vda3\"}], "
 	"\"layout\": {\"mounts\": 0, \"skipped\": 0, \"failed\": 0, \"seeded\": 0}, "
-	"\"profile\": null, \"warning\": null, "
+	"\"profile\": null, \"warning\": null, \"previous_failures\": null, "
 	"\"initramfs\": {\"freed_bytes\": 1048576, \"entries_left\": 3}}\n";
 
 START_TEST(test_format_small)
@@ -370,13 +370,29 @@ START_TEST(test_format_small)
 }
 END_TEST
 
+/* The failures stage's object goes in as it is (lib/failure.c formatted it from checked records). */
+START_TEST(test_format_previous_failures)
+{
+	struct boot_report r;
+	char buf[4096];
+	int n;
+
+	small_report(&r);
+	snprintf(r.previous_failures, sizeof(r.previous_failures), "{\"format\": 1, \"count\": 0, \"reports\": []}");
+	n = report_format_json(&r, buf, sizeof(buf));
+	ck_assert_int_gt(n, 0);
+	ck_assert_ptr_nonnull(strstr(buf, ", \"previous_failures\": {\"format\": 1, \"count\": 0, \"reports\": []}, \"initramfs\""));
+	ck_assert(json_valid(buf, (size_t)n));
+}
+END_TEST
+
 START_TEST(test_format_empty)
 {
 	static const char expected[] =
 		"{\"version\": \"\", \"kernel\": \"\", \"outcome\": \"unknown\", \"failed_stage\": null, "
 		"\"error\": null, \"start_monotonic_us\": 0, \"total_ms\": 0.000, \"stages\": [], "
 		"\"devices\": [], \"layout\": {\"mounts\": 0, \"skipped\": 0, \"failed\": 0, \"seeded\": 0}, "
-		"\"profile\": null, \"warning\": null, "
+		"\"profile\": null, \"warning\": null, \"previous_failures\": null, "
 		"\"initramfs\": {\"freed_bytes\": 0, \"entries_left\": 0}}\n";
 	struct boot_report r;
 	char buf[1024];
@@ -541,6 +557,7 @@ Suite *report_suite(void)
 	tcase_add_test(tc, test_format_big_valid_json);
 	tcase_add_test(tc, test_format_long_escaped_error);
 	tcase_add_test(tc, test_escape_invalid_utf8);
+	tcase_add_test(tc, test_format_previous_failures);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -33,13 +33,16 @@ mkdir -p "$dir"
 
 # --- dracut's initrd --------------------------------------------------------------------------
 droot=$dir/dracut-root
-dstamp=$(cat "${BASH_SOURCE[0]}" "$kernel_dir/linux-image.deb" | sha256sum | cut -d' ' -f1)
+dracut_packages=dracut,systemd,udev,kmod,linux-base,cryptsetup-bin,tpm2-tools,libtss2-esys-3.0.2-0,libtss2-rc0,libtss2-mu0,libtss2-tcti-device0,zstd
+dracut_modules="systemd systemd-initrd systemd-veritysetup dm crypt tpm2-tss"
+# Rebuilt when what goes into it changes (the kernel package, the package and module lists).
+dstamp=$( (cat "$kernel_dir/linux-image.deb"; echo "$dracut_packages:$dracut_modules") | sha256sum | cut -d' ' -f1)
 if [[ "$(cat "$droot.stamp" 2>/dev/null)" != "$dstamp" || ! -s "$dir/dracut.img" ]]; then
     echo "bench: building a Debian root with dracut (mmdebstrap, a few minutes)"
     rm -rf "$droot" "$droot.stamp"
     mirror=${DEBIAN_MIRROR:-$("$top/tools/apt-mirror.sh")}
     mmdebstrap --mode=root --variant=minbase --quiet \
-        --include=dracut,systemd,udev,kmod,linux-base,cryptsetup-bin,tpm2-tools,libtss2-esys-3.0.2-0,libtss2-rc0,libtss2-mu0,libtss2-tcti-device0,zstd \
+        --include="$dracut_packages" \
         bookworm "$droot" "$mirror"
     cp "$kernel_dir/linux-image.deb" "$droot/tmp/linux-image.deb"
     # dracut provides linux-initramfs-tool; its own kernel hook runs too (and its output is unused).
@@ -47,7 +50,7 @@ if [[ "$(cat "$droot.stamp" 2>/dev/null)" != "$dstamp" || ! -s "$dir/dracut.img"
     rm -f "$droot/tmp/linux-image.deb"
     chroot "$droot" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
         dracut --force --no-hostonly --kver "$kver" --compress zstd \
-        --add "systemd systemd-initrd systemd-veritysetup dm crypt tpm2-tss" /tmp/dracut.img >"$dir/dracut.log" 2>&1 || {
+        --add "$dracut_modules" /tmp/dracut.img >"$dir/dracut.log" 2>&1 || {
         tail -n 30 "$dir/dracut.log" >&2
         echo "bench: dracut failed (see $dir/dracut.log)" >&2
         exit 1
@@ -73,9 +76,19 @@ for k in edgeinit dracut; do
         --cmdline "${cmdline[$k]}" --osrel "$top/qemu/os-release" --out "$dir/$k.efi" >>"$dir/build.log"
     "$top/qemu/mkesp.sh" "$dir/$k.efi" "$dir/esp-$k.img" >>"$dir/build.log"
 done
-"$top/qemu/mkdisk.sh" --esp "$dir/esp-edgeinit.img" --rootfs "$image/rootfs.img" --persist "$dir/persist.img" \
+# The disk's ESP partition takes the larger of the two ESP images; the smaller one is then written
+# over its start (FAT keeps its own size), never past its end into the root partition.
+big_esp=$dir/esp-edgeinit.img
+(($(stat -c %s "$dir/esp-dracut.img") <= $(stat -c %s "$big_esp"))) || big_esp=$dir/esp-dracut.img
+"$top/qemu/mkdisk.sh" --esp "$big_esp" --rootfs "$image/rootfs.img" --persist "$dir/persist.img" \
     --hashmap "$image/hashmap_a.img" --out "$dir/disk.img" >>"$dir/build.log"
-esp_start=$(sfdisk -J "$dir/disk.img" | python3 -c 'import json,sys; print(json.load(sys.stdin)["partitiontable"]["partitions"][0]["start"])')
+read -r esp_start esp_sectors < <(sfdisk -J "$dir/disk.img" | python3 -c '
+import json, sys
+p = json.load(sys.stdin)["partitiontable"]["partitions"][0]
+print(p["start"], p["size"])')
+for k in edgeinit dracut; do
+    (($(stat -c %s "$dir/esp-$k.img") <= esp_sectors * 512)) || { echo "bench: esp-$k.img does not fit the ESP" >&2; exit 1; }
+done
 
 # --- boots -----------------------------------------------------------------------------------------
 # seconds of a systemd-analyze figure ("1min 2.345s", "812ms", "3.2s")

@@ -3,7 +3,7 @@
  * Reads: ctx->opts (rd.luks.options=tpm2-device=), ctx->uevent_fd.
  * Writes: ctx->tpm_present, ctx->tpm_banks, ctx->measured_enter_initrd.
  * How: the TPM driver is built in or was loaded by coldplug; if /dev/tpmrm0 is not there yet, the
- *   stage waits for its uevent for at most TPM_WAIT_SEC, never longer. With a TPM it extends
+ *   stage waits for its uevent, bounded by what the firmware says (tpm_firmware_facts). With a TPM it extends
  *   "enter-initrd" into PCR 11 in every active bank, as systemd-pcrphase does, before anything
  *   is unsealed, and logs it to /run/log/systemd/tpm2-measure.log.
  * Fails: only if the TPM is there but the measurement fails (a policy bound to PCR 11 must not see
@@ -23,7 +23,6 @@
 #include "edgeinit/stage.h"
 #include "edgeinit/strutil.h"
 
-#define TPM_WAIT_SEC 5
 
 static void read_boot_id(struct boot_context *ctx, uint8_t id[16])
 {
@@ -138,10 +137,39 @@ static void wait_for_tpm(struct boot_context *ctx, const char *device, uint64_t 
 	}
 }
 
+/* How long a TPM may take to appear, by what the firmware says; the first row whose path exists
+ * applies. ACPI firmware lists a TPM 2.0 in its TPM2 table (the fact systemd-tpm2-generator relies
+ * on): with the table, a missing node only means a slow driver (tpm_tis probing a busy machine
+ * takes seconds); on an ACPI machine without it there is nothing to wait for; without ACPI tables
+ * (device tree) a short wait. */
+static const struct tpm_firmware_fact {
+	const char *path;
+	int wait_sec;
+	bool announced;
+	const char *says;
+} tpm_firmware_facts[] = {
+	{ "/sys/firmware/acpi/tables/TPM2", 30, true, "the firmware's ACPI TPM2 table announces one" },
+	{ "/sys/firmware/acpi/tables", 0, false, "the firmware's ACPI tables announce none" },
+	{ "/", 5, false, "no ACPI tables say whether there is one" },
+};
+
+static const struct tpm_firmware_fact *tpm_firmware_says(struct boot_context *ctx)
+{
+	char path[512];
+
+	for (size_t i = 0; i + 1 < ELEMENTSOF(tpm_firmware_facts); i++) {
+		ctx_path(ctx, tpm_firmware_facts[i].path, path, sizeof(path));
+		if (access(path, F_OK) == 0)
+			return &tpm_firmware_facts[i];
+	}
+	return &tpm_firmware_facts[ELEMENTSOF(tpm_firmware_facts) - 1];
+}
+
 static int tpm2_run(struct boot_context *ctx)
 {
 	const struct boot_options *o = &ctx->opts;
 	struct measure_digest d[_HASH_ALG_MAX];
+	const struct tpm_firmware_fact *fw;
 	char path[512];
 	int r;
 
@@ -149,12 +177,17 @@ static int tpm2_run(struct boot_context *ctx)
 		log_info("TPM use is off (rd.luks.options=tpm2-device=off).");
 		return 0;
 	}
-	wait_for_tpm(ctx, o->luks_tpm2_device, now_monotonic_us() + TPM_WAIT_SEC * 1000000ULL);
+	fw = tpm_firmware_says(ctx);
+	wait_for_tpm(ctx, o->luks_tpm2_device, now_monotonic_us() + (uint64_t)fw->wait_sec * 1000000ULL);
 	ctx_path(ctx, o->luks_tpm2_device, path, sizeof(path));
 	r = ctx->sys->tpm2_open(path);
 	if (r < 0) {
-		log_notice("No TPM at %s after %d s (%s): LUKS volumes need their recovery passphrase.",
-			   o->luks_tpm2_device, TPM_WAIT_SEC, strerror(-r));
+		if (fw->announced)
+			log_warning("No TPM at %s after %d s, although %s (%s): LUKS volumes need their recovery passphrase. Check the TPM in the firmware settings and that the initrd has its driver (tpm_tis, tpm_crb).",
+				    o->luks_tpm2_device, fw->wait_sec, fw->says, strerror(-r));
+		else
+			log_notice("No TPM at %s after %d s (%s; %s): LUKS volumes need their recovery passphrase.",
+				   o->luks_tpm2_device, fw->wait_sec, fw->says, strerror(-r));
 		return 0;
 	}
 	r = ctx->sys->tpm2_banks(ctx->tpm_banks, ELEMENTSOF(ctx->tpm_banks));

@@ -12,17 +12,14 @@ image=${2:?usage: $0 TPM_STATE_DIR LUKS_IMAGE PASSPHRASE_FILE PCRS}
 pass=${3:?usage: $0 TPM_STATE_DIR LUKS_IMAGE PASSPHRASE_FILE PCRS}
 pcrs=${4-15}
 mkdir -p "$state"
-port=$((20000 + RANDOM % 20000))
-swtpm socket --tpm2 --tpmstate "dir=$state" --server "type=tcp,port=$port,bindaddr=127.0.0.1" \
-    --ctrl "type=tcp,port=$((port + 1)),bindaddr=127.0.0.1" --flags not-need-init,startup-clear &
-swtpm_pid=$!
+# shellcheck source=qemu/swtpm-tcp.sh
+. "$(dirname "${BASH_SOURCE[0]}")/swtpm-tcp.sh"
+swtpm_pid=''
 # shellcheck disable=SC2317 # runs from the trap
-cleanup() { kill "$swtpm_pid" 2>/dev/null || true; wait "$swtpm_pid" 2>/dev/null || true; }
+cleanup() { [[ -z "$swtpm_pid" ]] || { kill "$swtpm_pid" 2>/dev/null; wait "$swtpm_pid" 2>/dev/null; }; true; }
 trap cleanup EXIT
-for _ in $(seq 50); do
-    python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null && break
-    sleep 0.1
-done
+swtpm_tcp_start "$state"
+port=$swtpm_port
 
 PASSWORD=$(cat "$pass") systemd-cryptenroll --tpm2-device="swtpm:host=127.0.0.1,port=$port" \
     --tpm2-pcrs="$pcrs" "$image"

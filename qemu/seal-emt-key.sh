@@ -11,15 +11,14 @@ pass=$(realpath "${2:?usage: $0 TPM_STATE_DIR PASSPHRASE_FILE [PCR15_HEX]}")
 pcr15=${3:-0000000000000000000000000000000000000000000000000000000000000000}
 mkdir -p "$state"
 work=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-swtpm socket --tpm2 --tpmstate "dir=$state" --server "type=tcp,port=$port,bindaddr=127.0.0.1" \
-    --ctrl "type=tcp,port=$((port + 1)),bindaddr=127.0.0.1" --flags not-need-init,startup-clear &
-swtpm_pid=$!
+# shellcheck source=qemu/swtpm-tcp.sh
+. "$(dirname "${BASH_SOURCE[0]}")/swtpm-tcp.sh"
+swtpm_pid=''
 # shellcheck disable=SC2317 # runs from the trap
-cleanup() { kill "$swtpm_pid" 2>/dev/null || true; wait "$swtpm_pid" 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { [[ -z "$swtpm_pid" ]] || { kill "$swtpm_pid" 2>/dev/null; wait "$swtpm_pid" 2>/dev/null; }; rm -rf "$work"; }
 trap cleanup EXIT
-export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$port"
-for _ in $(seq 50); do tpm2_getrandom 4 >/dev/null 2>&1 && break; sleep 0.1; done
+swtpm_tcp_start "$state"
+export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$swtpm_port"
 
 cd "$work"
 python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "$pcr15" >pcr15.bin

@@ -38,6 +38,15 @@ done
 slot=$(head -n1 /usr/share/edgeinit-test/slot 2>/dev/null)
 say "slot ${slot:-none}"
 
+# Which boot loader entry systemd-boot started (LoaderEntrySelected: UTF-16LE after 4 bytes of
+# attributes), and the persistent file an A/B update scenario wrote before the update.
+loader_var=/sys/firmware/efi/efivars/LoaderEntrySelected-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f
+# (Read through cat: efivarfs files may report size 0, which tail would trust.)
+entry=$(cat "$loader_var" 2>/dev/null | tail -c +5 | iconv -f UTF-16LE -t UTF-8 2>/dev/null | tr -d '\0')
+say "loader-entry ${entry:-none}"
+say "loader-vars $(cd /sys/firmware/efi/efivars 2>/dev/null && ls -d Loader* 2>/dev/null | sed 's/-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f$//' | LC_ALL=C sort | paste -sd,)"
+say "ab-marker $(cat /opt/edgeinit-test-ab 2>/dev/null || echo missing)"
+
 # Device-mapper devices and what they sit on (slaves) and under (holders), dm-N translated
 # to dm names; lines sorted by name, each list sorted too (LC_ALL=C), empty lists empty.
 dm_name() {
@@ -110,7 +119,32 @@ done < <(systemctl --failed --plain --no-legend 2>/dev/null)
 
 # layout.env: /etc/ssh is bound from the persistent partition, /etc and /var
 # are overlays on a tmpfs. What is written here must survive (or not) a reboot.
+# Set a systemd-boot variable as bootctl does (set-oneshot, set-default): attributes
+# non-volatile, boot service and runtime access, then the entry id in UTF-16LE with its NUL,
+# in one write (efivarfs takes a variable whole).
+set_loader_var() {
+    local f=/sys/firmware/efi/efivars/$1-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f tmp
+    tmp=$(mktemp -p /run) || return 1 # the root is read-only
+    { printf '\x07\x00\x00\x00'; printf '%s\0' "$2" | iconv -f UTF-8 -t UTF-16LE; } >"$tmp"
+    [[ -e "$f" ]] && command -v chattr >/dev/null && chattr -i "$f" 2>/dev/null
+    loader_var_error=$(cat "$tmp" 2>&1 >"$f")
+    local rc=$?
+    rm -f "$tmp"
+    return $rc
+}
+
 case $mode in
+oneshot-*|default-*)
+    # What an A/B updater does once it wrote the new slot: keep a file on the persistent
+    # partition, then point systemd-boot at the new slot's UKI (once, or for good).
+    if [[ $mode == oneshot-* ]]; then
+        echo "written by slot ${slot:-none} before the update" >/opt/edgeinit-test-ab && sync /opt/edgeinit-test-ab
+        var=LoaderEntryOneShot id=${mode#oneshot-}.efi
+    else
+        var=LoaderEntryDefault id=${mode#default-}.efi
+    fi
+    if set_loader_var "$var" "$id"; then say "loader-var $var $id"; else say "loader-var $var failed: $loader_var_error"; fi
+    ;;
 enroll)
     # As an integrator does: enroll the TPM for the persistent partition, bound to PCR 7.
     if PASSWORD=$secret systemd-cryptenroll --tpm2-device=auto --tpm2-pcrs=7 /dev/vda3 >/dev/null 2>&1; then

@@ -579,9 +579,14 @@ build_disk() {
     if ((corrupt)); then corrupt_canary "$dir/disk.img"; fi
 }
 
-# EMT: $1 is the slot; the UKI carries EMT's command line for it.
+# EMT: $1 is the slot; the UKI carries EMT's command line for it. Slot "ab": an A/B update,
+# both slots' UKIs on the ESP (build_emt_ab_disk).
 build_emt_disk() {
     local slot=$1 persist=$2 line
+    if [[ "$slot" == ab ]]; then
+        build_emt_ab_disk "$persist"
+        return
+    fi
     line=$(emt_cmdline "$slot")
     [[ -z "$emt_boot_uuid" ]] || line=${line/boot_uuid=* /boot_uuid=$emt_boot_uuid }
     # Debugging aid, e.g. BOOT_TEST_EXTRA_CMDLINE=edgeinit.debug
@@ -595,10 +600,11 @@ build_emt_disk() {
 }
 
 run_scenario() {
-    local name=$1 dir=$outroot/$1 t0 secs i entry mode img persist
+    local name=$1 dir=$outroot/$1 t0 secs i entry mode img persist boot_t0
     t0=$(date +%s)
     cmdline='' timeout_s=${BOOT_TEST_TIMEOUT:-300} corrupt=0 mkdisk_args=() failures=()
-    extra_layout='' boots=("report:$image") persist_image='' tpm_seal=() run_args=() answers=()
+    # shellcheck disable=SC2034 # ab_b_extra, ab_counting: scenarios/ab-update.sh
+    extra_layout='' boots=("report:$image") persist_image='' tpm_seal=() run_args=() answers=() ab_b_extra='' ab_counting=0
     tpm_enroll=-
     # What ends QEMU early; a scenario may narrow it (one whose kernel panic must reboot).
     stop_re=$hang_re
@@ -630,7 +636,9 @@ run_scenario() {
     done
     for i in "${!boots[@]}"; do
         entry=${boots[$i]} mode=${entry%%:*} img=${entry#*:}
-        if ((i > 0)); then
+        if [[ "$img" == = ]]; then
+            : # the same disk again, as the machine left it (a reboot, not a re-flash)
+        elif ((i > 0)); then
             extract_persist "$dir/disk.img" "$dir/persist.img"
             persist=$dir/persist.img
             # A scenario may change the partition between boots: between_boots_<name> PERSIST N.
@@ -638,17 +646,19 @@ run_scenario() {
                 "between_boots_$name" "$persist" "$i" >>"$dir/build.log" 2>&1 || fail "between_boots_$name failed before boot $((i + 1))"
             fi
         fi
-        build_disk "$img" "$persist" >>"$dir/build.log" 2>&1 || {
+        [[ "$img" == = ]] || build_disk "$img" "$persist" >>"$dir/build.log" 2>&1 || {
             echo "FAIL $name: could not build the disk for boot $((i + 1)) (see $dir/build.log)" | tee "$dir/failure"
             echo fail >"$dir/result"
             return
         }
-        qemu_rc=0
+        qemu_rc=0 boot_t0=$(date +%s.%N)
         "$top/qemu/run.sh" --disk "$dir/disk.img" --log "$dir/serial-$((i + 1)).log" \
             --timeout "$timeout_s" --machine-dir "$dir/machine" --stop-on "$stop_re" \
             --smbios "edgeinit-test.mode=$mode" ${passphrase:+--smbios "edgeinit-test.secret=$passphrase"} \
             ${disk2_args[@]+"${disk2_args[@]}"} \
             "${run_args[@]}" "${answer_args[@]}" 2>"$dir/run.stderr" || qemu_rc=$?
+        # Wall time of the whole boot, firmware included (A/B fallback times are sums of these).
+        echo "$(date +%s.%N) - $boot_t0" | awk '{ printf "%.1f\n", $1 - $3 }' >"$dir/boot-$((i + 1)).secs"
         answer_args=() # typed answers are for the first boot; later ones must manage alone
         tr -d '\r' <"$dir/serial-$((i + 1)).log" >"$dir/serial-$((i + 1)).txt"
         cat "$dir/serial-$((i + 1)).log" >>"$dir/serial.log"
@@ -662,7 +672,7 @@ run_scenario() {
     if ((${#failures[@]} == 0)); then
         echo "PASS $name ($secs s)"
         echo pass >"$dir/result"
-        rm -f "$dir/disk.img" "$dir/disk2.img" "$dir/esp.img" "$dir/persist.img" "$dir/persist-token.img"
+        rm -f "$dir/disk.img" "$dir/disk2.img" "$dir/esp.img" "$dir/persist.img" "$dir/persist-token.img" "$dir"/p[0-9]*-*.img
     else
         local IFS=';'
         echo "FAIL $name: ${failures[*]} ($secs s, log: ${dir#"$top"/}/serial.log)" | tee "$dir/failure"
@@ -699,13 +709,14 @@ for s in "${selected[@]}"; do
         failed=$((failed + 1))
     fi
 done
-# CI keeps only the tail of the output: repeat each failure, with the end of
-# what its guest printed, after everything else.
+# CI keeps only the tail of the output: repeat each failure, with what edgeinit said
+# in the initrd and the end of what its guest printed, after everything else.
 for s in "${selected[@]}"; do
     [[ "$(cat "$outroot/$s/result" 2>/dev/null)" != pass ]] || continue
     echo "--- $s"
     cat "$outroot/$s/failure" 2>/dev/null || echo "FAIL $s: no result (see $outroot/$s/build.log)"
-    tail -n 25 "$outroot/$s/serial.txt" 2>/dev/null | sed 's/^/  | /'
+    grep -a 'edgeinit: ' "$outroot/$s/serial.txt" 2>/dev/null | grep -av 'edgeinit: shutdown: ' | head -n 60 | sed 's/^/  i /'
+    tail -n 12 "$outroot/$s/serial.txt" 2>/dev/null | sed 's/^/  | /'
 done
 echo "$passed passed, $failed failed"
 ((failed == 0))

@@ -495,6 +495,25 @@ START_TEST(tpm2_absent_is_not_an_error)
 	ck_assert(!ctx.tpm_present);
 	ck_assert(!fake_called("extend"));
 	ck_assert(fake_logged("No TPM at /dev/tpmrm0"));
+	ck_assert(fake_logged("no ACPI tables say whether there is one"));
+}
+END_TEST
+
+/* The firmware's word sets the wait: none announced on an ACPI machine is a notice after no wait;
+ * an announced TPM that never appears is a warning that names the driver to check. */
+START_TEST(tpm2_wait_follows_what_the_firmware_announces)
+{
+	ctx.uevent_fd = -1;
+	fake.tpm_open_result = -ENOENT;
+	fake_mkdir("/sys/firmware/acpi/tables");
+	ck_assert_int_eq(stage_tpm2.run(&ctx), 0);
+	ck_assert(fake_logged("No TPM at /dev/tpmrm0 after 0 s (the firmware's ACPI tables announce none"));
+
+	fake_write("/sys/firmware/acpi/tables/TPM2", "");
+	ck_assert_int_eq(stage_tpm2.run(&ctx), 0);
+	ck_assert(!ctx.tpm_present);
+	ck_assert(fake_logged("No TPM at /dev/tpmrm0 after 30 s, although the firmware's ACPI TPM2 table announces one"));
+	ck_assert(fake_logged("tpm_tis, tpm_crb"));
 }
 END_TEST
 
@@ -952,6 +971,7 @@ Suite *stages_suite(void)
 	tcase_add_test(tc, layout_syntax_error_stops_before_any_mount);
 	tcase_add_test(tc, layout_falls_back_to_the_initrd_copy);
 	tcase_add_test(tc, tpm2_absent_is_not_an_error);
+	tcase_add_test(tc, tpm2_wait_follows_what_the_firmware_announces);
 	tcase_add_test(tc, tpm2_measures_enter_initrd_with_a_log_record);
 	tcase_add_test(tc, luks_not_encrypted_is_plain_and_locks_the_tpm);
 	tcase_add_test(tc, luks_not_encrypted_without_lockdown_still_measures_pcr15);

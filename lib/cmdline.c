@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "edgeinit/cmdline.h"
+#include "edgeinit/macro.h"
 #include "edgeinit/strutil.h"
 #include "cmdline_internal.h"
 
@@ -319,6 +320,22 @@ static int parse_debug_crash(struct boot_options *o, const struct cmdline_word *
 	return 0;
 }
 
+/* "latch", or "seed:<n>" with 1 <= n <= 999999. */
+static int parse_debug_hold(struct boot_options *o, const struct cmdline_word *w, char *reason)
+{
+	const char *v = w->has_value ? w->value : "";
+	const char *n = str_startswith(v, "seed:");
+	size_t digits = n ? strspn(n, "0123456789") : 0;
+
+	if (streq(v, "latch") || (n && digits >= 1 && digits <= 6 && !n[digits] && n[0] != '0')) {
+		str_copy(o->debug_hold, sizeof(o->debug_hold), v);
+		return 0;
+	}
+	o->debug_hold[0] = '\0';
+	snprintf(reason, CMDLINE_REASON_MAX, "must be seed:<n> (1 to 999999) or latch");
+	return -EDOM;
+}
+
 static int parse_boot_uuid(struct boot_options *o, const struct cmdline_word *w, char *reason)
 {
 	size_t len = w->has_value ? strlen(w->value) : 0;
@@ -358,6 +375,7 @@ static const struct {
 	{ "edgeinit.emergency_delay", parse_emergency_delay, false },
 	{ "edgeinit.tpm2.lockdown", parse_tpm2_lockdown, false },
 	{ "edgeinit.debug.crash", parse_debug_crash, false },
+	{ "edgeinit.debug.hold", parse_debug_hold, false },
 	{ "edgeinit.exitrd", parse_exitrd, false },
 };
 

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The boot context shared by the stages. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "edgeinit/fs.h"
+#include "edgeinit/log.h"
 #include "edgeinit/stage.h"
 #include "edgeinit/strutil.h"
 
@@ -106,3 +109,16 @@ static uint64_t clock_us(clockid_t id)
 
 uint64_t now_monotonic_us(void) { return clock_us(CLOCK_MONOTONIC); }
 uint64_t now_realtime_us(void) { return clock_us(CLOCK_REALTIME); }
+
+unsigned ctx_debug_hold_max_sec = 120;
+
+void ctx_debug_hold(struct boot_context *ctx, const char *where)
+{
+	struct timespec left = { .tv_sec = ctx_debug_hold_max_sec };
+
+	sync();
+	log_warning("edgeinit.debug.hold=%s: holding %u s before %s (a test knob: power-cut tests cut here).",
+		    ctx->opts.debug_hold, ctx_debug_hold_max_sec, where);
+	while (nanosleep(&left, &left) < 0 && errno == EINTR)
+		;
+}

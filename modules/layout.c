@@ -328,6 +328,11 @@ static int read_layout(struct layout_run *lr, char *buf, size_t size, char *used
 	return n;
 }
 
+static void hold_seeding(void *ctx)
+{
+	ctx_debug_hold(ctx, "this seeding operation");
+}
+
 static int layout_run(struct boot_context *ctx)
 {
 	struct layout_run lr = { .ctx = ctx, .sysroot_fd = -EBADF, .persist_fd = -EBADF, .target_err = 0 };
@@ -338,6 +343,7 @@ static int layout_run(struct boot_context *ctx)
 	_cleanup_free_ struct layout *l = calloc(1, sizeof(*l));
 	char used[256], persist[1024], blocked[LAYOUT_PATH_MAX] = "";
 	unsigned done = 0, failed = 0, skipped = 0;
+	const char *hold;
 	int n, r;
 
 	if (!text || !l)
@@ -376,6 +382,9 @@ static int layout_run(struct boot_context *ctx)
 		goto out;
 	}
 
+	hold = str_startswith(ctx->opts.debug_hold, "seed:");
+	if (hold)
+		seed_inject_hold((unsigned)strtoul(hold, NULL, 10), hold_seeding, ctx);
 	for (size_t i = 0; i < plan.n; i++) {
 		const struct layout_action *a = &plan.actions[i];
 
@@ -429,6 +438,7 @@ static int layout_run(struct boot_context *ctx)
 		 (unsigned long long)lr.seeded.bytes, lr.seeded.kept);
 	r = 0;
 out:
+	seed_inject_hold(0, NULL, NULL);
 	layout_plan_free(&plan);
 	closep(&lr.sysroot_fd);
 	closep(&lr.persist_fd);

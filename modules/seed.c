@@ -38,8 +38,22 @@ void seed_inject_failure(unsigned nth, int err)
 	inject_count = 0;
 }
 
+static unsigned hold_nth, hold_count;
+static void (*hold_fn)(void *);
+static void *hold_arg;
+
+void seed_inject_hold(unsigned nth, void (*hold)(void *arg), void *arg)
+{
+	hold_nth = hold ? nth : 0;
+	hold_fn = hold;
+	hold_arg = arg;
+	hold_count = 0;
+}
+
 static int injected(void)
 {
+	if (hold_nth && ++hold_count == hold_nth)
+		hold_fn(hold_arg);
 	return inject_nth && ++inject_count == inject_nth ? inject_err : 0;
 }
 
@@ -127,19 +141,31 @@ static int remove_tree(int dir_fd, const char *name, unsigned depth)
 	return unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 ? negative_errno() : 0;
 }
 
-/* Remove temporaries an interrupted or failed seeding left in dir_fd. */
+/* Remove name, a temporary an interrupted seeding (a power cut) left in dir_fd, if it exists. */
+static void remove_stale_temp(int dir_fd, const char *name)
+{
+	struct stat st;
+	int r;
+
+	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	log_info("Removing '%s', a partial copy an interrupted seeding left; seeding it again.", name);
+	r = remove_tree(dir_fd, name, 0);
+	if (r < 0)
+		log_warning_errno(r, "Cannot remove stale '%s', ignoring: %m", name);
+}
+
+/* Remove every temporary an interrupted seeding left in dir_fd. */
 static void remove_stale_temps(int dir_fd)
 {
 	DIR *d = seed_dir_stream(dir_fd);
 	struct dirent *e;
-	int r;
 
 	if (!d)
 		return;
 	while ((e = readdir(d)))
-		if (strncmp(e->d_name, SEED_TMP_PREFIX, strlen(SEED_TMP_PREFIX)) == 0 &&
-		    (r = remove_tree(dir_fd, e->d_name, 0)) < 0)
-			log_warning_errno(r, "Cannot remove stale '%s', ignoring: %m", e->d_name);
+		if (strncmp(e->d_name, SEED_TMP_PREFIX, strlen(SEED_TMP_PREFIX)) == 0)
+			remove_stale_temp(dir_fd, e->d_name);
 	closedir(d);
 }
 
@@ -473,9 +499,7 @@ int seed_dir(int src_fd, int dst_parent_fd, const char *dst_name, struct seed_st
 		return negative_errno();
 	s.src_dev = sst.st_dev;
 	temp_name(dst_name, tmp, sizeof(tmp));
-	r = remove_tree(dst_parent_fd, tmp, 0);
-	if (r < 0)
-		log_warning_errno(r, "Cannot remove stale '%s', ignoring: %m", tmp);
+	remove_stale_temp(dst_parent_fd, tmp);
 
 	if (fstatat(dst_parent_fd, dst_name, &existing, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (S_ISLNK(existing.st_mode))

@@ -147,5 +147,7 @@ int unlock_latch_volume_key(struct boot_context *ctx, const char *name, const ch
 	}
 	if (r < 0)
 		return log_error_errno(r, "Cannot compute the volume key measurement of %s: %m", name);
+	if (streq(ctx->opts.debug_hold, "latch"))
+		ctx_debug_hold(ctx, "the PCR 15 volume-key latch");
 	return ctx_measure(ctx, MEASURE_PCR_SYSTEM_IDENTITY, d, desc, MEASURE_EVENT_VOLUME_KEY);
 }

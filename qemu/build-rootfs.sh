@@ -23,13 +23,13 @@ rm -rf "$tmp"
 mkdir -p "$(dirname "$outdir")"
 
 # minbase + only what the guest needs: systemd as PID 1 after switch_root, udev
-# for device nodes, kmod for late modules, and the tpm2-tss libraries that
+# for device nodes, kmod for late modules, systemd-boot for systemd-bless-boot (boot counting), and the tpm2-tss libraries that
 # systemd-cryptenroll loads (an integrator enrolls the TPM from the running system);
 # and what the image build installs next (qemu/build-image-root.sh): the kernel
 # package's linux-base, edgeinit's own Depends (python3, binutils, zstd). Docs, man
 # pages and locales are excluded at dpkg level so they never land in the image.
 mmdebstrap --mode=root --variant=minbase --quiet \
-    --include=systemd-sysv,udev,kmod,libtss2-esys-3.0.2-0,libtss2-rc0,libtss2-mu0,libtss2-tcti-device0,linux-base,python3,binutils,zstd \
+    --include=systemd-sysv,udev,kmod,systemd-boot,libtss2-esys-3.0.2-0,libtss2-rc0,libtss2-mu0,libtss2-tcti-device0,linux-base,python3,binutils,zstd \
     --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/doc/*' \
     --dpkgopt='path-include=/usr/share/doc/*/copyright' \
@@ -73,6 +73,10 @@ install -D -m 0755 "$here/guest/edgeinit-test.sh" "$tmp/usr/lib/edgeinit-test/ed
 install -D -m 0644 "$here/guest/edgeinit-test.service" "$tmp/etc/systemd/system/edgeinit-test.service"
 mkdir -p "$tmp/etc/systemd/system/multi-user.target.wants"
 ln -sf ../edgeinit-test.service "$tmp/etc/systemd/system/multi-user.target.wants/edgeinit-test.service"
+# The ESP at /efi on counted boots, where systemd-bless-boot needs it.
+mkdir -p "$tmp/efi" "$tmp/etc/systemd/system/local-fs.target.wants"
+install -m 0644 "$here/guest/efi.mount" "$tmp/etc/systemd/system/efi.mount"
+ln -sf ../efi.mount "$tmp/etc/systemd/system/local-fs.target.wants/efi.mount"
 
 # Sanity: the handover target must exist.
 # Resolve inside the tree: its symlinks are absolute.

@@ -22,7 +22,7 @@ IMAGE_ROOT := $(BUILD)/image-root
 IMAGE_DIR := $(BUILD)/image
 DEB_WORK := $(BUILD)/deb-build
 INITRD_MODLIST := lists: $(strip $(INITRD_LISTS)) modules: $(strip $(EXTRA_MODULES))
-GUEST_FILES := qemu/guest/edgeinit-test.sh qemu/guest/edgeinit-test.service
+GUEST_FILES := qemu/guest/edgeinit-test.sh qemu/guest/edgeinit-test.service qemu/guest/efi.mount
 
 .PHONY: deps kernel initrd initrd-list uki image emt-images boot-test bench-emt bench demo-boot edgeinit-image-force
 

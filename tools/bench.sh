@@ -13,7 +13,9 @@
 # and root=/dev/mapper/root; edgeinit finds both itself. The boots alternate on one disk, one
 # NVRAM and one TPM (only the ESP's UKI is swapped), and each row reads what the guest printed:
 # the kernel's "Run /init" timestamp, and systemd-analyze's kernel and initrd times in the real
-# root. Reports figures, never fails on timing (only when a boot gives no figures).
+# root. A third UKI with a tiny initrd (a static /init that only powers off) gives the floor:
+# the kernel start -> /init no initrd can beat. Reports figures, never fails on timing (only when
+# a boot gives no figures).
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -59,19 +61,39 @@ if [[ "$(cat "$droot.stamp" 2>/dev/null)" != "$dstamp" || ! -s "$dir/dracut.img"
     echo "$dstamp" >"$droot.stamp"
 fi
 
-# --- the disk, the token, the two UKIs -----------------------------------------------------------
+# --- the floor: a tiny initrd whose /init only powers the machine off ----------------------------
+# What the kernel needs to reach /init at all (firmware, stub, kernel, unpacking a few KiB): the
+# "kernel start -> /init" figure no initrd can beat.
+tiny=$dir/tiny
+mkdir -p "$tiny/root"
+cat >"$tiny/init.c" <<'C'
+#include <sys/reboot.h>
+#include <unistd.h>
+int main(void)
+{
+	reboot(RB_POWER_OFF);
+	for (;;)
+		pause();
+}
+C
+cc -O2 -static -o "$tiny/root/init" "$tiny/init.c"
+(cd "$tiny/root" && echo init | cpio --quiet -o -H newc -R 0:0) >"$dir/tiny.img"
+
+# --- the disk, the token, the UKIs ---------------------------------------------------------------
 roothash=$(cat "$image/roothash")
 happy=$(sed "s/@ROOTHASH@/$roothash/" "$top/qemu/cmdline.happy")
 luks_uuid=$(cryptsetup luksUUID "$image/persist-luks.img")
 declare -A cmdline=(
     [edgeinit]="$happy"
+    [tiny]="$happy"
     [dracut]="$happy root=/dev/mapper/root rd.luks.uuid=$luks_uuid rd.luks.options=$luks_uuid=tpm2-device=auto"
 )
-declare -A initrd=([edgeinit]=$image/initrd.img [dracut]=$dir/dracut.img)
+declare -A initrd=([edgeinit]=$image/initrd.img [dracut]=$dir/dracut.img [tiny]=$dir/tiny.img)
+kinds=(edgeinit dracut tiny)
 rm -rf "$dir/machine"
 cp --sparse=always "$image/persist-luks.img" "$dir/persist.img"
 "$top/qemu/enroll-token.sh" "$dir/machine/tpm" "$dir/persist.img" "$image/emt-passphrase" 15 >"$dir/build.log" 2>&1
-for k in edgeinit dracut; do
+for k in "${kinds[@]}"; do
     "$top/tools/mkuki.sh" --stub "$stub" --kernel "$image/vmlinuz" --initrd "${initrd[$k]}" \
         --cmdline "${cmdline[$k]}" --osrel "$top/qemu/os-release" --out "$dir/$k.efi" >>"$dir/build.log"
     "$top/qemu/mkesp.sh" "$dir/$k.efi" "$dir/esp-$k.img" >>"$dir/build.log"
@@ -86,7 +108,7 @@ read -r esp_start esp_sectors < <(sfdisk -J "$dir/disk.img" | python3 -c '
 import json, sys
 p = json.load(sys.stdin)["partitiontable"]["partitions"][0]
 print(p["start"], p["size"])')
-for k in edgeinit dracut; do
+for k in "${kinds[@]}"; do
     (($(stat -c %s "$dir/esp-$k.img") <= esp_sectors * 512)) || { echo "bench: esp-$k.img does not fit the ESP" >&2; exit 1; }
 done
 
@@ -105,7 +127,7 @@ results=$dir/results.txt
 echo "bench: $boots boots each, alternating, QEMU TCG (one vCPU), kernel $kver; the first edgeinit boot seeds /opt"
 printf '%-9s %4s  %12s  %12s  %12s\n' initrd boot "to /init s" "initrd s" "to systemd s"
 for ((i = 1; i <= boots; i++)); do
-    for k in edgeinit dracut; do
+    for k in "${kinds[@]}"; do
         dd if="$dir/esp-$k.img" of="$dir/disk.img" bs=512 seek="$esp_start" conv=notrunc status=none
         log=$dir/$k-$i.log
         rc=0
@@ -114,6 +136,11 @@ for ((i = 1; i <= boots; i++)); do
         clean=$(tr -d '\r' <"$log")
         to_init=$(grep -aoE '^\[ *[0-9.]+\] Run /init as init process' <<<"$clean" | head -n1 | grep -oE '[0-9]+\.[0-9]+' || true)
         analyze=$(grep -aoE 'EDGEINIT-TEST: analyze Startup finished in .*' <<<"$clean" | head -n1 || true)
+        if [[ "$k" == tiny && -n "$to_init" ]]; then # no systemd: only the time to /init
+            printf '%-9s %4d  %12.2f  %12s  %12s\n' "$k" "$i" "$to_init" - -
+            echo "$k $i $to_init nan nan" >>"$results"
+            continue
+        fi
         if [[ -z "$to_init" || -z "$analyze" ]]; then
             echo "bench: $k boot $i gave no figures (QEMU exit $rc; log: ${log#"$top"/})" >&2
             exit 1
@@ -135,11 +162,13 @@ def med(k, col, skip_first=False):
     vals = [float(r[col]) for r in rows if r[0] == k and not (skip_first and r[1] == "1")]
     return statistics.median(vals) if vals else float("nan")
 print()
-print(f"medians of {len(rows) // 2} boots each   edgeinit     dracut   edgeinit/dracut")
+print(f"medians of {len(rows) // 3} boots each   edgeinit     dracut   edgeinit/dracut")
 for name, col, skip in (("kernel start -> /init (s)", 2, False), ("initrd phase (s)", 3, False),
                         ("initrd phase, later boots (s)", 3, True), ("kernel start -> systemd (s)", 4, False)):
     e, d = med("edgeinit", col, skip), med("dracut", col, skip)
     print(f"{name:<30} {e:8.2f}   {d:8.2f}   {e / d if d else float('nan'):8.3f}")
 e, d = size["edgeinit"], size["dracut"]
 print(f"{'initrd size (KiB)':<30} {e // 1024:8d}   {d // 1024:8d}   {e / d:8.3f}")
+e, t = med("edgeinit", 2), med("tiny", 2)
+print(f"{'floor: tiny initrd -> /init (s)':<30} {t:8.2f}   edgeinit is {e - t:+.2f} s from it")
 PY

@@ -108,6 +108,9 @@ struct boot_options {
 					  * to edgeinit (default yes) */
 	char debug_crash[32];            /* edgeinit.debug.crash=<stage>: PID 1 faults in that stage
 					  * (tests the crash path); "panic": a kernel panic */
+	char debug_hold[24];             /* edgeinit.debug.hold=seed:<n>|latch: sync, then hold for
+					  * 120 s before the nth seeding operation or each PCR 15
+					  * volume-key latch (where the power-cut tests cut) */
 
 	char boot_uuid[37];              /* boot_uuid= (EMT's slot selector), lower case, "" if none */
 	enum boot_profile profile;       /* BOOT_PROFILE_EMT with boot_uuid= and no verity partitions */

@@ -54,3 +54,7 @@ int seed_space(int src_dir_fd, const char *src_name, int dst_fs_fd, uint64_t *ne
 /* Tests: make the nth creating operation of seeding (a directory, an entry, a file's content)
  * fail with err (negative); 0 turns it off. */
 void seed_inject_failure(unsigned nth, int err);
+
+/* edgeinit.debug.hold=seed:<n> (the power-cut tests): call hold(arg) before the nth creating
+ * operation counted from this call, across seedings; nth 0 turns it off. */
+void seed_inject_hold(unsigned nth, void (*hold)(void *arg), void *arg);

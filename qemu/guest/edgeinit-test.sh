@@ -46,6 +46,8 @@ entry=$(cat "$loader_var" 2>/dev/null | tail -c +5 | iconv -f UTF-16LE -t UTF-8 
 say "loader-entry ${entry:-none}"
 say "loader-vars $(cd /sys/firmware/efi/efivars 2>/dev/null && ls -d Loader* 2>/dev/null | sed 's/-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f$//' | LC_ALL=C sort | paste -sd,)"
 say "ab-marker $(cat /opt/edgeinit-test-ab 2>/dev/null || echo missing)"
+# Boot counting: what systemd-bless-boot did with a counted entry (the ESP is at /efi then).
+say "bless $(systemctl is-active systemd-bless-boot.service 2>&1) $(/lib/systemd/systemd-bless-boot status 2>&1 | head -n1)"
 
 # Device-mapper devices and what they sit on (slaves) and under (holders), dm-N translated
 # to dm names; lines sorted by name, each list sorted too (LC_ALL=C), empty lists empty.
@@ -181,7 +183,19 @@ layout-write)
     sync
     say "layout written"
     ;;
+powercut-write)
+    # A power cut while the system writes to a persistent bind: one file written and synced,
+    # then writes that never reach a sync until the host cuts the power.
+    echo "synced before the power cut" >/etc/ssh/edgeinit-synced-file && sync /etc/ssh/edgeinit-synced-file &&
+        say "synced-file written"
+    say "writing until the power cut"
+    for i in $(seq 600); do
+        head -c 1M /dev/urandom >"/etc/ssh/edgeinit-unsynced-$((i % 8))"
+        sleep 0.1
+    done
+    ;;
 layout-check)
+    say "ssh synced-file $(cat /etc/ssh/edgeinit-synced-file 2>/dev/null || echo missing)"
     say "ssh device-file $(cat /etc/ssh/edgeinit-device-file 2>/dev/null || echo missing)"
     say "ssh ssh_config $(head -n1 /etc/ssh/ssh_config 2>/dev/null || echo missing)"
     say "ssh new-in-v2 $(cat /etc/ssh/new-in-v2 2>/dev/null || echo missing)"

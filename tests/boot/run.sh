@@ -570,7 +570,7 @@ build_disk() {
         (cd "$dir/extra" && echo layout.env | cpio --quiet -o -H newc -R 0:0) >>"$initrd_used"
     fi
     "$top/tools/mkuki.sh" --stub "$stub" --kernel "$kernel" \
-        --initrd "$initrd_used" --cmdline "${cmdline//$roothash/$hash}" --osrel "$top/qemu/os-release" \
+        --initrd "$initrd_used" --cmdline "${cmdline//$roothash/$hash}${boot_cmdline_extra:+ $boot_cmdline_extra}" --osrel "$top/qemu/os-release" \
         --out "$dir/uki.efi"
     "$top/qemu/mkesp.sh" "$dir/uki.efi" "$dir/esp.img"
     "$top/qemu/mkdisk.sh" --esp "$dir/esp.img" --rootfs "$img/rootfs.img" \
@@ -590,7 +590,7 @@ build_emt_disk() {
     line=$(emt_cmdline "$slot")
     [[ -z "$emt_boot_uuid" ]] || line=${line/boot_uuid=* /boot_uuid=$emt_boot_uuid }
     # Debugging aid, e.g. BOOT_TEST_EXTRA_CMDLINE=edgeinit.debug
-    line+=${BOOT_TEST_EXTRA_CMDLINE:+ $BOOT_TEST_EXTRA_CMDLINE}
+    line+=${BOOT_TEST_EXTRA_CMDLINE:+ $BOOT_TEST_EXTRA_CMDLINE}${boot_cmdline_extra:+ $boot_cmdline_extra}
     echo "$line" >"$dir/cmdline"
     "$top/tools/mkuki.sh" --stub "$stub" --kernel "$kernel" \
         --initrd "$initrd" --cmdline "$line" --osrel "$top/qemu/os-release" --out "$dir/uki.efi"
@@ -605,11 +605,14 @@ run_scenario() {
     cmdline='' timeout_s=${BOOT_TEST_TIMEOUT:-300} corrupt=0 mkdisk_args=() failures=()
     # shellcheck disable=SC2034 # ab_b_extra, ab_counting: scenarios/ab-update.sh
     extra_layout='' boots=("report:$image") persist_image='' tpm_seal=() run_args=() answers=() ab_b_extra='' ab_counting=0
+    # Power cuts (scenarios/power-cut.sh): boot_cut[i], a regex: boot i ends in QEMU killed
+    # once its log matches it; boot_extra[i]: more command line for boot i's UKI.
+    boot_cut=() boot_extra=()
     tpm_enroll=-
     # What ends QEMU early; a scenario may narrow it (one whose kernel panic must reboot).
     stop_re=$hang_re
     passphrase='' emt_mode='' emt_boot_uuid='' seal_passphrase=$image/emt-passphrase disk2_args=()
-    local answer_args=() a
+    local answer_args=() a stop cut boot_cmdline_extra
     rm -rf "$dir"
     mkdir -p "$dir"
     "setup_$name"
@@ -646,14 +649,17 @@ run_scenario() {
                 "between_boots_$name" "$persist" "$i" >>"$dir/build.log" 2>&1 || fail "between_boots_$name failed before boot $((i + 1))"
             fi
         fi
+        boot_cmdline_extra=${boot_extra[$i]:-}
         [[ "$img" == = ]] || build_disk "$img" "$persist" >>"$dir/build.log" 2>&1 || {
             echo "FAIL $name: could not build the disk for boot $((i + 1)) (see $dir/build.log)" | tee "$dir/failure"
             echo fail >"$dir/result"
             return
         }
+        cut=${boot_cut[$i]:-} stop=$stop_re
+        [[ -z "$cut" ]] || stop=$cut
         qemu_rc=0 boot_t0=$(date +%s.%N)
         "$top/qemu/run.sh" --disk "$dir/disk.img" --log "$dir/serial-$((i + 1)).log" \
-            --timeout "$timeout_s" --machine-dir "$dir/machine" --stop-on "$stop_re" \
+            --timeout "$timeout_s" --machine-dir "$dir/machine" --stop-on "$stop" \
             --smbios "edgeinit-test.mode=$mode" ${passphrase:+--smbios "edgeinit-test.secret=$passphrase"} \
             ${disk2_args[@]+"${disk2_args[@]}"} \
             "${run_args[@]}" "${answer_args[@]}" 2>"$dir/run.stderr" || qemu_rc=$?
@@ -662,6 +668,12 @@ run_scenario() {
         answer_args=() # typed answers are for the first boot; later ones must manage alone
         tr -d '\r' <"$dir/serial-$((i + 1)).log" >"$dir/serial-$((i + 1)).txt"
         cat "$dir/serial-$((i + 1)).log" >>"$dir/serial.log"
+        if [[ -n "$cut" ]]; then
+            # The power cut: QEMU killed where the log matched; the disk keeps what reached it.
+            ((qemu_rc == 125)) || { fail "boot $((i + 1)) was not cut at /$cut/ (QEMU exit $qemu_rc)"; break; }
+            qemu_rc=0
+            continue
+        fi
         ((qemu_rc == 0)) || break
     done
     clean=$dir/serial.txt

@@ -439,6 +439,93 @@ START_TEST(test_stale_temporary_tree_is_removed)
 }
 END_TEST
 
+/* A power cut at any point of a seeding (edgeinit.debug.hold=seed:<n> is where the boot tests cut
+ * a real machine): the seeding process dies there, leaving its temporaries on the disk. The next
+ * seeding removes them, says so, and completes the copy: first a new copy, then an existing copy
+ * an updated image adds a directory to. */
+static char cut_log[4096];
+
+static void cut_here(void *arg)
+{
+	(void)arg;
+	_exit(42);
+}
+
+static void capture(int level, const char *line)
+{
+	(void)level;
+	strncat(cut_log, line, sizeof(cut_log) - strlen(cut_log) - 2);
+	strcat(cut_log, "\n");
+}
+
+/* Seed ssh into etc-ssh.bind in a child that dies before operation n; true if it died there. */
+static bool seed_cut_at(int ssh, unsigned n)
+{
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct seed_stats st = { 0 };
+
+		seed_inject_hold(n, cut_here, NULL);
+		_exit(seed_dir(ssh, dst_fd, "etc-ssh.bind", &st) == 0 ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_msg(WEXITSTATUS(status) != 1, "the seeding failed without a cut (n %u)", n);
+	return WEXITSTATUS(status) == 42;
+}
+
+START_TEST(test_power_cut_at_every_seeding_operation_is_completed_on_the_next_boot)
+{
+	_cleanup_close_ int ssh = -EBADF;
+	char p[512], cmd[600];
+	unsigned n, cuts = 0;
+
+	make_ssh_tree();
+	in(src, "ssh", p, sizeof(p));
+	ssh = open(p, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(ssh, 0);
+	for (int update = 0; update <= 1; update++) {
+		if (update) { /* the image gains a directory; the device's copy exists */
+			in(src, "ssh/new.d", p, sizeof(p));
+			ck_assert_int_eq(mkdir(p, 0755), 0);
+			put(src, "ssh/new.d/a.conf", "new a\n", 0644);
+			put(src, "ssh/new.d/b.conf", "new b\n", 0644);
+			in(dst, "etc-ssh.bind/sshd_config", p, sizeof(p));
+			ck_assert_int_eq(unlink(p), 0);
+			put(dst, "etc-ssh.bind/sshd_config", "Port 2222 (the device's)\n", 0644);
+		}
+		for (n = 1; n < 100; n++) {
+			struct seed_stats st = { 0 };
+
+			/* Back to no copy, or to the device's copy before the update. */
+			snprintf(cmd, sizeof(cmd), "rm -rf '%s/etc-ssh.bind%s'", dst, update ? "/new.d" : "");
+			ck_assert_int_eq(system(cmd), 0);
+			if (!seed_cut_at(ssh, n))
+				break;
+			cuts++;
+			/* The next boot. */
+			cut_log[0] = '\0';
+			log_set_sink(capture);
+			ck_assert_int_eq(seed_dir(ssh, dst_fd, "etc-ssh.bind", &st), 0);
+			log_set_sink(sink);
+			ck_assert_int_eq(entries_in(dst), update ? 10 : 7);
+			assert_content(dst, "etc-ssh.bind/sshd_config.d/10-edge.conf", "PermitRootLogin no\n");
+			assert_content(dst, "etc-ssh.bind/sshd_config", update ? "Port 2222 (the device's)\n" : "Port 22\n");
+			if (update)
+				assert_content(dst, "etc-ssh.bind/new.d/b.conf", "new b\n");
+			/* The cut after the rename (the last operation) leaves no temporary. */
+			ck_assert_msg(strstr(cut_log, "Removing '.#edgeinit.") || n == 1,
+				      "cut at %u (update %d): no removal logged: %s", n, update, cut_log);
+		}
+		ck_assert_uint_ge(n, update ? 3 : 8); /* every operation was a cut point */
+	}
+	ck_assert_uint_ge(cuts, 10);
+}
+END_TEST
+
 START_TEST(test_file_copy_is_all_or_nothing)
 {
 	struct seed_stats st = { 0 };
@@ -560,6 +647,7 @@ Suite *seed_suite(void)
 	tcase_add_test(tc, test_existing_copy_keeps_device_data_when_an_addition_fails);
 	tcase_add_test(tc, test_stale_temporary_tree_is_removed);
 	tcase_add_test(tc, test_file_copy_is_all_or_nothing);
+	tcase_add_test(tc, test_power_cut_at_every_seeding_operation_is_completed_on_the_next_boot);
 	tcase_add_test(tc, test_space_needed_counts_blocks);
 	tcase_add_test(tc, test_real_full_filesystem);
 	suite_add_tcase(s, tc);

@@ -7,7 +7,7 @@
 # the whole sequence: boots after the first are reboots ("mode:="), not new disks.
 # Sourced by tests/boot/run.sh.
 all_scenarios+=(ab-oneshot-good ab-oneshot-wrong-roothash ab-oneshot-corrupt-data ab-oneshot-missing-roothash
-    ab-counting-broken)
+    ab-counting-broken ab-counting-good)
 
 # Both slots' UKIs on one ESP: emt-slot-a.efi, loader.conf's default (without it systemd-boot
 # would start the entry that sorts newest, B), and B's UKI, emt-slot-b.efi, with $ab_b_extra on
@@ -174,4 +174,30 @@ check_ab-counting-broken() {
     entries=$(esp_entries | paste -sd' ')
     [[ " $entries " == *" emt-slot-b+0-2.efi "* ]] ||
         fail "B's UKI was not counted down to +0-2 on the ESP (have: $entries)"
+}
+
+# Boot counting with a good B: systemd-boot starts emt-slot-b+2.efi (counting it down to +1-1),
+# B comes up, and systemd-bless-boot.service renames the entry to emt-slot-b.efi (the ESP is
+# mounted at /efi on counted boots, qemu/guest/efi.mount). The next start is B again, no longer
+# counted: a blessed slot stays.
+setup_ab-counting-good() {
+    ab_setup fde
+    ab_counting=1
+    boots=("report:ab" "report:=")
+}
+check_ab-counting-good() {
+    local b entries
+    check_exited
+    for b in 1 2; do
+        expect_boot $b 'EDGEINIT-TEST: loader-entry emt-slot-b\.efi' "boot $b: systemd-boot did not start slot B"
+        expect_boot $b 'EDGEINIT-TEST: slot b' "boot $b is not slot B"
+        expect_boot $b 'EDGEINIT-TEST: state running' "boot $b: slot B is not running"
+    done
+    expect_boot 1 'EDGEINIT-TEST: loader-vars .*LoaderBootCountPath' "boot 1: systemd-boot did not count slot B (no LoaderBootCountPath)"
+    expect_boot 1 'EDGEINIT-TEST: bless active good' "boot 1: systemd-bless-boot did not mark slot B good"
+    reject_boot 2 'EDGEINIT-TEST: loader-vars .*LoaderBootCountPath' "boot 2: slot B is still counted after the blessing"
+    entries=$(esp_entries | paste -sd' ')
+    [[ " $entries " == *" emt-slot-b.efi "* ]] ||
+        fail "B's UKI was not blessed to emt-slot-b.efi on the ESP (have: $entries)"
+    reject 'recovery passphrase' "a recovery prompt appeared"
 }

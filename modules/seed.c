@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Seeding, all or nothing and power-safe. A persistent copy that does not exist yet (or is an
  * empty directory) is built complete under a temporary name next to it (.#edgeinit.<name>):
- * every entry with its owner, mode, xattrs and times, every file and directory fsynced; then it
- * is renamed into place in one step and the parent is fsynced. An error (a full partition) or a
+ * every entry with its owner, mode, xattrs and times; then the file system is flushed once
+ * (syncfs: one journal commit, where an fsync per file and directory cost one each), the copy is
+ * renamed into place in one step and the parent is fsynced. An error (a full partition) or a
  * power cut leaves no copy at all, only a temporary that is removed at once or on the next boot:
  * a bind path is bound complete or not at all, never half seeded (an empty /etc/ssh would lock
  * everyone out). A copy that exists is only completed: each entry it lacks (a file, or a whole
@@ -213,10 +214,8 @@ static int create_entry(struct seeding *s, int src_dir_fd, const char *name, con
 		r = copy_content(in, out, st->st_size, &s->st->bytes);
 		if (r < 0)
 			return r;
-		r = copy_metadata(in, out, true);
-		if (r < 0)
-			return r;
-		return fsync(out) < 0 ? negative_errno() : 0;
+		/* Durable by the syncfs before the copy is renamed into place. */
+		return copy_metadata(in, out, true);
 	}
 
 	if (S_ISLNK(st->st_mode)) {
@@ -235,8 +234,7 @@ static int create_entry(struct seeding *s, int src_dir_fd, const char *name, con
 	} else
 		return -EBADFD;
 
-	/* Links and nodes are not opened: set their metadata by name, never following. They are
-	 * made durable by the fsync of their directory. */
+	/* Links and nodes are not opened: set their metadata by name, never following. */
 	if (fchownat(dst_dir_fd, dst, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return negative_errno();
 	if (!S_ISLNK(st->st_mode) && fchmodat(dst_dir_fd, dst, st->st_mode & 07777, 0) < 0)
@@ -282,7 +280,7 @@ static int copy_tree(struct seeding *s, int src_dir_fd, const char *name, const 
 		     int dst_dir_fd, const char *dst, const char *rel, const char *at);
 
 /* Fill the new, empty directory dst_fd with a complete copy of src_fd's entries, then give it
- * src's metadata and times and make it durable. at: dst's path below s->dst_root_fd. */
+ * src's metadata and times (the caller flushes). at: dst's path below s->dst_root_fd. */
 static int fill_dir(struct seeding *s, int src_fd, int dst_fd, const struct stat *st, const char *rel,
 		    const char *at)
 {
@@ -318,9 +316,7 @@ static int fill_dir(struct seeding *s, int src_fd, int dst_fd, const struct stat
 		return r;
 	/* Times last, since filling the directory changed them. */
 	struct timespec ts[2] = { st->st_atim, st->st_mtim };
-	if (futimens(dst_fd, ts) < 0)
-		return negative_errno();
-	return fsync(dst_fd) < 0 ? negative_errno() : 0;
+	return futimens(dst_fd, ts) < 0 ? negative_errno() : 0;
 }
 
 /* Create dst in dst_dir_fd as a complete copy of name in src_dir_fd (any type, recursively).
@@ -382,6 +378,8 @@ static int add_entry(struct seeding *s, int src_dir_fd, const char *name, const 
 	parent_of(at, dir_at, sizeof(dir_at));
 	join(tmp_at, sizeof(tmp_at), dir_at, tmp);
 	r = copy_tree(s, src_dir_fd, name, st, dst_dir_fd, tmp, rel, tmp_at);
+	if (r >= 0 && syncfs(dst_dir_fd) < 0)
+		r = negative_errno();
 	if (r >= 0 && renameat2(dst_dir_fd, tmp, dst_dir_fd, name, RENAME_NOREPLACE) < 0)
 		r = negative_errno();
 	if (r < 0) {
@@ -538,6 +536,10 @@ int seed_dir(int src_fd, int dst_parent_fd, const char *dst_name, struct seed_st
 	r = fill_dir(&s, src_fd, dst, &sst, "", "");
 	if (r < 0)
 		goto fail;
+	if (syncfs(dst) < 0) {
+		r = negative_errno();
+		goto fail;
+	}
 	/* rename() replaces an empty directory in one step; anything else stays untouched. */
 	if ((replace_empty ? renameat(dst_parent_fd, tmp, dst_parent_fd, dst_name)
 			   : renameat2(dst_parent_fd, tmp, dst_parent_fd, dst_name, RENAME_NOREPLACE)) < 0) {

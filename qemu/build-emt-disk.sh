@@ -43,6 +43,8 @@ case $mode in
 esac
 stampfile="$rootfs.stamp"
 [[ -d "$rootfs" && -f "$stampfile" ]] || { echo "build-emt-disk: no rootfs at $rootfs (run qemu/build-rootfs.sh)" >&2; exit 1; }
+kernel_dir=${KERNEL_DIR:-$top/build/kernel}
+kver=$(cat "$kernel_dir/kver" 2>/dev/null) || { echo "build-emt-disk: no kernel in $kernel_dir (run make kernel)" >&2; exit 1; }
 
 # Partitions: number -> GPT name, as EMT's installer lays them out.
 declare -A pname
@@ -122,6 +124,31 @@ sif /usr/share/edgeinit-test/slot gid 0
 EOF
     [[ "$(debugfs -R "cat /usr/share/edgeinit-test/slot" "$img" 2>/dev/null)" == "$slot" ]] ||
         { echo "build-emt-disk: no slot marker in p$n.img" >&2; exit 1; }
+    add_fat_modules "$img"
+}
+
+# The rootfs carries no kernel; a slot gets the few modules its system loads itself: vfat and its
+# code pages, for the ESP that systemd-bless-boot needs mounted on a counted boot (an image's
+# real root has all its kernel's modules). depmod indexes just these.
+fat_modules=(fs/fat/fat.ko fs/fat/vfat.ko fs/nls/nls_cp437.ko fs/nls/nls_ascii.ko fs/nls/nls_utf8.ko)
+add_fat_modules() {
+    local img=$1 tree=$work/modtree m d f cmds=()
+    local src=$kernel_dir/lib/modules/$kver dst=/usr/lib/modules/$kver
+    if [[ ! -d "$tree" ]]; then
+        mkdir -p "$tree/lib/modules/$kver"
+        for m in "${fat_modules[@]}"; do install -D -m 0644 "$src/kernel/$m" "$tree/lib/modules/$kver/kernel/$m"; done
+        cp "$src"/modules.order "$src"/modules.builtin "$src"/modules.builtin.modinfo "$tree/lib/modules/$kver/"
+        depmod -b "$tree" "$kver"
+    fi
+    for d in /usr/lib/modules "$dst" "$dst/kernel" "$dst/kernel/fs" "$dst/kernel/fs/fat" "$dst/kernel/fs/nls"; do
+        cmds+=("mkdir $d")
+    done
+    while IFS= read -r f; do
+        cmds+=("write $tree/lib/modules/$kver/$f $dst/$f" "sif $dst/$f mode 0100644" "sif $dst/$f uid 0" "sif $dst/$f gid 0")
+    done < <(cd "$tree/lib/modules/$kver" && find . -type f -printf '%P\n' | LC_ALL=C sort)
+    printf '%s\n' "${cmds[@]}" | debugfs -w -f - "$img" >/dev/null 2>&1
+    [[ -n "$(debugfs -R "stat $dst/kernel/fs/fat/vfat.ko" "$img" 2>/dev/null)" ]] ||
+        { echo "build-emt-disk: no vfat module in $img" >&2; exit 1; }
 }
 
 # dm-verity hash tree of slot N's plaintext image into partition H, the hash tree at offset 0

@@ -75,7 +75,7 @@ $(IMAGE_DIR)/roothash: $(IMAGE_ROOT).stamp qemu/build-image.sh qemu/build-fde.sh
 # only, unprovisioned); qemu/mkdisk-emt.sh assembles a disk from one. layout.txt is written last.
 EMT_MODES := fde verity plain
 emt-images: $(EMT_MODES:%=$(BUILD)/emt-%/layout.txt)
-$(BUILD)/emt-%/layout.txt: $(ROOTFS_DIR).stamp qemu/build-emt-disk.sh
+$(BUILD)/emt-%/layout.txt: $(ROOTFS_DIR).stamp $(KERNEL_DIR)/kver qemu/build-emt-disk.sh
 	qemu/build-emt-disk.sh $* $(@D) $(ROOTFS_DIR)
 
 # The reference UKI boots the happy path (qemu/cmdline.happy + the root hash). $(BUILD)/uki.efi

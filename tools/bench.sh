@@ -1,7 +1,7 @@
 #!/bin/bash
 # Peer benchmark (make bench): Debian's dracut initrd against edgeinit's, side by side.
 #
-#   tools/bench.sh [BOOTS]        (default 3 boots of each; BUILD=build)
+#   tools/bench.sh [BOOTS]        (default 3 boots of each; BUILD=build; BENCH_TPM=tis|crb)
 #
 # Both initrds are built for the same kernel (the reference image's linux-image package): edgeinit's
 # is the one kernel-install made inside the reference image root (make image); dracut's comes from
@@ -22,6 +22,13 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD:-$top/build}
 [[ "$build" == /* ]] || build=$top/$build
 boots=${1:-3}
+# The TPM interface QEMU gives the guest: TIS (default) or CRB (Intel PTT, firmware TPMs).
+tpm_args=()
+case ${BENCH_TPM:-tis} in
+    tis) ;;
+    crb) tpm_args=(--tpm-crb) ;;
+    *) echo "bench: BENCH_TPM must be tis or crb" >&2; exit 2 ;;
+esac
 image=$build/image
 kernel_dir=$build/kernel
 stub=${UKI_STUB:-/usr/lib/systemd/boot/efi/linuxx64.efi.stub}
@@ -124,7 +131,7 @@ print(f"{t:.2f}")' "$1"
 }
 results=$dir/results.txt
 : >"$results"
-echo "bench: $boots boots each, alternating, QEMU TCG (one vCPU), kernel $kver; the first edgeinit boot seeds /opt"
+echo "bench: $boots boots each, alternating, QEMU TCG (one vCPU), TPM over ${BENCH_TPM:-tis}, kernel $kver; the first edgeinit boot seeds /opt"
 printf '%-9s %4s  %12s  %12s  %12s\n' initrd boot "to /init s" "initrd s" "to systemd s"
 for ((i = 1; i <= boots; i++)); do
     for k in "${kinds[@]}"; do
@@ -132,7 +139,7 @@ for ((i = 1; i <= boots; i++)); do
         log=$dir/$k-$i.log
         rc=0
         "$top/qemu/run.sh" --disk "$dir/disk.img" --log "$log" --timeout "${BENCH_TIMEOUT:-600}" \
-            --machine-dir "$dir/machine" --smbios edgeinit-test.mode=report 2>>"$dir/build.log" || rc=$?
+            --machine-dir "$dir/machine" --smbios edgeinit-test.mode=report "${tpm_args[@]}" 2>>"$dir/build.log" || rc=$?
         clean=$(tr -d '\r' <"$log")
         to_init=$(grep -aoE '^\[ *[0-9.]+\] Run /init as init process' <<<"$clean" | head -n1 | grep -oE '[0-9]+\.[0-9]+' || true)
         analyze=$(grep -aoE 'EDGEINIT-TEST: analyze Startup finished in .*' <<<"$clean" | head -n1 || true)

@@ -116,7 +116,10 @@ fi
 rm -f "$probe"
 
 while read -r unit _; do
-    [[ -n "$unit" ]] && say "failed-unit $unit"
+    [[ -n "$unit" ]] || continue
+    say "failed-unit $unit"
+    # Why, for the host's failure report: the unit's last journal lines.
+    journalctl -b -u "$unit" -n 4 -o cat --no-pager 2>/dev/null | while IFS= read -r l; do say "failed-unit $unit: $l"; done
 done < <(systemctl --failed --plain --no-legend 2>/dev/null)
 
 # layout.env: /etc/ssh is bound from the persistent partition, /etc and /var

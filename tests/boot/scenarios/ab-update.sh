@@ -189,10 +189,12 @@ check_ab-counting-good() {
     local b entries
     check_exited
     for b in 1 2; do
-        expect_boot $b 'EDGEINIT-TEST: loader-entry emt-slot-b\.efi' "boot $b: systemd-boot did not start slot B"
         expect_boot $b 'EDGEINIT-TEST: slot b' "boot $b is not slot B"
         expect_boot $b 'EDGEINIT-TEST: state running' "boot $b: slot B is not running"
     done
+    # The entry's id is its file name as systemd-boot found it, counter included.
+    expect_boot 1 'EDGEINIT-TEST: loader-entry emt-slot-b\+2\.efi' "boot 1: systemd-boot did not start the counted slot B"
+    expect_boot 2 'EDGEINIT-TEST: loader-entry emt-slot-b\.efi' "boot 2: systemd-boot did not start the blessed slot B"
     expect_boot 1 'EDGEINIT-TEST: loader-vars .*LoaderBootCountPath' "boot 1: systemd-boot did not count slot B (no LoaderBootCountPath)"
     expect_boot 1 'EDGEINIT-TEST: bless active good' "boot 1: systemd-bless-boot did not mark slot B good"
     reject_boot 2 'EDGEINIT-TEST: loader-vars .*LoaderBootCountPath' "boot 2: slot B is still counted after the blessing"

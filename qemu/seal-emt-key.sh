@@ -2,13 +2,15 @@
 # Seal a passphrase into a swtpm state the way EMT's provisioning does: an ECC P-256 owner
 # primary, a keyed-hash object with PolicyPCR over SHA-256 PCR 15 (its value at boot, before
 # anything extends it: zeros), made persistent at handle 0x81000000.
-# Usage: qemu/seal-emt-key.sh TPM_STATE_DIR PASSPHRASE_FILE [PCR15_HEX]
-# PCR15_HEX seals against another PCR 15 value ("a different machine or boot chain").
+# Usage: qemu/seal-emt-key.sh TPM_STATE_DIR PASSPHRASE_FILE [PCR15_HEX [HANDLE]]
+# PCR15_HEX seals against another PCR 15 value ("a different machine or boot chain"); HANDLE
+# (default 0x81000000) puts the object at another persistent handle, next to the first.
 set -euo pipefail
 
-state=${1:?usage: $0 TPM_STATE_DIR PASSPHRASE_FILE [PCR15_HEX]}
-pass=$(realpath "${2:?usage: $0 TPM_STATE_DIR PASSPHRASE_FILE [PCR15_HEX]}")
+state=${1:?usage: $0 TPM_STATE_DIR PASSPHRASE_FILE [PCR15_HEX [HANDLE]]}
+pass=$(realpath "${2:?usage: $0 TPM_STATE_DIR PASSPHRASE_FILE [PCR15_HEX [HANDLE]]}")
 pcr15=${3:-0000000000000000000000000000000000000000000000000000000000000000}
+handle=${4:-0x81000000}
 mkdir -p "$state"
 work=$(mktemp -d)
 # shellcheck source=qemu/swtpm-tcp.sh
@@ -29,7 +31,7 @@ tpm2_createprimary -Q -C o -G ecc -c primary.ctx && flush
 tpm2_createpolicy -Q --policy-pcr -l sha256:15 -f pcr15.bin -L policy.dat && flush
 tpm2_create -Q -C primary.ctx -L policy.dat -a "fixedtpm|fixedparent|noda" -i "$pass" -u seal.pub -r seal.priv && flush
 tpm2_load -Q -C primary.ctx -u seal.pub -r seal.priv -c seal.ctx
-tpm2_evictcontrol -Q -C o -c seal.ctx 0x81000000 && flush
+tpm2_evictcontrol -Q -C o -c seal.ctx "$handle" && flush
 # Shut down cleanly so that the state on disk is complete.
 tpm2_shutdown -Q
-echo "seal-emt-key: sealed $(wc -c <"$pass") bytes at 0x81000000 (PolicyPCR sha256:15) in $state"
+echo "seal-emt-key: sealed $(wc -c <"$pass") bytes at $handle (PolicyPCR sha256:15) in $state"

@@ -634,6 +634,10 @@ run_scenario() {
         "$top/qemu/enroll-token.sh" "$dir/machine/tpm" "$persist" "$image/emt-passphrase" "$tpm_enroll" \
             >>"$dir/build.log" 2>&1 || { echo "FAIL $name: could not enroll the token (see $dir/build.log)" | tee "$dir/failure"; echo fail >"$dir/result"; return; }
     fi
+    # A scenario may add to the machine before its first boot: prepare_<name> (e.g. a second sealed key).
+    if declare -F "prepare_$name" >/dev/null; then
+        "prepare_$name" >>"$dir/build.log" 2>&1 || { echo "FAIL $name: prepare_$name failed (see $dir/build.log)" | tee "$dir/failure"; echo fail >"$dir/result"; return; }
+    fi
     for ((a = 0; a + 1 < ${#answers[@]}; a += 2)); do
         answer_args+=(--answer "${answers[$a]}" "${answers[$((a + 1))]}")
     done

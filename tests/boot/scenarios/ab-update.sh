@@ -7,7 +7,7 @@
 # the whole sequence: boots after the first are reboots ("mode:="), not new disks.
 # Sourced by tests/boot/run.sh.
 all_scenarios+=(ab-oneshot-good ab-oneshot-wrong-roothash ab-oneshot-corrupt-data ab-oneshot-missing-roothash
-    ab-counting-broken ab-counting-good)
+    ab-oneshot-tpm-refuses ab-counting-broken ab-counting-good)
 
 # Both slots' UKIs on one ESP: emt-slot-a.efi, loader.conf's default (without it systemd-boot
 # would start the entry that sorts newest, B), and B's UKI, emt-slot-b.efi, with $ab_b_extra on
@@ -128,6 +128,24 @@ setup_ab-oneshot-missing-roothash() {
 }
 check_ab-oneshot-missing-roothash() {
     check_ab_fallback 'edgeinit: Cannot read part_b_roothash from the roothash partition' "no message naming part_b_roothash" "$ab_fatal_reboot" emt
+}
+
+# The TPM refuses B's key: B's UKI names a second sealed object (0x81000001) whose PCR 15 policy
+# this boot does not meet, what the TPM does with any key sealed to PCR values an update changes
+# (a PCR 7 or 11 binding). The refusal comes before Unseal; the recovery prompt waits its bounded
+# 30 s with nobody to answer; the fatal path reboots into A, which shows B's report.
+setup_ab-oneshot-tpm-refuses() {
+    ab_setup fde
+    ab_b_extra=edgeinit.tpm2.emt-handle=0x81000001
+}
+prepare_ab-oneshot-tpm-refuses() {
+    "$top/qemu/seal-emt-key.sh" "$dir/machine/tpm" "$seal_passphrase" \
+        00000000000000000000000000000000000000000000000000000000000000ff 0x81000001
+}
+check_ab-oneshot-tpm-refuses() {
+    check_ab_fallback 'edgeinit: TPM refused the sealed key at handle 0x81000001: PCR 15 does not match' "no refusal of B's key" "$ab_fatal_reboot" emt
+    expect_boot 2 'edgeinit: No passphrase was entered' "boot 2: the recovery prompt did not time out"
+    reject_passphrase
 }
 
 # A copy of a slot's partition image whose first data block (the ext4 superblock's) is garbled;

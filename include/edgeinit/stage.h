@@ -174,7 +174,7 @@ int ctx_measure_string(struct boot_context *ctx, unsigned pcr, const char *event
  * No-op without a TPM. 0, or -errno with the remedy set (fail closed). */
 int ctx_tpm_lockdown(struct boot_context *ctx, bool all_pcrs, const char *reason);
 
-/* edgeinit.debug.hold=: how long a hold lasts (tests set 0). */
+/* edgeinit.debug.hold=: how long a hold lasts (120 s; stage tests set 0). */
 extern unsigned ctx_debug_hold_max_sec;
 /* The power-cut tests' hold: flush every file system (so the disk holds exactly the state at
  * this point), say where it holds, then wait ctx_debug_hold_max_sec and go on. where: what the

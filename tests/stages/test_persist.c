@@ -183,6 +183,25 @@ START_TEST(layout_full_partition_file_bind)
 }
 END_TEST
 
+/* edgeinit.debug.hold=seed:<n>: the layout stage holds (here for 0 s) right before the n-th
+ * seeding operation, and says so, then finishes the seeding; the knob is gone after the stage. */
+START_TEST(layout_debug_hold_at_the_nth_seeding_operation)
+{
+	layout_fixture(LAYOUT_BINDS);
+	str_copy(ctx.opts.debug_hold, sizeof(ctx.opts.debug_hold), "seed:2");
+	ctx_debug_hold_max_sec = 0;
+	ck_assert_int_eq(stage_layout.run(&ctx), 0);
+	ck_assert(fake_logged("edgeinit.debug.hold=seed:2: holding 0 s before this seeding operation"));
+	ck_assert(fake_called("mount /sysroot/opt/.mount/persistence/etc-ssh.bind /sysroot/etc/ssh - 0x1000 -"));
+	ck_assert_uint_eq(ctx.report.layout_mounts, 2);
+	/* Without the option, no hold. */
+	ctx.opts.debug_hold[0] = '\0';
+	fake_log[0] = '\0';
+	ck_assert_int_eq(stage_layout.run(&ctx), 0);
+	ck_assert(!fake_logged("holding"));
+}
+END_TEST
+
 TCase *persist_tcase(void)
 {
 	TCase *tc = tcase_create("persist");
@@ -196,5 +215,6 @@ TCase *persist_tcase(void)
 	tcase_add_test(tc, layout_plain_persist_overlay_upper_is_nosuid_nodev);
 	tcase_add_test(tc, layout_full_partition_never_binds_a_partial_copy);
 	tcase_add_test(tc, layout_full_partition_file_bind);
+	tcase_add_test(tc, layout_debug_hold_at_the_nth_seeding_operation);
 	return tc;
 }

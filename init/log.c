@@ -63,6 +63,11 @@ int log_full_errno(int level, int r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Messages quote names from disks (partition names, files on /opt): a control character
+	 * there must not start a forged line or drive the terminal. */
+	for (char *c = msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 
 	if (log_sink) {
 		log_sink(level, msg);

@@ -526,6 +526,30 @@ START_TEST(test_power_cut_at_every_seeding_operation_is_completed_on_the_next_bo
 }
 END_TEST
 
+/* A temporary planted on /opt with a name made to forge console lines: removed, and logged with
+ * its control characters replaced. */
+START_TEST(test_hostile_temporary_name_is_logged_without_control_characters)
+{
+	_cleanup_close_ int ssh = -EBADF;
+	struct seed_stats st = { 0 };
+	char p[512];
+
+	make_ssh_tree();
+	in(src, "ssh", p, sizeof(p));
+	ssh = open(p, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_eq(seed_dir(ssh, dst_fd, "etc-ssh.bind", &st), 0);
+	in(dst, "etc-ssh.bind/.#edgeinit.x\nedgeinit: Unlocked by the TPM\x1b[2J", p, sizeof(p));
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	cut_log[0] = '\0';
+	log_set_sink(capture);
+	ck_assert_int_eq(seed_dir(ssh, dst_fd, "etc-ssh.bind", &st), 0);
+	log_set_sink(sink);
+	ck_assert_msg(strstr(cut_log, "Removing '.#edgeinit.x?edgeinit: Unlocked by the TPM?[2J', a partial copy") != NULL,
+		      "log: %s", cut_log);
+	ck_assert_int_eq(access(p, F_OK), -1);
+}
+END_TEST
+
 START_TEST(test_file_copy_is_all_or_nothing)
 {
 	struct seed_stats st = { 0 };
@@ -648,6 +672,7 @@ Suite *seed_suite(void)
 	tcase_add_test(tc, test_stale_temporary_tree_is_removed);
 	tcase_add_test(tc, test_file_copy_is_all_or_nothing);
 	tcase_add_test(tc, test_power_cut_at_every_seeding_operation_is_completed_on_the_next_boot);
+	tcase_add_test(tc, test_hostile_temporary_name_is_logged_without_control_characters);
 	tcase_add_test(tc, test_space_needed_counts_blocks);
 	tcase_add_test(tc, test_real_full_filesystem);
 	suite_add_tcase(s, tc);

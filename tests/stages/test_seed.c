@@ -282,9 +282,11 @@ START_TEST(test_copy_metadata_for_overlay_upper)
 END_TEST
 
 /* A tree to seed: nested directories, files, a symlink, a hard link. */
-static void make_ssh_tree(void)
+/* The image's /etc/ssh under src; returns it opened as a directory. */
+static int make_ssh_tree(void)
 {
 	char p[512], q[512];
+	int fd;
 
 	in(src, "ssh", p, sizeof(p));
 	ck_assert_int_eq(mkdir(p, 0755), 0);
@@ -298,6 +300,10 @@ static void make_ssh_tree(void)
 	ck_assert_int_eq(link(p, q), 0);
 	in(src, "ssh/moduli", p, sizeof(p));
 	ck_assert_int_eq(symlink("/usr/share/moduli", p), 0);
+	in(src, "ssh", p, sizeof(p));
+	fd = open(p, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(fd, 0);
+	return fd;
 }
 
 static int entries_in(const char *dir)
@@ -318,14 +324,10 @@ static int entries_in(const char *dir)
 START_TEST(test_new_copy_is_all_or_nothing_at_every_failure_point)
 {
 	_cleanup_close_ int ssh = -EBADF;
-	char p[512];
 	unsigned n;
 	int r = -1;
 
-	make_ssh_tree();
-	in(src, "ssh", p, sizeof(p));
-	ssh = open(p, O_RDONLY | O_DIRECTORY);
-	ck_assert_int_ge(ssh, 0);
+	ssh = make_ssh_tree();
 	for (n = 1; n < 100; n++) {
 		struct seed_stats st = { 0 };
 
@@ -353,9 +355,7 @@ START_TEST(test_empty_copy_is_replaced_whole)
 	struct seed_stats st = { 0 };
 	char p[512];
 
-	make_ssh_tree();
-	in(src, "ssh", p, sizeof(p));
-	ssh = open(p, O_RDONLY | O_DIRECTORY);
+	ssh = make_ssh_tree();
 	in(dst, "etc-ssh.bind", p, sizeof(p));
 	ck_assert_int_eq(mkdir(p, 0755), 0);
 	seed_inject_failure(3, -ENOSPC);
@@ -422,9 +422,7 @@ START_TEST(test_stale_temporary_tree_is_removed)
 	struct seed_stats st = { 0 };
 	char p[512];
 
-	make_ssh_tree();
-	in(src, "ssh", p, sizeof(p));
-	ssh = open(p, O_RDONLY | O_DIRECTORY);
+	ssh = make_ssh_tree();
 	in(dst, ".#edgeinit.etc-ssh.bind", p, sizeof(p));
 	ck_assert_int_eq(mkdir(p, 0700), 0);
 	in(dst, ".#edgeinit.etc-ssh.bind/sshd_config.d", p, sizeof(p));
@@ -483,10 +481,7 @@ START_TEST(test_power_cut_at_every_seeding_operation_is_completed_on_the_next_bo
 	char p[512], cmd[600];
 	unsigned n, cuts = 0;
 
-	make_ssh_tree();
-	in(src, "ssh", p, sizeof(p));
-	ssh = open(p, O_RDONLY | O_DIRECTORY);
-	ck_assert_int_ge(ssh, 0);
+	ssh = make_ssh_tree();
 	for (int update = 0; update <= 1; update++) {
 		if (update) { /* the image gains a directory; the device's copy exists */
 			in(src, "ssh/new.d", p, sizeof(p));
@@ -534,9 +529,7 @@ START_TEST(test_hostile_temporary_name_is_logged_without_control_characters)
 	struct seed_stats st = { 0 };
 	char p[512];
 
-	make_ssh_tree();
-	in(src, "ssh", p, sizeof(p));
-	ssh = open(p, O_RDONLY | O_DIRECTORY);
+	ssh = make_ssh_tree();
 	ck_assert_int_eq(seed_dir(ssh, dst_fd, "etc-ssh.bind", &st), 0);
 	in(dst, "etc-ssh.bind/.#edgeinit.x\nedgeinit: Unlocked by the TPM\x1b[2J", p, sizeof(p));
 	ck_assert_int_eq(mkdir(p, 0700), 0);
@@ -573,7 +566,7 @@ START_TEST(test_space_needed_counts_blocks)
 
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	make_ssh_tree();
+	close(make_ssh_tree());
 	put(src, "ssh/big", big, 0644);
 	ck_assert_int_eq(seed_space(src_fd, "ssh", dst_fd, &need, &avail), 0);
 	/* 2 directories, 4 small files (one twice: a hard link), 9999 bytes: at least 9 blocks of 1
@@ -638,7 +631,7 @@ START_TEST(test_real_full_filesystem)
 		fprintf(stderr, "SKIP test_real_full_filesystem: needs root (privileged tier)\n");
 		return;
 	}
-	make_ssh_tree();
+	close(make_ssh_tree());
 	snprintf(mnt, sizeof(mnt), "%s/mnt", base);
 	ck_assert_int_eq(mkdir(mnt, 0755), 0);
 	pid = fork();

@@ -103,7 +103,7 @@ bench-emt: $(BUILD)/initrd.img $(KERNEL_DIR)/kver emt-images
 
 # The peer benchmark: Debian's dracut initrd and edgeinit's (the reference image's own), same
 # kernel, disk and TPM, BENCH_BOOTS boots of each, alternating (tools/bench.sh).
-bench: $(IMAGE_DIR)/roothash $(KERNEL_DIR)/linux-image.deb
+bench: $(IMAGE_DIR)/roothash $(KERNEL_DIR)/linux-image.deb emt-images
 	BUILD=$(BUILD) tools/bench.sh $(BENCH_BOOTS)
 
 demo-boot: $(IMAGE_DIR)/uki.efi

@@ -54,47 +54,53 @@ static uint64_t meminfo_kib(const char *field)
 
 /* The first LUKS2_HEADER_SCAN_BYTES of node (less if the device is smaller): every place a
  * header copy libcryptsetup could load may be. */
+/* Exactly len bytes at off: a short read inside the device is an I/O error. */
+static int pread_exact(void *userdata, uint8_t *buf, size_t len, uint64_t off)
+{
+	int fd = *(const int *)userdata;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, (off_t)(off + got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return negative_errno();
+		if (n == 0)
+			return -EIO;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/* The header area as luks2_header_check sees it: the copies, gathered (tens of KiB), in a
+ * zeroed buffer as large as the area (calloc maps it lazily). */
 static int read_header_area(const char *node, uint8_t **ret, size_t *ret_len)
 {
-	size_t len, got = 0;
+	size_t len;
 	uint8_t *buf;
 	off_t end;
-	int fd = open(node, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int r, fd = open(node, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0)
 		return negative_errno();
 	end = lseek(fd, 0, SEEK_END);
 	if (end < 0) {
-		int r = negative_errno();
-
+		r = negative_errno();
 		close(fd);
 		return r;
 	}
 	len = (uint64_t)end < LUKS2_HEADER_SCAN_BYTES ? (size_t)end : LUKS2_HEADER_SCAN_BYTES;
-	buf = malloc(len > 0 ? len : 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < len) {
-		ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int r = negative_errno();
-
-			free(buf);
-			close(fd);
-			return r;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
+	buf = calloc(1, len > 0 ? len : 1);
+	r = buf ? luks2_header_gather(buf, len, pread_exact, &fd) : -ENOMEM;
 	close(fd);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
 	*ret = buf;
-	*ret_len = got;
+	*ret_len = len;
 	return 0;
 }
 

@@ -465,6 +465,38 @@ static int check_text(struct walk *w, const char *text, size_t len, struct json_
 	return r < 0 ? r : 1;
 }
 
+/* Copies are gathered in ascending offset order: a binary header at off is read at its own step
+ * and no later read starts below off + LUKS2_HDR_SIZE_MIN, so the bytes that decide whether a
+ * copy is looked at are the ones its copy was read for. */
+int luks2_header_gather(uint8_t *hdr, size_t len, luks2_read_fn read_at, void *userdata)
+{
+	if (!hdr || !read_at)
+		return -EINVAL;
+	for (size_t off = 0; off <= LUKS2_HDR_SIZE_MAX; off = off ? off * 2 : LUKS2_HDR_SIZE_MIN) {
+		const uint8_t *h = hdr + off;
+		uint64_t hdr_size;
+		int r;
+
+		if (off + LUKS2_HDR_BIN_SIZE > len)
+			break;
+		r = read_at(userdata, hdr + off, LUKS2_HDR_BIN_SIZE, off);
+		if (r < 0)
+			return r;
+		if ((memcmp(h + BIN_MAGIC, magic_primary, MAGIC_LEN) != 0 &&
+		     memcmp(h + BIN_MAGIC, magic_secondary, MAGIC_LEN) != 0) ||
+		    h[BIN_VERSION] != 0 || h[BIN_VERSION + 1] != 2)
+			continue;
+		hdr_size = be64(h + BIN_HDR_SIZE);
+		if (!valid_hdr_size(hdr_size) || off + hdr_size > len)
+			continue;
+		r = read_at(userdata, hdr + off + LUKS2_HDR_BIN_SIZE, (size_t)hdr_size - LUKS2_HDR_BIN_SIZE,
+			    off + LUKS2_HDR_BIN_SIZE);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int luks2_header_check(const uint8_t *hdr, size_t len, uint64_t memory_available_kib,
 		       struct luks2_verdict *v)
 {

@@ -105,6 +105,17 @@ int luks2_check_kdf(const struct luks2_kdf *kdf, uint64_t memory_available_kib, 
 int luks2_header_check(const uint8_t *hdr, size_t len, uint64_t memory_available_kib,
 		       struct luks2_verdict *v);
 
+/* Reads a copy's bytes at off: exactly len bytes, or a negative errno. */
+typedef int (*luks2_read_fn)(void *userdata, uint8_t *buf, size_t len, uint64_t off);
+
+/* Fills hdr (len bytes as for luks2_header_check, zeroed by the caller) with exactly the bytes
+ * luks2_header_check looks at: the binary header at 0 and at every offset a secondary may start
+ * at, and the whole copy wherever that binary header has the magic, version 2 and a valid size.
+ * The rest stays zero and is never looked at, so the verdict is the one the whole area would get
+ * (the fuzz target checks this); a volume costs tens of KiB of reads instead of 8 MiB.
+ * Returns 0, or the first error of read_at. */
+int luks2_header_gather(uint8_t *hdr, size_t len, luks2_read_fn read_at, void *userdata);
+
 /* The same policy on JSON metadata alone, e.g. what libcryptsetup loaded (crypt_dump_json()).
  * Returns 0 with v filled (copies is 1, uuid ""), -ENOMEM, -EINVAL. */
 int luks2_metadata_check(const char *json, size_t len, uint64_t memory_available_kib,

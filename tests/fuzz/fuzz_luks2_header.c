@@ -3,7 +3,8 @@
  * is JSON wrapped into a primary header with a valid checksum (so the policy walk is reached,
  * which random bytes would never do); odd, the rest is the raw header area. Oracles: only the
  * documented codes, a reason exactly when refused, a wrapped header always counted as a copy,
- * an accepted header's argon2 memory within the bound and the available memory, determinism. */
+ * an accepted header's argon2 memory within the bound and the available memory, determinism, and
+ * the same verdict on the area as luks2_header_gather reads it (only the copies, the rest zero). */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,21 @@
 #define HDR (16u * 1024)
 
 static uint8_t area[2 * HDR];
+static uint8_t gathered[2 * HDR];
+
+struct mem_device {
+	const uint8_t *data;
+	size_t len;
+};
+
+static int read_mem(void *userdata, uint8_t *buf, size_t len, uint64_t off)
+{
+	const struct mem_device *m = userdata;
+
+	CHECK(off <= m->len && len <= m->len - off); /* never past the area it was given */
+	memcpy(buf, m->data + off, len);
+	return 0;
+}
 
 static void wrap(const uint8_t *json, size_t len)
 {
@@ -68,6 +84,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(avail == 0 || v.pbkdf_memory_kib <= avail);
 	}
 	CHECK(luks2_header_check(hdr, len, avail, &v2) == r);
+	CHECK(memcmp(&v, &v2, sizeof(v)) == 0);
+
+	struct mem_device dev = { hdr, len };
+
+	memset(gathered, 0, len);
+	CHECK(luks2_header_gather(gathered, len, read_mem, &dev) == 0);
+	CHECK(luks2_header_check(gathered, len, avail, &v2) == r);
 	CHECK(memcmp(&v, &v2, sizeof(v)) == 0);
 	return 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* LUKS2 header allow-list: a real header cryptsetup 2.6.1 wrote (tests/unit/fixtures/luks2), and
  * hostile headers built here from its JSON: cipher_null keyslot and segment, absurd PBKDF costs,
- * copies with a bad checksum (ignored), a hostile secondary (checked), broken JSON. */
+ * copies with a bad checksum (ignored), a hostile secondary (checked), broken JSON; and the same
+ * verdicts on what luks2_header_gather reads of a device as on the whole area. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -324,6 +325,89 @@ START_TEST(test_unverifiable)
 }
 END_TEST
 
+/* A device in memory for luks2_header_gather: counts what is read, fails at fail_at. */
+struct mem_device {
+	const uint8_t *data;
+	size_t len, bytes_read;
+	uint64_t fail_at;
+};
+
+static int read_mem(void *userdata, uint8_t *buf, size_t len, uint64_t off)
+{
+	struct mem_device *m = userdata;
+
+	ck_assert_uint_le(off + len, m->len);
+	if (m->fail_at && off == m->fail_at)
+		return -EIO;
+	memcpy(buf, m->data + off, len);
+	m->bytes_read += len;
+	return 0;
+}
+
+/* The verdict on what luks2_header_gather reads equals the verdict on the whole area. */
+static void assert_gathered_same(const uint8_t *area, size_t len, struct mem_device *m)
+{
+	struct luks2_verdict whole, gathered;
+	uint8_t *buf = calloc(1, len);
+	int r = luks2_header_check(area, len, 0, &whole);
+
+	ck_assert_ptr_nonnull(buf);
+	*m = (struct mem_device){ .data = area, .len = len };
+	ck_assert_int_eq(luks2_header_gather(buf, len, read_mem, m), 0);
+	ck_assert_int_eq(luks2_header_check(buf, len, 0, &gathered), r);
+	ck_assert_mem_eq(&whole, &gathered, sizeof(whole));
+	free(buf);
+}
+
+START_TEST(test_gather)
+{
+	struct mem_device m;
+	struct luks2_verdict v;
+	size_t len;
+	char *json = golden_json(), *bad = edit(json, "\"aes-xts-plain64\",\"key_size\":64", "\"cipher_null-ecb\",\"key_size\":64", 1);
+	uint8_t *golden = read_golden(&len), *dev = malloc(LUKS2_HEADER_SCAN_BYTES), *buf;
+	uint32_t x = 2463534242u;
+
+	/* cryptsetup's two 16 KiB copies, then keyslot data (noise) up to 8 MiB. */
+	ck_assert_ptr_nonnull(dev);
+	for (size_t i = 0; i < LUKS2_HEADER_SCAN_BYTES; i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		dev[i] = (uint8_t)x;
+	}
+	memcpy(dev, golden, len);
+	assert_gathered_same(dev, LUKS2_HEADER_SCAN_BYTES, &m);
+	/* Both copies and a binary header at each of the 8 other offsets: 64 KiB, not 8 MiB. */
+	ck_assert_uint_eq(m.bytes_read, 2 * HDR16K + 8 * LUKS2_HDR_BIN_SIZE);
+
+	/* A hostile copy deep in the area is read whole, and refused as on the whole area. */
+	put_copy(dev, 1024 * 1024, HDR16K, 9, bad);
+	assert_gathered_same(dev, LUKS2_HEADER_SCAN_BYTES, &m);
+	ck_assert_int_eq(luks2_header_check(dev, LUKS2_HEADER_SCAN_BYTES, 0, &v), 0);
+	ck_assert_str_eq(v.reason, "secondary header at 1048576: keyslot 1: area cipher cipher_null-ecb is not allowed");
+	/* A 4 MiB primary holds the candidates inside it; a copy that does not fit the device. */
+	put_copy(dev, 0, LUKS2_HDR_SIZE_MAX, 1, json);
+	assert_gathered_same(dev, LUKS2_HEADER_SCAN_BYTES, &m);
+	assert_gathered_same(dev, LUKS2_HDR_SIZE_MAX - 1, &m);
+	/* An invalid size, a device shorter than one binary header. */
+	put_be64(dev + 8, 12345);
+	assert_gathered_same(dev, LUKS2_HEADER_SCAN_BYTES, &m);
+	assert_gathered_same(dev, 100, &m);
+	ck_assert_uint_eq(m.bytes_read, 0);
+
+	/* A read error stops the gathering with that error. */
+	buf = calloc(1, LUKS2_HEADER_SCAN_BYTES);
+	ck_assert_ptr_nonnull(buf);
+	m = (struct mem_device){ .data = dev, .len = LUKS2_HEADER_SCAN_BYTES, .fail_at = 2 * 1024 * 1024 };
+	ck_assert_int_eq(luks2_header_gather(buf, LUKS2_HEADER_SCAN_BYTES, read_mem, &m), -EIO);
+	ck_assert_int_eq(luks2_header_gather(NULL, 1, read_mem, &m), -EINVAL);
+	free(buf);
+	free(dev);
+	free(golden);
+	free(bad);
+	free(json);
+}
+END_TEST
+
 /* What libcryptsetup loaded, as crypt_dump_json() gives it (json-c, pretty-printed). */
 START_TEST(test_metadata)
 {
@@ -391,6 +475,7 @@ Suite *luks2_header_suite(void)
 	tcase_add_loop_test(tc, test_edits, 0, N(edits));
 	tcase_add_test(tc, test_copies);
 	tcase_add_test(tc, test_unverifiable);
+	tcase_add_test(tc, test_gather);
 	tcase_add_test(tc, test_metadata);
 	tcase_add_test(tc, test_api);
 	suite_add_tcase(s, tc);

@@ -52,8 +52,6 @@ static uint64_t meminfo_kib(const char *field)
 	return v;
 }
 
-/* The first LUKS2_HEADER_SCAN_BYTES of node (less if the device is smaller): every place a
- * header copy libcryptsetup could load may be. */
 /* Exactly len bytes at off: a short read inside the device is an I/O error. */
 static int pread_exact(void *userdata, uint8_t *buf, size_t len, uint64_t off)
 {
@@ -74,8 +72,9 @@ static int pread_exact(void *userdata, uint8_t *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-/* The header area as luks2_header_check sees it: the copies, gathered (tens of KiB), in a
- * zeroed buffer as large as the area (calloc maps it lazily). */
+/* The first LUKS2_HEADER_SCAN_BYTES of node (less if the device is smaller), as
+ * luks2_header_check sees them: the copies gathered (tens of KiB) into a zeroed buffer as large
+ * as the area (calloc maps it lazily). */
 static int read_header_area(const char *node, uint8_t **ret, size_t *ret_len)
 {
 	size_t len;

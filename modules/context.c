@@ -18,37 +18,14 @@ void boot_context_init(struct boot_context *ctx, const char *root, const struct 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->root = root;
 	ctx->sys = sys;
-	ctx->uevent_fd = -EBADF;
+	devmgr_init(&ctx->dev, root, sys);
 	ctx->sysroot = "/sysroot";
 	boot_options_init(&ctx->opts);
 }
 
 void boot_context_done(struct boot_context *ctx)
 {
-	closep(&ctx->uevent_fd);
-	ctx->uevent_fd = -EBADF;
-	for (unsigned i = 0; i < ctx->n_aliases_seen; i++)
-		free(ctx->aliases_seen[i]);
-	ctx->n_aliases_seen = 0;
-}
-
-int ctx_load_driver(struct boot_context *ctx, const char *alias)
-{
-	char *copy;
-
-	for (unsigned i = 0; i < ctx->n_aliases_seen; i++)
-		if (streq(ctx->aliases_seen[i], alias))
-			return 0;
-	/* Remember it first: a lookup that found nothing need not be repeated either. */
-	copy = strdup(alias);
-	if (copy && ctx->n_aliases_seen < MODALIAS_SEEN_MAX)
-		ctx->aliases_seen[ctx->n_aliases_seen++] = copy;
-	else
-		free(copy);
-	if (ctx->sys->load_module(alias) < 0)
-		return 0;
-	ctx->modules_loaded++;
-	return 1;
+	devmgr_done(&ctx->dev);
 }
 
 int ctx_path(const struct boot_context *ctx, const char *path, char *buf, size_t size)
@@ -78,16 +55,11 @@ static bool filesystem_known(struct boot_context *ctx, const char *type)
 int ctx_ensure_filesystem(struct boot_context *ctx, const char *type)
 {
 	char alias[64];
-	int r;
 
 	if (filesystem_known(ctx, type))
 		return 0;
 	snprintf(alias, sizeof(alias), "fs-%s", type);
-	r = ctx->sys->load_module(alias);
-	if (r < 0)
-		return r;
-	ctx->modules_loaded++;
-	return 0;
+	return devmgr_load_module(&ctx->dev, alias);
 }
 
 void ctx_set_remedy(struct boot_context *ctx, const char *fmt, ...)

@@ -1,35 +1,27 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Stage devices.
  * Reads: ctx->opts (the verity data and hash partitions, the persistent partition,
- *   rd.timeout=), ctx->uevent_fd, /sys/class/block and the EFI variable LoaderDevicePartUUID
- *   (efivarfs, mounted read-only by early-setup) below ctx->root.
- * Writes: ctx->seen (every block device, its libblkid tags, whether its disk is removable),
- *   ctx->boot_disk, ctx->verity_data_node, ctx->verity_hash_node, ctx->persist_node, report
- *   devices. Runs: in the verity profile; EMT's profile has its own devices stage (emt_devices.c),
- *   which shares the discovery below through devices.h.
+ *   rd.timeout=), the device manager (ctx->dev: block devices from sysfs and uevents, each probed
+ *   once with libblkid) and the EFI variable LoaderDevicePartUUID (efivarfs, mounted read-only by
+ *   early-setup) below ctx->root.
+ * Writes: ctx->boot_disk, ctx->verity_data_node, ctx->verity_hash_node, ctx->persist_node,
+ *   report devices. Runs: in the verity profile; EMT's profile has its own devices stage
+ *   (emt_devices.c), which shares the boot-disk rules below through devices.h.
  * Trust: every name and UUID on a disk is the attacker's choice, so roles come from the boot
  *   disk, the one holding the ESP the loader started from (systemd-boot and systemd-stub
  *   publish its PARTUUID): references by PARTLABEL=, LABEL= and UUID=, and EMT's OS disk, are
  *   taken from it alone. PARTUUID= and /dev/ paths on the signed command line are explicit and
  *   resolve on any disk. When the loader did not say, removable disks (or disks on USB) never
  *   provide a role. Two candidates for one role are fatal, never "the first one seen".
- * How: block devices already present are read from sysfs; new ones arrive as kernel uevents on
- *   the socket the modules stage opened before any driver was loaded, so none is missed. Each
- *   device is probed once with libblkid, for its partition entry only unless a UUID= or LABEL=
- *   reference needs file system superblocks. Uevents with a MODALIAS get their driver loaded
- *   (hotplug). The wait is poll() on the socket with the remaining time: no sleeps, no rescans.
+ * How: the device manager's one wait (devmgr_wait) until every reference resolves; superblocks
+ *   are probed only when a UUID= or LABEL= reference needs them.
  * Fails: after rd.timeout seconds, naming each missing reference (or EMT's OS disk) and listing
  *   what was seen; at once when two partitions match one role, or carry the loader's PARTUUID. */
-#include <dirent.h>
 #include <errno.h>
-#include <linux/netlink.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "edgeinit/efivar.h"
 #include "edgeinit/emt.h"
@@ -37,9 +29,7 @@
 #include "edgeinit/log.h"
 #include "edgeinit/stage.h"
 #include "edgeinit/strutil.h"
-#include "edgeinit/uevent.h"
 #include "devices.h"
-
 struct wanted {
 	const char *role;          /* for the report and the timeout message */
 	const char *what;          /* for the operator: "persistent partition" */
@@ -52,164 +42,6 @@ struct wanted {
 	bool warned[BLOCKDEV_SEEN_MAX]; /* an ignored candidate was named already */
 };
 
-
-static struct blockdev *seen_find(struct boot_context *ctx, const char *name)
-{
-	for (unsigned i = 0; i < ctx->n_seen; i++)
-		if (streq(ctx->seen[i].name, name))
-			return &ctx->seen[i];
-	return NULL;
-}
-
-/* The disk a device is on: itself for a whole disk. */
-static const char *disk_of(const struct blockdev *d)
-{
-	return d->disk[0] ? d->disk : d->name;
-}
-
-/* Removable media (sysfs "removable", the SCSI RMB bit USB sticks and card readers set) or a
- * disk on USB (its sysfs path runs through a USB device: USB hard disks claim not to be
- * removable). Anything the kernel does not say is treated as fixed. */
-static bool disk_removable(struct boot_context *ctx, const char *disk)
-{
-	char rel[128], path[512], buf[16], target[1024];
-	ssize_t n;
-
-	snprintf(rel, sizeof(rel), "/sys/class/block/%s/removable", disk);
-	ctx_path(ctx, rel, path, sizeof(path));
-	if (read_small_file(path, buf, sizeof(buf)) > 0 && buf[0] == '1')
-		return true;
-	snprintf(rel, sizeof(rel), "/sys/class/block/%s", disk);
-	ctx_path(ctx, rel, path, sizeof(path));
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n <= 0)
-		return false;
-	target[n] = '\0';
-	return strstr(target, "/usb") != NULL;
-}
-
-/* Record (or re-probe, on "change") a block device and probe it with libblkid. */
-static void device_add(struct boot_context *ctx, const struct uevent *ev, bool reprobe)
-{
-	const char *devname = ev->devname;
-	struct blockdev *d = seen_find(ctx, devname);
-	unsigned long long partn;
-	char path[512];
-	int r;
-
-	if (d && !reprobe)
-		return;
-	if (!d) {
-		if (strlen(devname) >= sizeof(d->name)) {
-			log_warning("Block device name '%s' is too long, ignoring it.", devname);
-			return;
-		}
-		if (ctx->n_seen >= BLOCKDEV_SEEN_MAX) {
-			log_warning("More than %d block devices, ignoring '%s'.", BLOCKDEV_SEEN_MAX,
-				    devname);
-			return;
-		}
-		d = &ctx->seen[ctx->n_seen++];
-		memset(d, 0, sizeof(*d));
-		str_copy(d->name, sizeof(d->name), devname);
-		snprintf(d->node, sizeof(d->node), "/dev/%.63s", devname);
-		if (streq(ev->devtype, "partition") && parse_uint(ev->partn, 4096, &partn) == 0 &&
-		    partition_disk_name(devname, d->disk, sizeof(d->disk)) >= 0)
-			d->partn = (unsigned)partn;
-		else
-			d->disk[0] = '\0';
-		d->removable = disk_removable(ctx, disk_of(d));
-	}
-	ctx_path(ctx, d->node, path, sizeof(path));
-	r = ctx->sys->probe_block(path, ctx->probe_superblocks, &d->tags);
-	d->probed = r >= 0;
-	d->superblocks_probed = d->probed && ctx->probe_superblocks;
-	if (r < 0)
-		log_debug_errno(r, "Cannot probe '%s', ignoring: %m", d->node);
-	else
-		log_debug("Found %s: PARTLABEL='%s' PARTUUID=%s UUID=%s LABEL='%s' TYPE=%s%s", d->node,
-			  d->tags.partlabel, d->tags.partuuid, d->tags.uuid, d->tags.label,
-			  d->tags.type, d->removable ? " (removable)" : "");
-}
-
-void scan_sysfs(struct boot_context *ctx)
-{
-	char dir[512], path[1024], buf[1024];
-	struct uevent ev;
-	DIR *d;
-	struct dirent *e;
-
-	ctx_path(ctx, "/sys/class/block", dir, sizeof(dir));
-	d = opendir(dir);
-	if (!d) {
-		log_warning_errno(negative_errno(), "Cannot list '%s', waiting for uevents only: %m", dir);
-		return;
-	}
-	while ((e = readdir(d))) {
-		int n;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/uevent", dir, e->d_name);
-		n = read_small_file(path, buf, sizeof(buf));
-		if (n < 0 || uevent_parse_sysfs(buf, (size_t)n, &ev) < 0 || !ev.devname[0])
-			continue;
-		device_add(ctx, &ev, false);
-	}
-	closedir(d);
-}
-
-/* Drain the uevent socket. Only messages from the kernel (port id 0) are trusted. Shared with
- * the tpm2 stage, which waits on the same socket for /dev/tpmrm0. */
-void ctx_drain_uevents(struct boot_context *ctx)
-{
-	char buf[8192];
-	struct uevent ev;
-
-	for (;;) {
-		struct sockaddr_nl sender = { 0 };
-		socklen_t len = sizeof(sender);
-		ssize_t n = recvfrom(ctx->uevent_fd, buf, sizeof(buf), MSG_DONTWAIT,
-				     (struct sockaddr *)&sender, &len);
-
-		if (n < 0) {
-			if (errno == ENOBUFS) {
-				/* Events were lost: sysfs still has the truth. */
-				log_warning("Uevent queue overflowed, reading sysfs again.");
-				scan_sysfs(ctx);
-				continue;
-			}
-			return;
-		}
-		if (sender.nl_pid != 0 || uevent_parse_netlink(buf, (size_t)n, &ev) < 0)
-			continue;
-		if (ev.modalias[0] && streq(ev.action, "add") && ctx_load_driver(ctx, ev.modalias) > 0)
-			log_debug("Loaded driver for %s (%s).", ev.devpath, ev.modalias);
-		if (streq(ev.subsystem, "block") && ev.devname[0] &&
-		    (streq(ev.action, "add") || streq(ev.action, "change")))
-			device_add(ctx, &ev, streq(ev.action, "change"));
-	}
-}
-
-void describe_seen(struct boot_context *ctx, char *buf, size_t size)
-{
-	size_t len = 0;
-
-	buf[0] = '\0';
-	for (unsigned i = 0; i < ctx->n_seen && len < size; i++) {
-		const struct blockdev *d = &ctx->seen[i];
-		int n = snprintf(buf + len, size - len, "%s%s%s%s%s%s", i ? ", " : "", d->name,
-				 d->tags.partlabel[0] ? " (PARTLABEL=" : "", d->tags.partlabel,
-				 d->tags.partlabel[0] ? ")" : "",
-				 !d->partn && d->removable ? " [removable]" : "");
-
-		if (n < 0)
-			break;
-		len += (size_t)n;
-	}
-	if (ctx->n_seen == 0)
-		snprintf(buf, size, "none");
-}
 
 /* ---- the boot disk ---- */
 
@@ -266,8 +98,8 @@ static unsigned loader_partitions(struct boot_context *ctx, const struct loader_
 	unsigned n = 0;
 
 	*first = *second = NULL;
-	for (unsigned i = 0; i < ctx->n_seen; i++) {
-		const struct blockdev *d = &ctx->seen[i];
+	for (unsigned i = 0; i < ctx->dev.n_seen; i++) {
+		const struct blockdev *d = &ctx->dev.seen[i];
 
 		if (!d->partn || !d->probed || strcasecmp(d->tags.partuuid, li->partuuid) != 0)
 			continue;
@@ -289,7 +121,7 @@ int boot_disk_update(struct boot_context *ctx, const struct loader_info *li)
 	if (!li->partuuid[0])
 		return 0;
 	if (!ctx->boot_disk[0] && loader_partitions(ctx, li, &esp, &other) > 0)
-		scan_sysfs(ctx);
+		devmgr_scan(&ctx->dev);
 	if (loader_partitions(ctx, li, &esp, &other) >= 2) {
 		const char *a = esp->node, *b = other->node;
 
@@ -315,7 +147,7 @@ enum eligibility eligible(const struct boot_context *ctx, const struct loader_in
 				 const struct blockdev *d)
 {
 	if (ctx->boot_disk[0])
-		return streq(disk_of(d), ctx->boot_disk) ? ELIGIBLE : NOT_ON_BOOT_DISK;
+		return streq(blockdev_disk(d), ctx->boot_disk) ? ELIGIBLE : NOT_ON_BOOT_DISK;
 	if (li->partuuid[0])
 		return BOOT_DISK_PENDING;
 	return d->removable ? REMOVABLE : ELIGIBLE;
@@ -334,7 +166,7 @@ const char *ignored_why(const struct boot_context *ctx, enum eligibility e, char
 	else
 		snprintf(buf, size,
 			 "/dev/%s is removable and the loader did not say which disk it started from",
-			 disk_of(d));
+			 blockdev_disk(d));
 	return buf;
 }
 
@@ -351,8 +183,8 @@ static unsigned resolve(struct boot_context *ctx, const struct loader_info *li, 
 	for (size_t i = 0; i < n; i++) {
 		w[i].found = false;
 		w[i].matches = 0;
-		for (unsigned j = 0; j < ctx->n_seen; j++) {
-			const struct blockdev *d = &ctx->seen[j];
+		for (unsigned j = 0; j < ctx->dev.n_seen; j++) {
+			const struct blockdev *d = &ctx->dev.seen[j];
 			enum eligibility e = ref_explicit(w[i].ref) ? ELIGIBLE : eligible(ctx, li, d);
 
 			if (!devref_match(w[i].ref, d->node, d->probed ? &d->tags : NULL))
@@ -404,44 +236,36 @@ static int refuse_duplicates(struct boot_context *ctx, struct wanted *w, size_t 
 	return 0;
 }
 
-int ctx_probe_superblocks(struct boot_context *ctx, struct blockdev *d)
-{
-	char path[512];
-	int r;
-
-	if (d->superblocks_probed)
-		return 0;
-	ctx_path(ctx, d->node, path, sizeof(path));
-	r = ctx->sys->probe_block(path, true, &d->tags);
-	if (r < 0)
-		return log_debug_errno(r, "Cannot probe '%s': %m", d->node);
-	d->probed = d->superblocks_probed = true;
-	return 0;
-}
-
-int wait_for_uevents(struct boot_context *ctx, uint64_t deadline)
-{
-	uint64_t now = now_monotonic_us();
-	struct pollfd p = { .fd = ctx->uevent_fd, .events = POLLIN };
-
-	if (now >= deadline)
-		return -ETIMEDOUT;
-	if (poll(&p, 1, (int)((deadline - now + 999) / 1000)) < 0 && errno != EINTR)
-		return log_error_errno(negative_errno(), "Failed to wait for uevents: %m");
-	ctx_drain_uevents(ctx);
-	return 0;
-}
-
 int boot_disk_timeout(struct boot_context *ctx, const struct loader_info *li)
 {
 	char seen[1024];
 
-	describe_seen(ctx, seen, sizeof(seen));
+	devmgr_describe(&ctx->dev, seen, sizeof(seen));
 	ctx_set_remedy(ctx,
 		       "Check that the disk this device booted from is attached and its driver is in the initrd; rd.timeout= sets the wait.");
 	return log_error_errno(-ETIMEDOUT,
 			       "Timed out after %u s waiting for the boot disk: no partition has PARTUUID %s, the ESP the loader started from (LoaderDevicePartUUID). Block devices seen: %s.",
 			       ctx->opts.timeout_sec, li->partuuid, seen);
+}
+
+struct devices_wait {
+	struct boot_context *ctx;
+	const struct loader_info *li;
+	struct wanted *wanted;
+	size_t n;
+	unsigned missing;
+};
+
+/* devmgr_wait's question: is every wanted partition there (or is the boot disk refused)? */
+static int all_found(void *userdata)
+{
+	struct devices_wait *w = userdata;
+	int r = boot_disk_update(w->ctx, w->li);
+
+	if (r < 0)
+		return r;
+	w->missing = resolve(w->ctx, w->li, w->wanted, w->n);
+	return w->missing == 0;
 }
 
 static int devices_run(struct boot_context *ctx)
@@ -457,6 +281,7 @@ static int devices_run(struct boot_context *ctx)
 	};
 	uint64_t deadline = now_monotonic_us() + (uint64_t)o->timeout_sec * 1000000;
 	struct loader_info li;
+	struct devices_wait w = { .ctx = ctx, .li = &li, .wanted = wanted, .n = ELEMENTSOF(wanted) };
 	char ref[300], seen[1024], where[96];
 	unsigned missing;
 	bool pending;
@@ -465,26 +290,17 @@ static int devices_run(struct boot_context *ctx)
 	loader_read(ctx, &li);
 	for (size_t i = 0; i < ELEMENTSOF(wanted); i++)
 		if (wanted[i].ref->kind == DEVREF_UUID || wanted[i].ref->kind == DEVREF_LABEL)
-			ctx->probe_superblocks = true;
-	scan_sysfs(ctx);
-	ctx_drain_uevents(ctx);
-	for (;;) {
-		r = boot_disk_update(ctx, &li);
-		if (r < 0)
-			return r;
-		missing = resolve(ctx, &li, wanted, ELEMENTSOF(wanted));
-		if (missing == 0)
-			break;
-		r = wait_for_uevents(ctx, deadline);
-		if (r == -ETIMEDOUT)
-			break;
-		if (r < 0)
-			return r;
-	}
+			ctx->dev.probe_superblocks = true;
+	devmgr_scan(&ctx->dev);
+	devmgr_drain(&ctx->dev);
+	r = devmgr_wait(&ctx->dev, all_found, &w, deadline);
+	if (r < 0 && r != -ETIMEDOUT)
+		return r;
+	missing = w.missing;
 	if (missing == 0) {
 		/* Every partition of the disks seen so far is in sysfs: the candidates are all
 		 * known, and two for one role are refused. */
-		scan_sysfs(ctx);
+		devmgr_scan(&ctx->dev);
 		r = boot_disk_update(ctx, &li);
 		if (r < 0)
 			return r;
@@ -497,7 +313,7 @@ static int devices_run(struct boot_context *ctx)
 	pending = li.partuuid[0] && !ctx->boot_disk[0];
 	if (pending && missing > 0)
 		(void)boot_disk_timeout(ctx, &li);
-	describe_seen(ctx, seen, sizeof(seen));
+	devmgr_describe(&ctx->dev, seen, sizeof(seen));
 	where[0] = '\0';
 	if (ctx->boot_disk[0])
 		snprintf(where, sizeof(where), " on the boot disk /dev/%s", ctx->boot_disk);

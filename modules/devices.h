@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Block-device discovery shared by the two devices stages (devices.c for the verity profile,
- * emt_devices.c for EMT's): what the loader said, which disks may provide a role, the wait. */
+/* The boot-disk rules shared by the two devices stages (devices.c for the verity profile,
+ * emt_devices.c for EMT's): what the loader said, which disks may provide a role. */
 #pragma once
 
 #include <stdint.h>
@@ -21,8 +21,6 @@ enum eligibility {
 
 /* Read LoaderDevicePartUUID into li, then unmount efivarfs. */
 void loader_read(struct boot_context *ctx, struct loader_info *li);
-/* Record every block device sysfs shows now. */
-void scan_sysfs(struct boot_context *ctx);
 /* Set ctx->boot_disk once the loader's ESP is seen. 0 or -errno (two partitions carry it). */
 int boot_disk_update(struct boot_context *ctx, const struct loader_info *li);
 /* May d provide a role found by a name or UUID the disk chose? */
@@ -31,9 +29,5 @@ enum eligibility eligible(const struct boot_context *ctx, const struct loader_in
 /* Why d was ignored, for the log. */
 const char *ignored_why(const struct boot_context *ctx, enum eligibility e, char *buf, size_t size,
 			const struct blockdev *d);
-/* Every device seen, for messages. */
-void describe_seen(struct boot_context *ctx, char *buf, size_t size);
-/* Wait for uevents until deadline (monotonic us) and handle them. -ETIMEDOUT once it passed. */
-int wait_for_uevents(struct boot_context *ctx, uint64_t deadline);
 /* The loader's ESP never appeared: log it, set the remedy, -ETIMEDOUT. */
 int boot_disk_timeout(struct boot_context *ctx, const struct loader_info *li);

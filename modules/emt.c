@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Stage emt: a disk EMT's installer provisioned, booted with EMT's command line unchanged.
  * Runs: in the EMT profile (boot_uuid= on the command line, no verity partitions).
- * Reads: ctx->os_disk and ctx->seen (the devices stage), ctx->opts (boot_uuid=, roothash=,
- *   rd.luks.*, edgeinit.tpm2.emt-handle=), ctx->tpm_present.
+ * Reads: ctx->os_disk (the devices stage), the devices seen (ctx->dev), ctx->opts (boot_uuid=,
+ *   roothash=, rd.luks.*, edgeinit.tpm2.emt-handle=), ctx->tpm_present.
  * Writes: ctx->verity_data_node, ctx->verity_hash_node, ctx->persist_node, ctx->opts.roothash
  *   (from the roothash partition unless roothash= was given), ctx->root_node for plain images,
  *   the report's EMT fields and devices.
@@ -50,7 +50,7 @@ static bool hashmap_by_superblock(struct boot_context *ctx, struct blockdev **de
 {
 	if (index < 0 || (size_t)index >= n || devs[index]->tags.partlabel[0])
 		return false;
-	return ctx_probe_superblocks(ctx, devs[index]) >= 0 && streq(devs[index]->tags.type, "DM_verity_hash");
+	return devmgr_probe_superblocks(&ctx->dev, devs[index]) >= 0 && streq(devs[index]->tags.type, "DM_verity_hash");
 }
 
 /* Roles and mode from the OS disk's partitions. */
@@ -63,8 +63,8 @@ static int find_roles(struct emt_layout *d)
 	size_t n = 0;
 	bool has_hashmap = false;
 
-	for (unsigned i = 0; i < ctx->n_seen; i++) {
-		struct blockdev *b = &ctx->seen[i];
+	for (unsigned i = 0; i < ctx->dev.n_seen; i++) {
+		struct blockdev *b = &ctx->dev.seen[i];
 
 		if (!b->partn || !streq(b->disk, ctx->os_disk))
 			continue;
@@ -81,7 +81,7 @@ static int find_roles(struct emt_layout *d)
 				       ctx->os_disk);
 	}
 	/* The one superblock the mode needs; the devices stage read partition entries only. */
-	(void)ctx_probe_superblocks(ctx, devs[index[EMT_ROOTFS_A]]);
+	(void)devmgr_probe_superblocks(&ctx->dev, devs[index[EMT_ROOTFS_A]]);
 	if (streq(devs[index[EMT_ROOTFS_A]]->tags.type, "crypto_LUKS"))
 		d->mode = EMT_MODE_FDE;
 	else if (has_hashmap || hashmap_by_superblock(ctx, devs, n, index[EMT_HASHMAP_A]))
@@ -102,7 +102,7 @@ static int select_slot(struct emt_layout *d)
 	char la[64], lb[64];
 
 	if (b)
-		(void)ctx_probe_superblocks(ctx, b);
+		(void)devmgr_probe_superblocks(&ctx->dev, b);
 	if (a && strcasecmp(a->tags.uuid, ctx->opts.boot_uuid) == 0)
 		d->slot = 'a';
 	else if (b && strcasecmp(b->tags.uuid, ctx->opts.boot_uuid) == 0)
@@ -240,7 +240,7 @@ static int plain_root(struct emt_layout *d)
 	char dev[512];
 	int r;
 
-	(void)ctx_load_driver(ctx, "dm_mod");
+	(void)devmgr_load_driver(&ctx->dev, "dm_mod");
 	ctx_path(ctx, data, dev, sizeof(dev));
 	r = ctx->sys->dm_linear(name, dev);
 	if (r < 0) {

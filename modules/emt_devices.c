@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Stage devices, EMT profile: find EMT's OS disk.
  * Runs: in the EMT profile, under the name "devices" (the verity profile's is devices.c).
- * Reads: ctx->opts (boot_uuid=, rd.timeout=), ctx->uevent_fd, sysfs and LoaderDevicePartUUID
+ * Reads: ctx->opts (boot_uuid=, rd.timeout=), the device manager (ctx->dev), LoaderDevicePartUUID
  *   through devices.h.
- * Writes: ctx->seen, ctx->boot_disk, ctx->os_disk: the disk with a partition named "rootfs" (or
+ * Writes: ctx->boot_disk, ctx->os_disk: the disk with a partition named "rootfs" (or
  *   carrying boot_uuid=), whose partitions the emt stage then reads; the report's "os-disk".
  * Trust: as devices.c: the OS disk comes from the boot disk alone when the loader named it; two
  *   candidate disks are fatal.
@@ -31,8 +31,8 @@ static const struct blockdev *emt_os_disk_partition(struct boot_context *ctx,
 	char why[160];
 
 	*dup = NULL;
-	for (unsigned i = 0; i < ctx->n_seen; i++) {
-		const struct blockdev *d = &ctx->seen[i];
+	for (unsigned i = 0; i < ctx->dev.n_seen; i++) {
+		const struct blockdev *d = &ctx->dev.seen[i];
 		enum eligibility e;
 
 		if (!d->partn || !emt_disk_kind_supported(d->disk) || !streq(d->tags.partlabel, "rootfs"))
@@ -55,12 +55,12 @@ static const struct blockdev *emt_os_disk_partition(struct boot_context *ctx,
 	if (found)
 		return found;
 	/* Superblocks cost most of a probe: only for this fallback, once per partition. */
-	for (unsigned i = 0; i < ctx->n_seen; i++) {
-		struct blockdev *d = &ctx->seen[i];
+	for (unsigned i = 0; i < ctx->dev.n_seen; i++) {
+		struct blockdev *d = &ctx->dev.seen[i];
 
 		if (!d->partn || !emt_disk_kind_supported(d->disk) || eligible(ctx, li, d) != ELIGIBLE)
 			continue;
-		if (ctx_probe_superblocks(ctx, d) < 0 || strcasecmp(d->tags.uuid, ctx->opts.boot_uuid) != 0)
+		if (devmgr_probe_superblocks(&ctx->dev, d) < 0 || strcasecmp(d->tags.uuid, ctx->opts.boot_uuid) != 0)
 			continue;
 		if (!found)
 			found = d;
@@ -70,35 +70,48 @@ static const struct blockdev *emt_os_disk_partition(struct boot_context *ctx,
 	return found;
 }
 
+struct os_disk_wait {
+	struct boot_context *ctx;
+	const struct loader_info *li;
+	bool *warned;
+	const struct blockdev *d, *dup;
+};
+
+/* devmgr_wait's question. Every partition of the boot disk is known once it is seen: no OS disk
+ * there is final, whatever other disks carry. */
+static int os_disk_found(void *userdata)
+{
+	struct os_disk_wait *w = userdata;
+	int r = boot_disk_update(w->ctx, w->li);
+
+	if (r < 0)
+		return r;
+	w->d = emt_os_disk_partition(w->ctx, w->li, w->warned, &w->dup);
+	return w->d || w->ctx->boot_disk[0];
+}
+
 static int emt_devices_run(struct boot_context *ctx)
 {
 	uint64_t deadline = now_monotonic_us() + (uint64_t)ctx->opts.timeout_sec * 1000000;
 	struct loader_info loader, *li = &loader;
 	const struct blockdev *d, *dup;
 	bool warned[BLOCKDEV_SEEN_MAX] = { false };
+	struct os_disk_wait w = { .ctx = ctx, .li = li, .warned = warned };
 	char seen[1024];
 	int r = 0;
 
 	loader_read(ctx, li);
-	scan_sysfs(ctx);
-	ctx_drain_uevents(ctx);
-	for (;;) {
-		r = boot_disk_update(ctx, li);
-		if (r < 0)
-			return r;
-		d = emt_os_disk_partition(ctx, li, warned, &dup);
-		/* Every partition of the boot disk is known once it is seen: no OS disk there is
-		 * final, whatever other disks carry. */
-		if (d || ctx->boot_disk[0])
-			break;
-		r = wait_for_uevents(ctx, deadline);
-		if (r < 0)
-			break;
-	}
+	devmgr_scan(&ctx->dev);
+	devmgr_drain(&ctx->dev);
+	r = devmgr_wait(&ctx->dev, os_disk_found, &w, deadline);
+	if (r < 0 && r != -ETIMEDOUT)
+		return r;
+	d = w.d;
+	dup = w.dup;
 	if (d) {
 		/* The kernel announces a disk's partitions one uevent after the other, but creates
 		 * them in sysfs before the first: read sysfs once more so none is missed. */
-		scan_sysfs(ctx);
+		devmgr_scan(&ctx->dev);
 		r = boot_disk_update(ctx, li);
 		if (r < 0)
 			return r;
@@ -138,7 +151,7 @@ static int emt_devices_run(struct boot_context *ctx)
 		return r;
 	if (li->partuuid[0])
 		return boot_disk_timeout(ctx, li);
-	describe_seen(ctx, seen, sizeof(seen));
+	devmgr_describe(&ctx->dev, seen, sizeof(seen));
 	ctx_set_remedy(ctx,
 		       "Check that the OS disk (sd*, nvme*, vd*, mmcblk*) is attached and carries EMT's partitions; rd.timeout= sets the wait.");
 	return log_error_errno(-ETIMEDOUT,

@@ -153,7 +153,7 @@ static int add_volume(struct emt_disk *d, const char *name, struct blockdev *dev
 static bool other_disk_luks(struct boot_context *ctx, struct blockdev *b)
 {
 	return b->partn && !b->removable && !streq(b->disk, ctx->os_disk) &&
-	       ctx_probe_superblocks(ctx, b) >= 0 && streq(b->tags.type, "crypto_LUKS");
+	       devmgr_probe_superblocks(&ctx->dev, b) >= 0 && streq(b->tags.type, "crypto_LUKS");
 }
 
 /* Every LUKS2 volume EMT's script opens, with its names. */
@@ -177,17 +177,17 @@ static int plan_volumes(struct emt_disk *d)
 	}
 	/* Other disks: the first LUKS2 partition of each as <disk>_crypt, as EMT's script does
 	 * (it cannot open a second one under the same name either). */
-	for (unsigned i = 0; i < ctx->n_seen; i++) {
-		struct blockdev *b = &ctx->seen[i];
+	for (unsigned i = 0; i < ctx->dev.n_seen; i++) {
+		struct blockdev *b = &ctx->dev.seen[i];
 		const struct blockdev *first = b;
 		char name[LUKS_NAME_MAX];
 
 		if (!other_disk_luks(ctx, b))
 			continue;
-		for (unsigned j = 0; j < ctx->n_seen; j++)
-			if (other_disk_luks(ctx, &ctx->seen[j]) && streq(ctx->seen[j].disk, b->disk) &&
-			    ctx->seen[j].partn < first->partn)
-				first = &ctx->seen[j];
+		for (unsigned j = 0; j < ctx->dev.n_seen; j++)
+			if (other_disk_luks(ctx, &ctx->dev.seen[j]) && streq(ctx->dev.seen[j].disk, b->disk) &&
+			    ctx->dev.seen[j].partn < first->partn)
+				first = &ctx->dev.seen[j];
 		if (first != b) {
 			log_warning("%s is a second LUKS2 partition on /dev/%s; EMT names only one per disk (%s_crypt, %s), leaving it closed.",
 				    b->node, b->disk, b->disk, first->node);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Stage modules.
  * Reads: ctx->opts; /sys/bus/<bus>/devices/<dev>/modalias below ctx->root.
- * Writes: ctx->uevent_fd (opened first, so that no device added from here on is missed by the
- *   devices stage), ctx->modules_loaded.
- * Side effects: inserts kernel modules through ctx->sys->load_module (libkmod, in-process):
+ * Writes: the device manager's uevent socket (opened first, so that no device added from here on
+ *   is missed by the devices stage) and its drivers loaded.
+ * Side effects: inserts kernel modules through the device manager (libkmod, in-process):
  *   the modules the boot path needs, then a driver for every device already present (coldplug,
  *   by modalias), repeated until no new device appears (loading a bus driver such as virtio_pci
  *   adds devices that need drivers of their own).
@@ -61,10 +61,10 @@ static int coldplug_pass(struct boot_context *ctx)
 			alias[strcspn(alias, "\n")] = '\0';
 			if (!alias[0])
 				continue;
-			unsigned before = ctx->n_aliases_seen;
-			if (ctx_load_driver(ctx, alias) > 0)
+			unsigned before = ctx->dev.n_aliases_seen;
+			if (devmgr_load_driver(&ctx->dev, alias) > 0)
 				log_debug("Loaded driver for %s/%s (%s).", b->d_name, d->d_name, alias);
-			new_aliases += ctx->n_aliases_seen > before;
+			new_aliases += ctx->dev.n_aliases_seen > before;
 		}
 		closedir(devs);
 	}
@@ -74,15 +74,14 @@ static int coldplug_pass(struct boot_context *ctx)
 
 static int load_modules_run(struct boot_context *ctx)
 {
-	int r, fd;
+	int r;
 
-	fd = ctx->sys->uevent_open();
-	if (fd < 0)
-		return log_error_errno(fd, "Failed to open the kernel uevent socket: %m");
-	ctx->uevent_fd = fd;
+	r = devmgr_open(&ctx->dev);
+	if (r < 0)
+		return log_error_errno(r, "Failed to open the kernel uevent socket: %m");
 
 	for (size_t i = 0; i < ELEMENTSOF(required_modules); i++) {
-		r = ctx->sys->load_module(required_modules[i].name);
+		r = devmgr_load_module(&ctx->dev, required_modules[i].name);
 		if (r < 0) {
 			ctx_set_remedy(ctx,
 				       "Build the initrd with module '%s' (edgeinit-mkinitrd --modules, or make initrd EXTRA_MODULES=...) or use a kernel that has it built in.",
@@ -90,7 +89,6 @@ static int load_modules_run(struct boot_context *ctx)
 			return log_error_errno(r, "Failed to load kernel module '%s' (%s): %m",
 					       required_modules[i].name, required_modules[i].why);
 		}
-		ctx->modules_loaded++;
 	}
 
 	for (int pass = 0; pass < COLDPLUG_PASSES_MAX; pass++) {
@@ -98,8 +96,8 @@ static int load_modules_run(struct boot_context *ctx)
 		if (r <= 0)
 			break;
 	}
-	log_debug("Coldplug saw %u device aliases.", ctx->n_aliases_seen);
-	log_info("Loaded %u kernel modules.", ctx->modules_loaded);
+	log_debug("Coldplug saw %u device aliases.", ctx->dev.n_aliases_seen);
+	log_info("Loaded %u kernel modules.", ctx->dev.modules_loaded);
 	return 0;
 }
 

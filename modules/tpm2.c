@@ -1,21 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Stage tpm2.
- * Reads: ctx->opts (rd.luks.options=tpm2-device=), ctx->uevent_fd.
+ * Reads: ctx->opts (rd.luks.options=tpm2-device=), the device manager (its wait).
  * Writes: ctx->tpm_present, ctx->tpm_banks, ctx->measured_enter_initrd.
  * How: the TPM driver is built in or was loaded by coldplug; if /dev/tpmrm0 is not there yet, the
  *   stage waits for its uevent, bounded by what the firmware says (tpm_firmware_facts). With a TPM it extends
  *   "enter-initrd" into PCR 11 in every active bank, as systemd-pcrphase does, before anything
- *   is unsealed, and logs it to /run/log/systemd/tpm2-measure.log.
+ *   is unsealed, and logs it to /run/log/systemd/tpm2-measure.log (through the measurement
+ *   service, modules/measurements.c).
  * Fails: only if the TPM is there but the measurement fails (a policy bound to PCR 11 must not see
  *   a boot that skipped it). No TPM is not an error: the unlock falls back to recovery. */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "edgeinit/fs.h"
@@ -23,118 +19,19 @@
 #include "edgeinit/stage.h"
 #include "edgeinit/strutil.h"
 
-
-static void read_boot_id(struct boot_context *ctx, uint8_t id[16])
+static int node_exists(void *path)
 {
-	char path[512], buf[64], hex[33];
-	size_t n = 0;
-
-	memset(id, 0, 16);
-	ctx_path(ctx, "/proc/sys/kernel/random/boot_id", path, sizeof(path));
-	if (read_small_file(path, buf, sizeof(buf)) < 0)
-		return;
-	for (char *p = buf; *p && n < 32; p++)
-		if (*p != '-' && *p != '\n')
-			hex[n++] = *p;
-	hex[n] = '\0';
-	(void)hex_decode(hex, id, 16);
+	return access(path, F_OK) == 0;
 }
 
-static uint64_t boottime_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-int ctx_measure(struct boot_context *ctx, unsigned pcr, const struct measure_digest *digests,
-		const char *description, enum measure_event_type type)
-{
-	struct measure_record rec = {
-		.pcr = pcr, .digests = digests, .n_digests = ctx->n_tpm_banks,
-		.description = description, .event_type = type,
-	};
-	char path[512], line[MEASURE_RECORD_MAX];
-	_cleanup_close_ int fd = -EBADF;
-	int r, n;
-
-	/* systemd's protocol: the sticky bit marks a log whose last record may be torn. */
-	ctx_path(ctx, "/run/log", path, sizeof(path));
-	(void)mkdir_exist_ok(path, 0755);
-	ctx_path(ctx, "/run/log/systemd", path, sizeof(path));
-	(void)mkdir_exist_ok(path, 0755);
-	ctx_path(ctx, MEASURE_LOG_PATH, path, sizeof(path));
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0)
-		log_warning_errno(negative_errno(), "Cannot open '%s', measuring without a log: %m", path);
-	else
-		(void)fchmod(fd, 0600 | S_ISVTX);
-
-	r = ctx->sys->tpm2_extend(pcr, digests, ctx->n_tpm_banks);
-	if (r < 0)
-		return log_error_errno(r, "Failed to extend PCR %u with '%s': %m", pcr, description);
-
-	read_boot_id(ctx, rec.boot_id);
-	rec.timestamp_usec = boottime_usec();
-	n = measure_log_record(&rec, line, sizeof(line));
-	if (fd >= 0 && n > 0) {
-		if (write(fd, line, (size_t)n) == n && fsync(fd) == 0)
-			(void)fchmod(fd, 0600);
-	}
-	log_debug("Measured '%s' into PCR %u (%zu banks).", description, pcr, ctx->n_tpm_banks);
-	return 0;
-}
-
-int ctx_measure_string(struct boot_context *ctx, unsigned pcr, const char *event)
-{
-	struct measure_digest d[_HASH_ALG_MAX];
-
-	for (size_t i = 0; i < ctx->n_tpm_banks; i++) {
-		d[i].alg = ctx->tpm_banks[i];
-		measure_string_digest(d[i].alg, event, d[i].digest);
-	}
-	return ctx_measure(ctx, pcr, d, event, MEASURE_EVENT_NONE);
-}
-
-int ctx_tpm_lockdown(struct boot_context *ctx, bool all_pcrs, const char *reason)
-{
-	unsigned first = all_pcrs ? 0 : MEASURE_PCR_SYSTEM_IDENTITY;
-	int r;
-
-	if (!ctx->tpm_present || ctx->tpm_locked_down)
-		return 0;
-	/* PCRs 0-15 are the ones software at locality 0 can extend and never reset: a policy on any
-	 * of them, PCR 7 alone included, fails from now on until the next reboot. */
-	for (unsigned pcr = first; pcr <= MEASURE_PCR_SYSTEM_IDENTITY; pcr++) {
-		r = ctx_measure_string(ctx, pcr, TPM_LOCKDOWN_EVENT);
-		if (r < 0) {
-			ctx_set_remedy(ctx, "The TPM refused a PCR extend, so keys sealed to this boot would stay reachable. Check the TPM.");
-			return r;
-		}
-	}
-	if (all_pcrs)
-		ctx->tpm_locked_down = true;
-	log_notice("TPM lockdown (%s): extended PCRs %s; nothing sealed to this boot's PCRs can be unsealed any more.",
-		   reason, all_pcrs ? "0-15" : "15");
-	return 0;
-}
-
-/* Wait for the TPM device node, at most until deadline, on the uevent socket; devices that
- * show up meanwhile get their drivers as in the devices stage. */
+/* Wait for the TPM device node, at most until deadline; devices that show up meanwhile get their
+ * drivers as in the devices stage. */
 static void wait_for_tpm(struct boot_context *ctx, const char *device, uint64_t deadline)
 {
 	char path[512];
 
 	ctx_path(ctx, device, path, sizeof(path));
-	while (access(path, F_OK) < 0 && ctx->uevent_fd >= 0) {
-		uint64_t now = now_monotonic_us();
-		struct pollfd p = { .fd = ctx->uevent_fd, .events = POLLIN };
-
-		if (now >= deadline || poll(&p, 1, (int)((deadline - now + 999) / 1000)) <= 0)
-			return;
-		ctx_drain_uevents(ctx);
-	}
+	(void)devmgr_wait(&ctx->dev, node_exists, path, deadline);
 }
 
 /* How long a TPM may take to appear, by what the firmware says; the first row whose path exists

@@ -15,7 +15,7 @@ void unlock_load_drivers(struct boot_context *ctx)
 	/* dm-crypt, the usual cipher mode, and SHA-512 (systemd-cryptenroll's keyslots use
 	 * PBKDF2-SHA512, computed through AF_ALG): the kernel cannot load them without modprobe. */
 	for (size_t i = 0; i < ELEMENTSOF(luks_kernel_modules); i++)
-		(void)ctx_load_driver(ctx, luks_kernel_modules[i]);
+		(void)devmgr_load_driver(&ctx->dev, luks_kernel_modules[i]);
 }
 
 bool unlock_with_emt_handle(struct unlock *u)

@@ -6,28 +6,13 @@
 #include <stdint.h>
 
 #include "edgeinit/cmdline.h"
+#include "edgeinit/device_manager.h"
 #include "edgeinit/emt.h"
 #include "edgeinit/hash.h"
 #include "edgeinit/measure.h"
 #include "edgeinit/macro.h"
 #include "edgeinit/report.h"
 #include "edgeinit/sys.h"
-
-#define DEVNODE_MAX 160
-#define BLOCKDEV_SEEN_MAX 64
-#define MODALIAS_SEEN_MAX 512
-
-/* A block device seen during the boot, with what libblkid said about it. */
-struct blockdev {
-	char name[64];           /* vda3 */
-	char node[DEVNODE_MAX];  /* /dev/vda3 */
-	char disk[64];           /* vda for a partition, "" for a whole disk */
-	unsigned partn;          /* partition number, 0 for a whole disk */
-	bool probed;
-	bool superblocks_probed; /* tags include UUID, LABEL, TYPE */
-	struct blockdev_tags tags;
-	bool removable;          /* its disk is removable media or on USB (sysfs) */
-};
 
 struct boot_context {
 	/* Where "/" is: "" on the machine, a temporary directory in stage tests. Every path a
@@ -38,15 +23,8 @@ struct boot_context {
 	struct boot_options opts;
 	bool opts_parsed;
 
-	int uevent_fd;           /* kernel uevents, opened by the modules stage */
-	unsigned modules_loaded;
-	/* Device aliases a driver was already looked up for (coldplug and hotplug share it). */
-	char *aliases_seen[MODALIAS_SEEN_MAX];
-	unsigned n_aliases_seen;
-
-	struct blockdev seen[BLOCKDEV_SEEN_MAX];
-	unsigned n_seen;
-	bool probe_superblocks;  /* a UUID=/LABEL= reference needs file system superblocks */
+	/* Devices seen, their drivers and the uevent socket (include/edgeinit/device_manager.h). */
+	struct device_manager dev;
 
 	/* TPM: present once the tpm2 stage opened it; measurements made so far. */
 	bool tpm_present;
@@ -144,17 +122,6 @@ void boot_context_done(struct boot_context *ctx);
 
 /* Build "<ctx->root><path>" into buf. -E2BIG if it does not fit. */
 int ctx_path(const struct boot_context *ctx, const char *path, char *buf, size_t size);
-
-/* Load the driver for a device alias once per boot. Returns 1 if a module was loaded, 0 if the
- * alias was handled before or has no module in the initrd. */
-int ctx_load_driver(struct boot_context *ctx, const char *alias);
-
-/* Read every pending kernel uevent: load drivers for new devices (MODALIAS), record and probe
- * new block devices. Never blocks. */
-void ctx_drain_uevents(struct boot_context *ctx);
-
-/* Probe d's file system superblock (UUID, LABEL, TYPE) unless that was done. 0 or -errno. */
-int ctx_probe_superblocks(struct boot_context *ctx, struct blockdev *d);
 
 /* Make sure the kernel knows file system type (else load the "fs-<type>" module). 0 or -errno. */
 int ctx_ensure_filesystem(struct boot_context *ctx, const char *type);

@@ -23,7 +23,7 @@ static struct boot_context ctx;
 static void setup(void)
 {
 	boot_context_init(&ctx, fake_setup("/tmp"), &sys_fake);
-	ctx.uevent_fd = sys_fake.uevent_open();
+	ctx.dev.uevent_fd = sys_fake.uevent_open();
 	ctx.opts.timeout_sec = 1;
 }
 
@@ -107,9 +107,9 @@ static void reference_disk(const char *disk, const char *esp_partuuid, bool with
 
 static const struct blockdev *seen(const char *name)
 {
-	for (unsigned i = 0; i < ctx.n_seen; i++)
-		if (streq(ctx.seen[i].name, name))
-			return &ctx.seen[i];
+	for (unsigned i = 0; i < ctx.dev.n_seen; i++)
+		if (streq(ctx.dev.seen[i].name, name))
+			return &ctx.dev.seen[i];
 	ck_abort_msg("%s not seen", name);
 	return NULL;
 }

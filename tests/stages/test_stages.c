@@ -134,7 +134,7 @@ START_TEST(modules_loads_required_then_coldplugs_until_stable)
 	fake.on_load_name = "pci:v00001AF4d00001001sv00001AF4";
 	fake.on_load = virtio_bus_appears;
 	ck_assert_int_eq(stage_modules.run(&ctx), 0);
-	ck_assert_int_ge(ctx.uevent_fd, 0);
+	ck_assert_int_ge(ctx.dev.uevent_fd, 0);
 	ck_assert_int_eq(fake_call_index("uevent_open"), 0); /* before any module */
 	ck_assert_str_eq(fake.calls[1], "load dm_mod");
 	ck_assert_str_eq(fake.calls[2], "load dm_verity");
@@ -175,7 +175,7 @@ static void devices_fixture(bool with_persist)
 	devref_parse("PARTLABEL=rootfs", &ctx.opts.verity_data);
 	devref_parse("PARTLABEL=hashmap_a", &ctx.opts.verity_hash);
 	ctx.opts.timeout_sec = 1;
-	ctx.uevent_fd = sys_fake.uevent_open();
+	ctx.dev.uevent_fd = sys_fake.uevent_open();
 }
 
 START_TEST(devices_resolves_present_partitions)
@@ -232,7 +232,7 @@ START_TEST(devices_hotplug_loads_each_driver_once)
 				   "MODALIAS=pci:v00008086d00005845sv00001AF4\0SEQNUM=7";
 
 	devices_fixture(true);
-	ck_assert_int_eq(ctx_load_driver(&ctx, "pci:v00008086d00005845sv00001AF4"), 1); /* coldplug */
+	ck_assert_int_eq(devmgr_load_driver(&ctx.dev, "pci:v00008086d00005845sv00001AF4"), 1); /* coldplug */
 	ck_assert_int_eq(send(fake.uevent_peer, nvme, sizeof(nvme), 0), (ssize_t)sizeof(nvme));
 	ck_assert_int_eq(send(fake.uevent_peer, nvme, sizeof(nvme), 0), (ssize_t)sizeof(nvme));
 	ck_assert_int_eq(stage_devices.run(&ctx), 0);
@@ -489,7 +489,7 @@ static void sha256_hex(const char *s, char *hex)
 
 START_TEST(tpm2_absent_is_not_an_error)
 {
-	ctx.uevent_fd = -1;
+	ctx.dev.uevent_fd = -1;
 	fake.tpm_open_result = -ENOENT;
 	ck_assert_int_eq(stage_tpm2.run(&ctx), 0);
 	ck_assert(!ctx.tpm_present);
@@ -503,7 +503,7 @@ END_TEST
  * an announced TPM that never appears is a warning that names the driver to check. */
 START_TEST(tpm2_wait_follows_what_the_firmware_announces)
 {
-	ctx.uevent_fd = -1;
+	ctx.dev.uevent_fd = -1;
 	fake.tpm_open_result = -ENOENT;
 	fake_mkdir("/sys/firmware/acpi/tables");
 	ck_assert_int_eq(stage_tpm2.run(&ctx), 0);
@@ -521,7 +521,7 @@ START_TEST(tpm2_measures_enter_initrd_with_a_log_record)
 {
 	char want[128], hex[65], path[512], log[2048];
 
-	ctx.uevent_fd = -1;
+	ctx.dev.uevent_fd = -1;
 	fake_mkdir("/run");
 	fake_write("/proc/sys/kernel/random/boot_id", "0123456789abcdef0123456789abcdef\n");
 	ck_assert_int_eq(stage_tpm2.run(&ctx), 0);

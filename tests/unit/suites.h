@@ -29,3 +29,4 @@ Suite *disks_stage_suite(void); /* tests/stages: which disk provides the roles *
 Suite *exitrd_stage_suite(void); /* tests/stages: the exitrd copy */
 Suite *failure_suite(void);
 Suite *failures_stage_suite(void); /* tests/stages: failure reports, EFI side */
+Suite *device_manager_suite(void); /* tests/stages: the device manager's wait */

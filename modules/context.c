@@ -28,6 +28,13 @@ void boot_context_done(struct boot_context *ctx)
 	devmgr_done(&ctx->dev);
 }
 
+void root_plan_hash_from_cmdline(struct root_plan *p, const struct boot_options *o)
+{
+	memcpy(p->roothash, o->roothash, o->roothash_size);
+	p->roothash_size = o->roothash_size;
+	p->roothash_source = "cmdline";
+}
+
 int ctx_path(const struct boot_context *ctx, const char *path, char *buf, size_t size)
 {
 	int n = snprintf(buf, size, "%s%s", ctx->root, path);

@@ -4,8 +4,8 @@
  *   rd.timeout=), the device manager (ctx->dev: block devices from sysfs and uevents, each probed
  *   once with libblkid) and the EFI variable LoaderDevicePartUUID (efivarfs, mounted read-only by
  *   early-setup) below ctx->root.
- * Writes: ctx->boot_disk, ctx->verity_data_node, ctx->verity_hash_node, ctx->persist_node,
- *   report devices. Runs: in the verity profile; EMT's profile has its own devices stage
+ * Writes: ctx->boot_disk, the root plan (ctx->rootfs: the verity pair and roothash= from the
+ *   command line), ctx->persist_node, report devices. Runs: in the verity profile; EMT's profile has its own devices stage
  *   (emt_devices.c), which shares the boot-disk rules below through devices.h.
  * Trust: every name and UUID on a disk is the attacker's choice, so roles come from the boot
  *   disk, the one holding the ESP the loader started from (systemd-boot and systemd-stub
@@ -270,12 +270,12 @@ static int all_found(void *userdata)
 
 static int devices_run(struct boot_context *ctx)
 {
-	struct boot_options *o = &ctx->opts;
+	const struct boot_options *o = &ctx->opts;
 	struct wanted wanted[] = {
 		{ .role = "verity-data", .what = "verity data partition",
-		  .option = "systemd.verity_root_data=", .ref = &o->verity_data, .node = ctx->verity_data_node },
+		  .option = "systemd.verity_root_data=", .ref = &o->verity_data, .node = ctx->rootfs.data_node },
 		{ .role = "verity-hash", .what = "verity hash partition",
-		  .option = "systemd.verity_root_hash=", .ref = &o->verity_hash, .node = ctx->verity_hash_node },
+		  .option = "systemd.verity_root_hash=", .ref = &o->verity_hash, .node = ctx->rootfs.hash_node },
 		{ .role = "persist", .what = "persistent partition",
 		  .option = "edgeinit.persist=", .ref = &o->persist, .node = ctx->persist_node },
 	};
@@ -337,6 +337,7 @@ static int devices_run(struct boot_context *ctx)
 				       "Check that the disk carries the partitions named above (GPT names are PARTLABELs), or correct the options on the UKI's command line; rd.timeout= sets the wait.");
 		return -ETIMEDOUT;
 	}
+	root_plan_hash_from_cmdline(&ctx->rootfs, o);
 	return 0;
 }
 

@@ -3,9 +3,9 @@
  * Runs: in the EMT profile (boot_uuid= on the command line, no verity partitions).
  * Reads: ctx->os_disk (the devices stage), the devices seen (ctx->dev), ctx->opts (boot_uuid=,
  *   roothash=, rd.luks.*, edgeinit.tpm2.emt-handle=), ctx->tpm_present.
- * Writes: ctx->verity_data_node, ctx->verity_hash_node, ctx->persist_node, ctx->opts.roothash
- *   (from the roothash partition unless roothash= was given), ctx->root_node for plain images,
- *   the report's EMT fields and devices.
+ * Writes: the root plan (ctx->rootfs: the slot's verity pair, the root hash from roothash= or
+ *   else the roothash partition, and where it came from; the root node for plain images),
+ *   ctx->persist_node, the report's EMT fields and devices.
  * How: roles by GPT name, EMT's partition numbers as the fallback; the mode from partition 2
  *   (LUKS2: FDE; a "hashmap_a" partition: verity-only; else plain); the slot whose LUKS or ext4
  *   UUID is boot_uuid=. FDE: the key pool (emt_keys.c) opens the volumes. The root hash file is
@@ -175,7 +175,7 @@ static int read_roothash_file(const char *dir, const char *file, char *buf, size
 static int read_roothash(struct emt_layout *d, const char *node)
 {
 	struct boot_context *ctx = d->ctx;
-	struct boot_options *o = &ctx->opts;
+	struct root_plan *p = &ctx->rootfs;
 	const char *file = d->slot == 'a' ? "part_a_roothash" : "part_b_roothash";
 	struct blockdev_tags tags;
 	char dev[512], dir[512], buf[512];
@@ -214,12 +214,12 @@ static int read_roothash(struct emt_layout *d, const char *node)
 		ctx_set_remedy(ctx, "Restore %s on the roothash partition, or put roothash= on the UKI's command line.", file);
 		return log_error_errno(n, "Cannot read %s from the roothash partition %s: %m", file, node);
 	}
-	n = emt_roothash_parse(buf, (size_t)n, o->roothash, sizeof(o->roothash));
+	n = emt_roothash_parse(buf, (size_t)n, p->roothash, sizeof(p->roothash));
 	if (n < 0) {
 		ctx_set_remedy(ctx, "Restore %s (the hex root hash 'veritysetup format' printed) or put roothash= on the UKI's command line.", file);
 		return log_error_errno(n, "%s on %s is not a root hash.", file, node);
 	}
-	o->roothash_size = (size_t)n;
+	p->roothash_size = (size_t)n;
 	return 0;
 }
 
@@ -247,7 +247,7 @@ static int plain_root(struct emt_layout *d)
 		ctx_set_remedy(ctx, "Check that the initrd has device-mapper (dm_mod).");
 		return log_error_errno(r, "Cannot map %s as /dev/mapper/%s: %m", data, name);
 	}
-	snprintf(ctx->root_node, sizeof(ctx->root_node), "/dev/mapper/%s", name);
+	snprintf(ctx->rootfs.node, sizeof(ctx->rootfs.node), "/dev/mapper/%s", name);
 	snprintf(ctx->report.warning, sizeof(ctx->report.warning),
 		 "unprovisioned EMT image: the root %s is not verified", data);
 	log_warning("Unprovisioned EMT image: the root %s is mapped as /dev/mapper/%s without dm-verity; nothing verifies it.",
@@ -310,7 +310,7 @@ static int emt_run(struct boot_context *ctx)
 
 	volume_node(d, EMT_PERSIST, ctx->persist_node, sizeof(ctx->persist_node));
 	if (d->mode == EMT_MODE_PLAIN) {
-		ctx->report.roothash_source = "none";
+		ctx->rootfs.roothash_source = ctx->report.roothash_source = "none";
 		r = plain_root(d);
 		ctx->emt_done = r >= 0;
 		return r;
@@ -321,20 +321,20 @@ static int emt_run(struct boot_context *ctx)
 			return r;
 	}
 
-	volume_node(d, slot_data_role(d->slot), ctx->verity_data_node, sizeof(ctx->verity_data_node));
-	volume_node(d, slot_hash_role(d->slot), ctx->verity_hash_node, sizeof(ctx->verity_hash_node));
+	volume_node(d, slot_data_role(d->slot), ctx->rootfs.data_node, sizeof(ctx->rootfs.data_node));
+	volume_node(d, slot_hash_role(d->slot), ctx->rootfs.hash_node, sizeof(ctx->rootfs.hash_node));
 	if (from_cmdline) {
-		ctx->report.roothash_source = "cmdline";
+		root_plan_hash_from_cmdline(&ctx->rootfs, &ctx->opts);
 		log_info("Root hash from roothash= on the command line (the roothash partition is not read).");
 	} else {
 		r = read_roothash(d, volume_node(d, EMT_ROOTHASH, node, sizeof(node)));
 		if (r < 0)
 			return r;
-		hex_encode(ctx->opts.roothash, ctx->opts.roothash_size, hex, sizeof(hex));
+		hex_encode(ctx->rootfs.roothash, ctx->rootfs.roothash_size, hex, sizeof(hex));
 		if (d->mode == EMT_MODE_FDE)
-			ctx->report.roothash_source = "roothash-partition-encrypted";
+			ctx->rootfs.roothash_source = "roothash-partition-encrypted";
 		else {
-			ctx->report.roothash_source = "roothash-partition-unauthenticated";
+			ctx->rootfs.roothash_source = "roothash-partition-unauthenticated";
 			snprintf(ctx->report.warning, sizeof(ctx->report.warning),
 				 "the root hash comes from an unauthenticated partition; put roothash=%s on the signed UKI's command line",
 				 hex);
@@ -343,6 +343,7 @@ static int emt_run(struct boot_context *ctx)
 		}
 		log_info("Root hash of slot %c from the roothash partition: %s.", d->slot, hex);
 	}
+	ctx->report.roothash_source = ctx->rootfs.roothash_source;
 	ctx->emt_done = true;
 	return 0;
 }

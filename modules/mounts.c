@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Stage mounts.
- * Reads: ctx->root_node (the verity mapping), ctx->persist_node, ctx->sysroot.
+ * Reads: ctx->rootfs.node (the verity mapping), ctx->persist_node, ctx->sysroot.
  * Writes: report devices.
  * Side effects: mounts the root read-only at /sysroot and the persistent partition read-write
  *   at /sysroot/opt; nosuid,nodev when it is not encrypted (ctx->persist_plain), since anyone
@@ -62,10 +62,10 @@ static int mounts_run(struct boot_context *ctx)
 	if (r < 0)
 		return log_error_errno(r, "Failed to create '%s': %m", sysroot);
 
-	r = mount_block(ctx, ctx->root_node, ctx->sysroot, MS_RDONLY, "root file system");
+	r = mount_block(ctx, ctx->rootfs.node, ctx->sysroot, MS_RDONLY, "root file system");
 	if (r < 0)
 		return r;
-	report_add_device(&ctx->report, "root", ctx->opts.root, ctx->root_node);
+	report_add_device(&ctx->report, "root", ctx->opts.root, ctx->rootfs.node);
 
 	snprintf(opt_target, sizeof(opt_target), "%s/opt", ctx->sysroot);
 	ctx_path(ctx, opt_target, path, sizeof(path));

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Stage verity.
- * Reads: ctx->opts (roothash=, systemd.verity_root_options=, the mapper name from root=),
- *   ctx->verity_data_node, ctx->verity_hash_node.
- * Writes: ctx->root_node (/dev/mapper/<name>).
+ * Reads: the root plan (ctx->rootfs: data and hash devices, the root hash and where it came
+ *   from), ctx->opts (systemd.verity_root_options=, the mapper name from root=).
+ * Writes: the root plan's node (/dev/mapper/<name>).
  * How: before the kernel sees anything, the root hash is checked against the hash device's
  *   top-level hash block (sha256: hash of salt and block), so a wrong roothash= fails here with a
  *   clear message instead of as I/O errors or a corruption restart later. Then libcryptsetup
@@ -47,10 +47,10 @@ static int read_at(int fd, void *buf, size_t size, uint64_t offset)
 	return 0;
 }
 
-/* Compare roothash= with the root hash the hash device's top block yields. */
+/* Compare the planned root hash with the one the hash device's top block yields. */
 static int check_root_hash(struct boot_context *ctx, const char *hash_node)
 {
-	struct boot_options *o = &ctx->opts;
+	const struct root_plan *p = &ctx->rootfs;
 	struct verity_superblock sb;
 	uint8_t sbuf[VERITY_SUPERBLOCK_SIZE], digest[64];
 	_cleanup_free_ uint8_t *block = NULL;
@@ -92,14 +92,15 @@ static int check_root_hash(struct boot_context *ctx, const char *hash_node)
 	if (n < 0)
 		return log_error_errno(n, "Failed to compute the root hash of '%s': %m", hash_node);
 
-	hex_encode(o->roothash, o->roothash_size, want, sizeof(want));
+	hex_encode(p->roothash, p->roothash_size, want, sizeof(want));
 	hex_encode(digest, (size_t)n, have, sizeof(have));
-	if ((size_t)n != o->roothash_size || memcmp(digest, o->roothash, (size_t)n) != 0) {
+	if ((size_t)n != p->roothash_size || memcmp(digest, p->roothash, (size_t)n) != 0) {
 		ctx_set_remedy(ctx,
 			       "The UKI and the root file system do not belong together: boot the UKI built for this image, or rebuild the UKI with the root hash 'veritysetup format' printed for it.");
 		return log_error_errno(-EBADMSG,
-				       "Root hash mismatch: roothash=%s on the kernel command line, but the hash device %s yields %s. Refusing to boot an unverified root.",
-				       want, hash_node, have);
+				       "Root hash mismatch: roothash=%s %s, but the hash device %s yields %s. Refusing to boot an unverified root.",
+				       want, streq(p->roothash_source, "cmdline") ? "on the kernel command line" : "from the roothash partition",
+				       hash_node, have);
 	}
 	log_debug("Root hash %s matches the top hash block of %s.", want, hash_node);
 	return 0;
@@ -155,23 +156,23 @@ static int skip_systemd_veritysetup(struct boot_context *ctx, const char *name)
 
 static int verity_run(struct boot_context *ctx)
 {
-	struct boot_options *o = &ctx->opts;
+	const struct boot_options *o = &ctx->opts;
 	const char *name = o->root_mapper_name;
 	char want[2 * ROOTHASH_MAX + 1], active[2 * ROOTHASH_MAX + 1];
 	struct verity_activation a = {
 		.name = name,
-		.data_node = ctx->verity_data_node,
-		.hash_node = ctx->verity_hash_node,
-		.roothash = o->roothash,
-		.roothash_size = o->roothash_size,
+		.data_node = ctx->rootfs.data_node,
+		.hash_node = ctx->rootfs.hash_node,
+		.roothash = ctx->rootfs.roothash,
+		.roothash_size = ctx->rootfs.roothash_size,
 		.flags = activation_flags(o),
 	};
 	int r;
 
 	if (ctx->emt_done && ctx->emt_mode == EMT_MODE_PLAIN)
 		return STAGE_RUN_SKIPPED; /* an unprovisioned EMT image: the emt stage mapped the root linearly */
-	snprintf(ctx->root_node, sizeof(ctx->root_node), "/dev/mapper/%s", name);
-	hex_encode(o->roothash, o->roothash_size, want, sizeof(want));
+	snprintf(ctx->rootfs.node, sizeof(ctx->rootfs.node), "/dev/mapper/%s", name);
+	hex_encode(ctx->rootfs.roothash, ctx->rootfs.roothash_size, want, sizeof(want));
 
 	r = ctx->sys->verity_active_roothash(name, active, sizeof(active));
 	if (r >= 0) {
@@ -189,7 +190,7 @@ static int verity_run(struct boot_context *ctx)
 	if (r != -ENODEV)
 		return log_error_errno(r, "Cannot inspect existing mapping '%s': %m", name);
 
-	r = check_root_hash(ctx, ctx->verity_hash_node);
+	r = check_root_hash(ctx, ctx->rootfs.hash_node);
 	if (r < 0)
 		return r;
 
@@ -198,10 +199,10 @@ static int verity_run(struct boot_context *ctx)
 		ctx_set_remedy(ctx,
 			       "Check that the data and hash partitions are the pair 'veritysetup format' produced, and that the initrd has dm-verity.");
 		return log_error_errno(r, "Failed to activate dm-verity '%s' (data %s, hash %s): %m", name,
-				       ctx->verity_data_node, ctx->verity_hash_node);
+				       ctx->rootfs.data_node, ctx->rootfs.hash_node);
 	}
 	log_info("Activated dm-verity '%s' (data %s, hash %s, on corruption: %s).", name,
-		 ctx->verity_data_node, ctx->verity_hash_node,
+		 ctx->rootfs.data_node, ctx->rootfs.hash_node,
 		 verity_corruption_mode_to_string(o->verity_corruption));
 	r = skip_systemd_veritysetup(ctx, name);
 	if (r < 0)

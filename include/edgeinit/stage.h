@@ -14,6 +14,22 @@
 #include "edgeinit/report.h"
 #include "edgeinit/sys.h"
 
+/* The root file system as a disk stage planned it: the verity pair, the root hash and where it
+ * came from. The verity stage checks and activates it; mounts mounts node. */
+struct root_plan {
+	char data_node[DEVNODE_MAX];
+	char hash_node[DEVNODE_MAX];
+	uint8_t roothash[ROOTHASH_MAX];
+	size_t roothash_size;
+	/* "cmdline" (the signed command line), "roothash-partition-encrypted",
+	 * "roothash-partition-unauthenticated", "none" (no verity); as boot.json reports it. */
+	const char *roothash_source;
+	char node[DEVNODE_MAX];  /* the block device mounted as /: /dev/mapper/<name> */
+};
+
+/* Plan the root hash from roothash= on the command line. */
+void root_plan_hash_from_cmdline(struct root_plan *p, const struct boot_options *o);
+
 struct boot_context {
 	/* Where "/" is: "" on the machine, a temporary directory in stage tests. Every path a
 	 * stage builds starts with it. */
@@ -49,11 +65,10 @@ struct boot_context {
 	enum emt_mode emt_mode;
 	char emt_slot;           /* 'a' or 'b' */
 
-	/* Resolved devices. */
-	char verity_data_node[DEVNODE_MAX];
-	char verity_hash_node[DEVNODE_MAX];
+	/* The root file system: planned by the devices stage (verity profile) or emt, used by verity
+	 * and mounts. */
+	struct root_plan rootfs;
 	char persist_node[DEVNODE_MAX];
-	char root_node[DEVNODE_MAX];
 
 	const char *sysroot;     /* "/sysroot" */
 

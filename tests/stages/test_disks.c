@@ -126,8 +126,8 @@ START_TEST(disks_boot_disk_from_the_loader_variable)
 	ck_assert_int_eq(stage_devices.run(&ctx), 0);
 	ck_assert_str_eq(ctx.boot_disk, "vdb");
 	ck_assert(fake_logged("Boot disk: /dev/vdb (the ESP the loader started from, PARTUUID e3700000-0001-4000-8000-000000000001)."));
-	ck_assert_str_eq(ctx.verity_data_node, "/dev/vdb2");
-	ck_assert_str_eq(ctx.verity_hash_node, "/dev/vdb4");
+	ck_assert_str_eq(ctx.rootfs.data_node, "/dev/vdb2");
+	ck_assert_str_eq(ctx.rootfs.hash_node, "/dev/vdb4");
 	ck_assert_str_eq(ctx.persist_node, "/dev/vdb3");
 	ck_assert(fake_logged("Ignoring /dev/vda3, which matches PARTLABEL=edge_persistent (persistent partition, edgeinit.persist=): it is not on the boot disk /dev/vdb."));
 	ck_assert(fake_logged("Ignoring /dev/vda2, which matches PARTLABEL=rootfs"));

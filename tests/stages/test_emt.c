@@ -216,10 +216,12 @@ START_TEST(emt_fde_slot_a_opens_every_volume_then_latches)
 	ck_assert(fake_called("mount /dev/mapper/ver_roothash /run/edgeinit/roothash ext4 0xf noload"));
 	ck_assert(fake_called("umount /run/edgeinit/roothash"));
 	char hex[65];
-	hex_encode(ctx.opts.roothash, ctx.opts.roothash_size, hex, sizeof(hex));
+	hex_encode(ctx.rootfs.roothash, ctx.rootfs.roothash_size, hex, sizeof(hex));
 	ck_assert_str_eq(hex, HASH_A);
-	ck_assert_str_eq(ctx.verity_data_node, "/dev/mapper/rootfs_a");
-	ck_assert_str_eq(ctx.verity_hash_node, "/dev/mapper/root_a_ver_hash_map");
+	ck_assert_str_eq(ctx.rootfs.roothash_source, "roothash-partition-encrypted");
+	ck_assert_uint_eq(ctx.opts.roothash_size, 0); /* the options stay as the command line said */
+	ck_assert_str_eq(ctx.rootfs.data_node, "/dev/mapper/rootfs_a");
+	ck_assert_str_eq(ctx.rootfs.hash_node, "/dev/mapper/root_a_ver_hash_map");
 	ck_assert_str_eq(ctx.persist_node, "/dev/mapper/edge_persistent");
 	ck_assert_str_eq(ctx.report.emt_mode, "fde");
 	ck_assert_str_eq(ctx.report.roothash_source, "roothash-partition-encrypted");
@@ -241,10 +243,10 @@ START_TEST(emt_fde_slot_b_by_boot_uuid)
 	ck_assert_int_eq(run_devices_and_emt(), 0);
 	ck_assert_int_eq(ctx.emt_slot, 'b');
 	char hex[65];
-	hex_encode(ctx.opts.roothash, ctx.opts.roothash_size, hex, sizeof(hex));
+	hex_encode(ctx.rootfs.roothash, ctx.rootfs.roothash_size, hex, sizeof(hex));
 	ck_assert_str_eq(hex, HASH_B);
-	ck_assert_str_eq(ctx.verity_data_node, "/dev/mapper/rootfs_b");
-	ck_assert_str_eq(ctx.verity_hash_node, "/dev/mapper/root_b_ver_hash_map");
+	ck_assert_str_eq(ctx.rootfs.data_node, "/dev/mapper/rootfs_b");
+	ck_assert_str_eq(ctx.rootfs.hash_node, "/dev/mapper/root_b_ver_hash_map");
 	/* Slot A is opened too: the update tool writes the slot without a rootfs_verity child. */
 	ck_assert(fake_called("luks_activate /dev/vda2 rootfs_a"));
 }
@@ -451,8 +453,8 @@ START_TEST(emt_verity_only_warns_about_the_unauthenticated_hash)
 	ck_assert(!fake_called("luks_"));
 	ck_assert(!fake_called("tpm2_unseal"));
 	ck_assert(fake_called("mount /dev/vda7 /run/edgeinit/roothash ext4 0xf noload"));
-	ck_assert_str_eq(ctx.verity_data_node, "/dev/vda2");
-	ck_assert_str_eq(ctx.verity_hash_node, "/dev/vda4");
+	ck_assert_str_eq(ctx.rootfs.data_node, "/dev/vda2");
+	ck_assert_str_eq(ctx.rootfs.hash_node, "/dev/vda4");
 	ck_assert_str_eq(ctx.persist_node, "/dev/vda3");
 	ck_assert(fake_logged("nothing authenticates: put roothash=" HASH_A " on the signed UKI's command line"));
 	ck_assert_str_eq(ctx.report.roothash_source, "roothash-partition-unauthenticated");
@@ -469,7 +471,7 @@ START_TEST(emt_roothash_on_the_command_line_wins)
 	ck_assert_str_eq(ctx.report.roothash_source, "cmdline");
 	ck_assert_str_eq(ctx.report.warning, "");
 	char hex[65];
-	hex_encode(ctx.opts.roothash, ctx.opts.roothash_size, hex, sizeof(hex));
+	hex_encode(ctx.rootfs.roothash, ctx.rootfs.roothash_size, hex, sizeof(hex));
 	ck_assert_str_eq(hex, HASH_B);
 }
 END_TEST
@@ -486,7 +488,7 @@ START_TEST(emt_plain_image_gets_the_linear_root)
 	ck_assert_int_eq(run_devices_and_emt(), 0);
 	ck_assert_int_eq(ctx.emt_slot, 'b');
 	ck_assert(fake_called("dm_linear rootfs_verity /dev/vda4"));
-	ck_assert_str_eq(ctx.root_node, "/dev/mapper/rootfs_verity");
+	ck_assert_str_eq(ctx.rootfs.node, "/dev/mapper/rootfs_verity");
 	ck_assert_str_eq(ctx.persist_node, "/dev/vda3");
 	ck_assert(fake_logged("without dm-verity"));
 	/* The verity stage has nothing to verify: it reports itself skipped. */
@@ -514,10 +516,10 @@ START_TEST(emt_unnamed_partitions_fall_back_to_numbers)
 	ck_assert_str_eq(ctx.os_disk, "sda");
 	ck_assert_str_eq(ctx.report.emt_mode, "verity");
 	ck_assert_int_eq(ctx.emt_slot, 'b');
-	ck_assert_str_eq(ctx.verity_data_node, "/dev/sda6");
-	ck_assert_str_eq(ctx.verity_hash_node, "/dev/sda5");
+	ck_assert_str_eq(ctx.rootfs.data_node, "/dev/sda6");
+	ck_assert_str_eq(ctx.rootfs.hash_node, "/dev/sda5");
 	char hex[65];
-	hex_encode(ctx.opts.roothash, ctx.opts.roothash_size, hex, sizeof(hex));
+	hex_encode(ctx.rootfs.roothash, ctx.rootfs.roothash_size, hex, sizeof(hex));
 	ck_assert_str_eq(hex, HASH_B);
 }
 END_TEST

@@ -34,7 +34,7 @@ static void mounts_fixture(const char *persist_node)
 {
 	fake_write("/proc/filesystems", "\text4\n");
 	fake_mkdir("/sysroot");
-	str_copy(ctx.root_node, sizeof(ctx.root_node), "/dev/mapper/rootfs_verity");
+	str_copy(ctx.rootfs.node, sizeof(ctx.rootfs.node), "/dev/mapper/rootfs_verity");
 	str_copy(ctx.persist_node, sizeof(ctx.persist_node), persist_node);
 	fake_add_probe("/dev/mapper/rootfs_verity", NULL, "ext4", NULL);
 	fake_add_probe(persist_node, NULL, "ext4", NULL);

@@ -181,9 +181,15 @@ static void devices_fixture(bool with_persist)
 START_TEST(devices_resolves_present_partitions)
 {
 	devices_fixture(true);
+	ctx.opts.roothash_size = 32;
+	memset(ctx.opts.roothash, 0xab, 32);
 	ck_assert_int_eq(stage_devices.run(&ctx), 0);
-	ck_assert_str_eq(ctx.verity_data_node, "/dev/vda2");
-	ck_assert_str_eq(ctx.verity_hash_node, "/dev/vda4");
+	ck_assert_str_eq(ctx.rootfs.data_node, "/dev/vda2");
+	ck_assert_str_eq(ctx.rootfs.hash_node, "/dev/vda4");
+	/* The root plan takes the root hash from the signed command line. */
+	ck_assert_uint_eq(ctx.rootfs.roothash_size, 32);
+	ck_assert_mem_eq(ctx.rootfs.roothash, ctx.opts.roothash, 32);
+	ck_assert_str_eq(ctx.rootfs.roothash_source, "cmdline");
 	ck_assert_str_eq(ctx.persist_node, "/dev/vda3");
 	ck_assert_uint_eq(ctx.report.n_devices, 3);
 	ck_assert_str_eq(ctx.report.devices[2].ref, "PARTLABEL=edge_persistent");
@@ -275,10 +281,11 @@ static void verity_fixture(char *roothash, size_t size)
 	ck_assert_int_eq(pclose(p), 0);
 	ck_assert_uint_eq(strlen(roothash), 64);
 	(void)size;
-	ctx.opts.roothash_size = (size_t)hex_decode(roothash, ctx.opts.roothash, sizeof(ctx.opts.roothash));
+	ctx.rootfs.roothash_size = (size_t)hex_decode(roothash, ctx.rootfs.roothash, sizeof(ctx.rootfs.roothash));
+	ctx.rootfs.roothash_source = "cmdline";
 	str_copy(ctx.opts.root_mapper_name, sizeof(ctx.opts.root_mapper_name), "rootfs_verity");
-	str_copy(ctx.verity_data_node, sizeof(ctx.verity_data_node), "/dev/vda2");
-	str_copy(ctx.verity_hash_node, sizeof(ctx.verity_hash_node), "/dev/vda4");
+	str_copy(ctx.rootfs.data_node, sizeof(ctx.rootfs.data_node), "/dev/vda2");
+	str_copy(ctx.rootfs.hash_node, sizeof(ctx.rootfs.hash_node), "/dev/vda4");
 	ctx.opts.verity_corruption = VERITY_CORRUPTION_RESTART;
 }
 
@@ -292,7 +299,7 @@ START_TEST(verity_activates_after_root_hash_check)
 		 CRYPT_ACTIVATE_READONLY | CRYPT_ACTIVATE_RESTART_ON_CORRUPTION);
 	ck_assert_int_eq(fake.n_calls, 1);
 	ck_assert_str_eq(fake.calls[0], want);
-	ck_assert_str_eq(ctx.root_node, "/dev/mapper/rootfs_verity");
+	ck_assert_str_eq(ctx.rootfs.node, "/dev/mapper/rootfs_verity");
 
 	/* systemd in the new root is told to leave the root mapping alone. */
 	char p[512], buf[512];
@@ -308,10 +315,16 @@ START_TEST(verity_wrong_root_hash_never_reaches_the_kernel)
 	char hash[256];
 
 	verity_fixture(hash, sizeof(hash));
-	ctx.opts.roothash[5] ^= 0x01;
+	ctx.rootfs.roothash[5] ^= 0x01;
 	ck_assert_int_eq(stage_verity.run(&ctx), -EBADMSG);
 	ck_assert_int_eq(fake.n_calls, 0);
 	ck_assert(fake_logged("Root hash mismatch"));
+	ck_assert(fake_logged("on the kernel command line, but the hash device"));
+
+	/* A root hash the emt stage read from the roothash partition is named as such. */
+	ctx.rootfs.roothash_source = "roothash-partition-encrypted";
+	ck_assert_int_eq(stage_verity.run(&ctx), -EBADMSG);
+	ck_assert(fake_logged("from the roothash partition, but the hash device"));
 	ck_assert(fake_logged(hash)); /* what the device really has */
 }
 END_TEST
@@ -321,7 +334,7 @@ START_TEST(verity_not_a_hash_device_fails)
 	char hash[256];
 
 	verity_fixture(hash, sizeof(hash));
-	str_copy(ctx.verity_hash_node, sizeof(ctx.verity_hash_node), "/dev/vda2");
+	str_copy(ctx.rootfs.hash_node, sizeof(ctx.rootfs.hash_node), "/dev/vda2");
 	ck_assert_int_eq(stage_verity.run(&ctx), -EINVAL);
 	ck_assert_int_eq(fake.n_calls, 0);
 	ck_assert(fake_logged("no valid dm-verity superblock"));
@@ -349,7 +362,7 @@ static void mounts_fixture(const char *filesystems)
 {
 	fake_write("/proc/filesystems", filesystems);
 	fake_mkdir("/sysroot");
-	str_copy(ctx.root_node, sizeof(ctx.root_node), "/dev/mapper/rootfs_verity");
+	str_copy(ctx.rootfs.node, sizeof(ctx.rootfs.node), "/dev/mapper/rootfs_verity");
 	str_copy(ctx.persist_node, sizeof(ctx.persist_node), "/dev/vda3");
 	fake_add_probe("/dev/mapper/rootfs_verity", NULL, "ext4", NULL);
 	fake_add_probe("/dev/vda3", "edge_persistent", "ext4", NULL);

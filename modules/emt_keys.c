@@ -426,15 +426,13 @@ static int unlock_volumes(struct emt_disk *d)
 	struct unlock u = { .ctx = ctx, .name = "EMT's volumes", .where = where,
 			    .k = (struct keys *)d->keys_buf.data, .try_passphrase = try_passphrase,
 			    .userdata = d };
-	bool ok = false;
 	size_t deferred = 0;
 	pthread_attr_t attr;
 
 	snprintf(where, sizeof(where), "/dev/%s", ctx->os_disk);
 	unlock_load_drivers(ctx);
-	if (ctx->tpm_present && o->tpm2_emt_handle)
-		ok = unlock_with_emt_handle(&u);
-	if (!ok && !unlock_without_tpm(&u)) {
+	/* EMT's sealed key, rd.luks.key=, the console: unlock_walk_emt (unlock.c). */
+	if (!unlock_walk_emt(&u)) {
 		if (u.fatal < 0)
 			return u.fatal;
 		ctx_set_remedy(ctx,

@@ -11,11 +11,12 @@
  *   a supplanted header, and the boot stops without asking for a passphrase; anything but the
  *   TPM opening the volume (or a plain partition) locks the TPM down (PCRs 0-15), so code on that
  *   volume cannot unseal what was sealed to this boot.
- * How: key sources in order, each until one opens the volume:
- *   1. systemd-tpm2 tokens in the LUKS2 header (systemd-cryptenroll --tpm2-device=), every one;
- *   2. EMT's sealed key at edgeinit.tpm2.emt-handle= (passphrase of keyslot 0);
- *   3. rd.luks.key=, a key file in the initrd;
- *   4. the recovery passphrase on the console, rd.luks.tries= times (never with headless).
+ * How: the key sources of unlock_walk_luks (unlock.c) in order, until one opens the volume:
+ *   1. systemd-tpm2 tokens in the LUKS2 header (keysrc_tpm2_token.c), with a TPM;
+ *   2. EMT's sealed key at edgeinit.tpm2.emt-handle= (keysrc_emt_handle.c), with a TPM;
+ *   3. rd.luks.key=, a key file in the initrd (keysrc_key_file.c);
+ *   4. the recovery passphrase on the console, rd.luks.tries= times, never with headless
+ *      (keysrc_prompt.c).
  *   Then the volume key is latched into PCR 15 (systemd's tpm2-measure-pcr=), so that nothing
  *   sealed to this boot's PCR 15 can be unsealed after switch_root.
  *   Secrets live in one locked buffer that is wiped on every path; none is logged.
@@ -23,18 +24,15 @@
  *   sealed to PCR 15 was used. */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "edgeinit/log.h"
 #include "edgeinit/secret.h"
 #include "edgeinit/stage.h"
 #include "edgeinit/strutil.h"
-#include "edgeinit/tpm2_token.h"
 #include "unlock.h"
 
 #define PERSIST_MAPPER_NAME "edge_persistent"
-#define LUKS_TOKENS_MAX 32
 
 struct persist_volume {
 	const char *node;
@@ -71,107 +69,6 @@ static int activate(struct unlock *u, int keyslot, const char *pass, size_t len)
 static bool try_passphrase(struct unlock *u, int keyslot, const char *pass, size_t len)
 {
 	return activate(u, keyslot, pass, len) >= 0;
-}
-
-/* Ask for a token's PIN on the console (not with headless). */
-static int ask_pin(struct unlock *u, int token, const struct tpm2_token *t)
-{
-	char prompt[256];
-	int n;
-
-	if (u->ctx->opts.luks_headless)
-		return -ENOKEY;
-	snprintf(prompt, sizeof(prompt), "Please enter the TPM2 PIN for %s (token %d): ",
-		 ((const struct persist_volume *)u->userdata)->name, token);
-	n = u->ctx->sys->ask_password(prompt, u->k->pin, sizeof(u->k->pin), u->ctx->opts.luks_timeout_sec);
-	if (n <= 0)
-		return n < 0 ? n : -ENOKEY;
-	return tpm2_token_pin_auth(t, u->k->pin, (size_t)n, u->k->pin_auth);
-}
-
-static bool try_tokens(struct unlock *u)
-{
-	struct boot_context *ctx = u->ctx;
-	const char *node = ((const struct persist_volume *)u->userdata)->node;
-	_cleanup_free_ char *json = malloc(TPM2_TOKEN_JSON_MAX + 1);
-	_cleanup_free_ struct tpm2_token *t = malloc(sizeof(*t));
-	char reason[TPM2_TOKEN_REASON_MAX];
-	unsigned found = 0;
-
-	if (!json || !t)
-		return false;
-	for (int token = 0; token < LUKS_TOKENS_MAX; token++) {
-		struct tpm2_unseal_request req = { .token = t };
-		int n = ctx->sys->luks_token_json(node, token, json, TPM2_TOKEN_JSON_MAX + 1);
-
-		if (n < 0) {
-			if (n != -ENOENT)
-				log_warning_errno(n, "Cannot read LUKS token %d of %s: %m", token, node);
-			continue;
-		}
-		n = tpm2_token_parse(json, (size_t)n, t, reason);
-		if (n == -EMEDIUMTYPE) {
-			log_debug("LUKS token %d of %s is not a systemd-tpm2 token.", token, node);
-			continue;
-		}
-		found++;
-		if (n == 0 && t->pubkey_size > 0) {
-			log_warning("LUKS token %d of %s uses a signed PCR policy (tpm2_pubkey), which edgeinit does not support yet, skipping it.",
-				    token, node);
-			continue;
-		}
-		if (n < 0) {
-			log_warning("LUKS token %d of %s cannot be used: %s.", token, node, reason);
-			continue;
-		}
-		if (t->pin) {
-			int r = ask_pin(u, token, t);
-
-			if (r < 0) {
-				log_warning("LUKS token %d needs a PIN (%s), skipping it.", token,
-					    ctx->opts.luks_headless ? "headless" : strerror(-r));
-				continue;
-			}
-			req.pin_auth = u->k->pin_auth;
-			req.pin_auth_size = sizeof(u->k->pin_auth);
-		}
-		n = ctx->sys->tpm2_unseal(&req, u->k->unsealed, sizeof(u->k->unsealed));
-		explicit_bzero(u->k->pin_auth, sizeof(u->k->pin_auth));
-		if (n < 0) {
-			log_warning("TPM refused LUKS token %d: %s.", token,
-				    n == -EPERM ? "the PCR policy does not match this boot (refused before Unseal)"
-				    : n == -EACCES ? "dictionary-attack lockout or wrong PIN"
-						   : strerror(-n));
-			continue;
-		}
-		int len = tpm2_token_passphrase(u->k->unsealed, (size_t)n, u->k->passphrase,
-						sizeof(u->k->passphrase));
-		explicit_bzero(u->k->unsealed, sizeof(u->k->unsealed));
-		for (int slot = 0; len > 0 && slot < 32 && !u->fatal; slot++) {
-			if (!(t->keyslots & (1u << slot)))
-				continue;
-			if (activate(u, slot, u->k->passphrase, (size_t)len) >= 0) {
-				explicit_bzero(u->k->passphrase, sizeof(u->k->passphrase));
-				u->how = "a systemd-tpm2 token";
-				u->from_tpm = true;
-				u->pcr15_policy = t->pcr_mask & (1u << MEASURE_PCR_SYSTEM_IDENTITY);
-				return true;
-			}
-		}
-		explicit_bzero(u->k->passphrase, sizeof(u->k->passphrase));
-		if (u->fatal)
-			return false;
-		/* This TPM sealed it and released it for this boot's PCRs: the header is not the one
-		 * it was sealed for. Asking for a passphrase now is what an attacker wants. */
-		log_error("The TPM released the key of LUKS token %d, but it opens no keyslot of %s: this LUKS2 header is not the one the key was sealed for.",
-			  token, node);
-		ctx_set_remedy(ctx, "Treat the disk as tampered with: its LUKS2 header was replaced (no passphrase is asked for). If the volume was re-created on purpose, enroll the TPM again (systemd-cryptenroll --wipe-slot=tpm2 --tpm2-device=auto).");
-		u->fatal = -EKEYREJECTED;
-		return false;
-	}
-	if (found == 0)
-		log_info("%s has no systemd-tpm2 token.", node);
-	return false;
 }
 
 /* Which option says the persistent partition is encrypted, or NULL. */
@@ -211,7 +108,6 @@ static int luks_run(struct boot_context *ctx)
 	struct unlock u = { .ctx = ctx, .where = v.node, .try_passphrase = try_passphrase, .userdata = &v };
 	struct luks_info info;
 	struct secret buf = { 0 };
-	bool ok = false;
 	int r;
 
 	r = ctx->sys->luks_inspect(v.node, &info);
@@ -240,9 +136,7 @@ static int luks_run(struct boot_context *ctx)
 		return log_error_errno(r < 0 ? r : -ENOMEM, "Cannot allocate locked memory for keys: %m");
 	u.k = (struct keys *)buf.data;
 
-	if (ctx->tpm_present)
-		ok = try_tokens(&u) || (!u.fatal && o->tpm2_emt_handle && unlock_with_emt_handle(&u));
-	if (!ok && !unlock_without_tpm(&u)) {
+	if (!unlock_walk_luks(&u)) {
 		r = u.fatal;
 		if (r < 0)
 			goto out;

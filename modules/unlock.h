@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Key sources shared by the luks stage (one volume) and the emt stage (all of EMT's volumes):
- * EMT's sealed key, rd.luks.key=, the console prompt, and the PCR 15 volume-key latch. A source
- * produces a passphrase and hands it to the caller's try_passphrase, which opens what it can. */
+/* Unlocking, shared by the luks stage (one volume) and the emt stage (all of EMT's volumes): key
+ * sources as a table (one struct key_source per modules/keysrc_*.c file, each stage's list in
+ * unlock.c), the walker, and the PCR 15 volume-key latch. A source produces a passphrase and hands
+ * it to the caller's try_passphrase, which opens what it can. */
 #pragma once
 
 #include <stdbool.h>
@@ -37,29 +38,39 @@ struct unlock {
 	 * the boot needs is open. */
 	bool (*try_passphrase)(struct unlock *u, int keyslot, const char *pass, size_t len);
 	void *userdata;
-	const char *how;        /* which source opened it, for the log */
+	const char *how;        /* which source opened it, for the log (set by the walker) */
 	/* Set (to -errno, after logging why and setting the remedy) when the boot must stop without
 	 * trying another key: a key the TPM released fits nothing (a supplanted header), or an
 	 * activation failed half-way. Every source stops once it is set; the stage returns it. */
 	int fatal;
-	bool from_tpm;          /* the key was unsealed from the TPM */
-	bool from_tpm_attempt;  /* the key being tried now came from the TPM (for messages) */
+	bool from_tpm;          /* the key was unsealed from the TPM (set by the walker) */
+	bool from_tpm_attempt;  /* the source being tried now is a TPM one (set by the walker) */
 	bool pcr15_policy;      /* the key that opened it was sealed to PCR 15 */
 };
 
 /* Load dm-crypt and the usual cipher and PBKDF hashes (no modprobe in the initrd). */
 void unlock_load_drivers(struct boot_context *ctx);
 
-/* The event extended into PCR 15 as soon as EMT's key is out of the TPM. */
-#define EMT_KEY_UNSEALED_EVENT "edgeinit:emt-key-unsealed"
+/* A key source: where a key may come from. */
+struct key_source {
+	const char *name;       /* "tpm2-token", "emt-handle", "key-file", "prompt" */
+	const char *how;        /* for the log: "Unlocked ... with <how>." */
+	bool from_tpm;          /* its key comes out of the TPM: no lockdown after it */
+	/* Whether this boot offers it (TPM present, option set, not headless); NULL: always. */
+	bool (*applies)(const struct unlock *u);
+	/* Offers its key(s) through u->try_passphrase. true once everything the boot needs is open;
+	 * false with u->fatal set when the boot must stop (logged, remedy set). Sets u->pcr15_policy
+	 * when the key was sealed to PCR 15. */
+	bool (*try)(struct unlock *u);
+};
 
-/* EMT's sealed key: unsealed, then PCR 15 is extended at once (the key is PolicyPCR-bound to PCR 15,
- * so the TPM will not release it again in this boot, whatever is parsed next), then tried on
- * keyslot 0. A key that fits nothing sets u->fatal: that header is not the one it was sealed for. */
-bool unlock_with_emt_handle(struct unlock *u);
-/* After the TPM: rd.luks.key=, then rd.luks.tries= attempts on the console (not headless). The
- * caller locks the TPM down (ctx_tpm_lockdown) when one of them opened the volumes. */
-bool unlock_without_tpm(struct unlock *u);
+/* Walk sources in order: skip those that do not apply, stop at the first that opens everything
+ * (u->how, u->from_tpm recorded from it), stop at once when u->fatal is set. true: opened. */
+bool unlock_walk(struct unlock *u, const struct key_source *const *sources, size_t n);
+/* The luks stage's list: tpm2-token, emt-handle, key-file, prompt. */
+bool unlock_walk_luks(struct unlock *u);
+/* The emt stage's list: emt-handle, key-file, prompt. */
+bool unlock_walk_emt(struct unlock *u);
 
 /* PCR 15: HMAC(volume key, "cryptsetup:<name>:<uuid>") in every bank, as systemd-cryptsetup's
  * tpm2-measure-pcr= does. 0 or -errno (logged). */

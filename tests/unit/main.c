@@ -16,7 +16,7 @@ int main(void)
 		efivar_suite, disks_stage_suite,
 		exitrd_stage_suite,
 		failure_suite, failures_stage_suite,
-		device_manager_suite,
+		device_manager_suite, context_suite,
 		keysrc_suite,
 	};
 	SRunner *sr = srunner_create(NULL);

@@ -29,5 +29,6 @@ Suite *disks_stage_suite(void); /* tests/stages: which disk provides the roles *
 Suite *exitrd_stage_suite(void); /* tests/stages: the exitrd copy */
 Suite *failure_suite(void);
 Suite *failures_stage_suite(void); /* tests/stages: failure reports, EFI side */
+Suite *context_suite(void); /* tests/stages: the boot context's helpers */
 Suite *device_manager_suite(void); /* tests/stages: the device manager's wait */
 Suite *keysrc_suite(void); /* tests/stages: the key-source walker and the luks list */

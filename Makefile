@@ -104,6 +104,8 @@ $(BUILD)/unit-obj/%.o: %.c $(UNIT_HEADERS) $(GEN_DIR)/required_modules.h Makefil
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -fsanitize=address,undefined -I$(GEN_DIR) -Iinit -Itests/unit -Itests/stages \
 		$(shell pkg-config --cflags $(LIBS_PC) $(LIB_PC) check) -c -o $@ $<
+# Stage tests as data: tests/stages/test_cases.c reads the cases at run time.
+$(BUILD)/unit-obj/tests/stages/test_cases.o: CFLAGS += -DEDGEINIT_CASES_DIR='"$(CURDIR)/tests/stages/cases"'
 $(BUILD)/unit-tests: $(UNIT_OBJ)
 	$(CC) $(CFLAGS) -fsanitize=address,undefined -o $@ $(UNIT_OBJ) $(LIB_PC_FLAGS) \
 		$(shell pkg-config --libs check)

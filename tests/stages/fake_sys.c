@@ -46,6 +46,11 @@ static int record(const char *fmt, ...)
 	va_end(ap);
 	fake.n_calls++;
 	r = fake.fail_call == fake.n_calls ? fake.fail_errno : 0;
+	if (fake.fail_prefix && !fake.fail_prefix_hit &&
+	    str_startswith(fake.calls[fake.n_calls - 1], fake.fail_prefix)) {
+		fake.fail_prefix_hit = true;
+		r = fake.fail_prefix_errno;
+	}
 	pthread_mutex_unlock(&record_lock);
 	return r;
 }

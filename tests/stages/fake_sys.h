@@ -14,6 +14,9 @@ struct fake_sys {
 	int n_calls;
 	int fail_call;    /* 1-based index of the call that fails, 0: none */
 	int fail_errno;   /* negative */
+	const char *fail_prefix; /* the first call starting with this fails with fail_prefix_errno */
+	int fail_prefix_errno;
+	bool fail_prefix_hit;
 	const char *root; /* fake root, stripped from recorded paths */
 	/* Tags returned by probe_block, by node path relative to root. */
 	struct { const char *node; struct blockdev_tags tags; } probe[24];

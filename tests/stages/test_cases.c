@@ -1,0 +1,594 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Stage tests as data: one directory per case under tests/stages/cases/ (see README.md, Tests).
+ *
+ *   cmdline   the kernel command line, written to <root>/proc/cmdline (and parsed into the
+ *             context when the case does not run the cmdline stage itself)
+ *   root/     copied into the temporary root before the run
+ *   setup     what a tree in git cannot hold, one directive a line: mkdir P, symlink TARGET P,
+ *             probe NODE PARTLABEL TYPE UUID ("-": none), verity DATA HASH (a 1 MiB data device
+ *             and its hash device, fixed salt and UUID, so the root hash is fixed too), tpm absent,
+ *             active-roothash HEX, ctx FIELD [VALUE] (root_node, persist_node, verity_data_node,
+ *             verity_hash_node, persist_plain, tpm_present, uevent)
+ *   faults    "call N -EXXX" (the Nth recorded call fails) or "PREFIX -EXXX" (the first call
+ *             whose record starts with PREFIX fails)
+ *   stages    the stages to run, in order ("devices" is the profile's own), stopping at the first
+ *             failure; or "boot": the whole table through boot_run, then the fatal path's
+ *             discard walk if a stage failed
+ *   expect    the golden transcript: "stage X", the fake's recorded calls (the temporary root
+ *             written <root>), "result X 0|skipped|-EXXX", "discard X", "report X ok|...",
+ *             "remedy ..."; and checks kept as written: "log: TEXT", "nolog: TEXT",
+ *             "exists: PATH", "absent: PATH", "content: PATH C-ESCAPED-TEXT"
+ *
+ * EDGEINIT_UPDATE_GOLDEN=1 rewrites each expect's transcript from the run (leading comments and
+ * the checks stay); EDGEINIT_STAGE_CASES=DIR reads the cases from DIR. */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "edgeinit/fs.h"
+#include "edgeinit/stage.h"
+#include "edgeinit/strutil.h"
+#include "fake_sys.h"
+#include "suites.h"
+
+#ifndef EDGEINIT_CASES_DIR
+#define EDGEINIT_CASES_DIR "tests/stages/cases"
+#endif
+
+#define CASES_MAX 128
+#define LINES_MAX 512
+#define TEXT_MAX 65536
+
+static char case_names[CASES_MAX][NAME_MAX + 1];
+static int n_cases;
+static struct boot_context ctx;
+static char case_dir[PATH_MAX];
+static char *out[LINES_MAX];  /* the transcript */
+static int n_out, flushed;
+static char *strings[64];     /* what the fake points into, freed at teardown */
+static int n_strings;
+
+static const char *cases_dir(void)
+{
+	const char *e = getenv("EDGEINIT_STAGE_CASES");
+
+	return e && *e ? e : EDGEINIT_CASES_DIR;
+}
+
+static const char *keep(const char *s)
+{
+	ck_assert_int_lt(n_strings, (int)ELEMENTSOF(strings));
+	return strings[n_strings++] = strdup(s);
+}
+
+/* ---- the transcript ---- */
+
+static void t_add(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void t_add(const char *fmt, ...)
+{
+	char line[FAKE_CALL_LEN + 64], res[2 * sizeof(line)], *p = line;
+	size_t rl = strlen(fake.root), n = 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* The temporary root, wherever it stands (overlay options carry it), becomes <root>. */
+	for (const char *q; (q = strstr(p, fake.root)); p = (char *)q + rl) {
+		n += (size_t)snprintf(res + n, sizeof(res) - n, "%.*s<root>", (int)(q - p), p);
+	}
+	snprintf(res + n, sizeof(res) - n, "%s", p);
+	ck_assert_int_lt(n_out, LINES_MAX);
+	out[n_out++] = strdup(res);
+}
+
+static void flush_calls(void)
+{
+	for (; flushed < fake.n_calls; flushed++)
+		t_add("%s", fake.calls[flushed]);
+}
+
+static const char *code(int r, char *buf, size_t size)
+{
+	const char *name = r < 0 ? strerrorname_np(-r) : NULL;
+
+	if (r == 0)
+		return "0";
+	if (r == STAGE_RUN_SKIPPED)
+		return "skipped";
+	if (name)
+		snprintf(buf, size, "-%s", name);
+	else
+		snprintf(buf, size, "%d", r);
+	return buf;
+}
+
+static void t_result(const char *stage, int r)
+{
+	char buf[32];
+
+	flush_calls();
+	t_add("result %s %s", stage, code(r, buf, sizeof(buf)));
+}
+
+static int parse_errno(const char *s)
+{
+	if (s[0] == '-' && s[1] == 'E')
+		for (int e = 1; e < 4096; e++) {
+			const char *n = strerrorname_np(e);
+			if (n && streq(n, s + 1))
+				return -e;
+		}
+	ck_abort_msg("%s: '%s' is not -E<NAME>", case_dir, s);
+	return 0;
+}
+
+/* ---- reading a case ---- */
+
+/* The case's file, or NULL if it has none. The caller frees. */
+static char *case_file(const char *name)
+{
+	char path[PATH_MAX + 64];
+	static char buf[TEXT_MAX];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", case_dir, name);
+	if (access(path, F_OK) != 0)
+		return NULL;
+	r = read_small_file(path, buf, sizeof(buf));
+	ck_assert_msg(r >= 0, "cannot read %s", path);
+	return strdup(buf);
+}
+
+/* C escapes: \n \t \\ \xNN. */
+static void unescape(const char *s, char *d, size_t size)
+{
+	size_t n = 0;
+
+	for (; *s && n + 1 < size; s++) {
+		if (*s != '\\' || !s[1]) {
+			d[n++] = *s;
+			continue;
+		}
+		s++;
+		if (*s == 'n')
+			d[n++] = '\n';
+		else if (*s == 't')
+			d[n++] = '\t';
+		else if (*s == 'x' && s[1] && s[2]) {
+			char hex[3] = { s[1], s[2], 0 };
+			d[n++] = (char)strtol(hex, NULL, 16);
+			s += 2;
+		} else
+			d[n++] = *s;
+	}
+	d[n] = '\0';
+}
+
+static void root_path(const char *rel, char *buf, size_t size)
+{
+	ck_assert_int_eq(ctx_path(&ctx, rel, buf, size), 0);
+}
+
+static int copy_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	char src_root[PATH_MAX + 8], dst[PATH_MAX], link[PATH_MAX];
+	static char data[1 << 20];
+	FILE *in, *o;
+	size_t len;
+	ssize_t n;
+
+	(void)ftw;
+	snprintf(src_root, sizeof(src_root), "%s/root", case_dir);
+	if (streq(path, src_root))
+		return 0;
+	root_path(path + strlen(src_root), dst, sizeof(dst));
+	if (flag == FTW_D)
+		return mkdir(dst, st->st_mode & 07777) < 0 && errno != EEXIST ? -1 : 0;
+	if (flag == FTW_SL) {
+		n = readlink(path, link, sizeof(link) - 1);
+		ck_assert_int_ge(n, 0);
+		link[n] = '\0';
+		return symlink(link, dst);
+	}
+	in = fopen(path, "r");
+	o = fopen(dst, "w");
+	ck_assert_msg(in && o, "cannot copy %s", path);
+	len = fread(data, 1, sizeof(data), in);
+	ck_assert_uint_eq(fwrite(data, 1, len, o), len);
+	fclose(in);
+	ck_assert_int_eq(fclose(o), 0);
+	return chmod(dst, st->st_mode & 07777);
+}
+
+static void setup_verity(const char *data, const char *hash)
+{
+	char cmd[4 * PATH_MAX], d[PATH_MAX], h[PATH_MAX];
+
+	root_path(data, d, sizeof(d));
+	root_path(hash, h, sizeof(h));
+	snprintf(cmd, sizeof(cmd),
+		 "truncate -s 1M '%s' && veritysetup format '%s' '%s' --salt=%064d "
+		 "--uuid=00000000-0000-4000-8000-000000000000 >/dev/null 2>&1", d, d, h, 0);
+	ck_assert_msg(system(cmd) == 0, "veritysetup failed (install cryptsetup-bin: make deps)");
+}
+
+static void setup_ctx(const char *field, const char *value)
+{
+	static const struct { const char *name; size_t off; } nodes[] = {
+		{ "root_node", offsetof(struct boot_context, rootfs.node) },
+		{ "persist_node", offsetof(struct boot_context, persist_node) },
+		{ "verity_data_node", offsetof(struct boot_context, rootfs.data_node) },
+		{ "verity_hash_node", offsetof(struct boot_context, rootfs.hash_node) },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(nodes); i++)
+		if (streq(field, nodes[i].name)) {
+			ck_assert_ptr_nonnull(value);
+			str_copy((char *)&ctx + nodes[i].off, DEVNODE_MAX, value);
+			return;
+		}
+	if (streq(field, "persist_plain"))
+		ctx.persist_plain = true;
+	else if (streq(field, "tpm_present")) {
+		ctx.tpm_present = true;
+		ctx.n_tpm_banks = 1;
+		ctx.tpm_banks[0] = HASH_SHA256;
+	} else if (streq(field, "uevent"))
+		ctx.dev.uevent_fd = sys_fake.uevent_open();
+	else
+		ck_abort_msg("%s/setup: unknown ctx field '%s'", case_dir, field);
+}
+
+static void apply_setup(char *text)
+{
+	char *save = NULL, *line, path[PATH_MAX], target[PATH_MAX];
+
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *w[6] = { 0 }, *s2 = NULL;
+		int n = 0;
+
+		if (line[0] == '#')
+			continue;
+		for (char *t = strtok_r(line, " ", &s2); t && n < 6; t = strtok_r(NULL, " ", &s2))
+			w[n++] = t;
+		if (n == 0)
+			continue;
+		if (streq(w[0], "mkdir") && n == 2)
+			fake_mkdir(w[1]);
+		else if (streq(w[0], "symlink") && n == 3) {
+			const char *rest = str_startswith(w[1], "<root>");
+			snprintf(target, sizeof(target), "%s%s", rest ? fake.root : "", rest ? rest : w[1]);
+			root_path(w[2], path, sizeof(path));
+			ck_assert_int_eq(symlink(target, path), 0);
+		} else if (streq(w[0], "probe") && n == 5)
+			fake_add_probe(keep(w[1]), streq(w[2], "-") ? NULL : w[2],
+				       streq(w[3], "-") ? NULL : w[3], streq(w[4], "-") ? NULL : w[4]);
+		else if (streq(w[0], "verity") && n == 3)
+			setup_verity(w[1], w[2]);
+		else if (streq(w[0], "tpm") && n == 2 && streq(w[1], "absent"))
+			fake.tpm_open_result = -ENOENT;
+		else if (streq(w[0], "active-roothash") && n == 2)
+			str_copy(fake.active_roothash, sizeof(fake.active_roothash), w[1]);
+		else if (streq(w[0], "ctx") && n >= 2)
+			setup_ctx(w[1], w[2]);
+		else
+			ck_abort_msg("%s/setup: cannot read '%s'", case_dir, w[0]);
+	}
+}
+
+static void apply_faults(char *text)
+{
+	char *save = NULL;
+
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *e = strrchr(line, ' ');
+
+		if (line[0] == '#' || !e)
+			continue;
+		*e++ = '\0';
+		if (str_startswith(line, "call ")) {
+			fake.fail_call = atoi(line + 5);
+			fake.fail_errno = parse_errno(e);
+		} else {
+			ck_assert_msg(!fake.fail_prefix, "%s/faults: one prefix fault only", case_dir);
+			fake.fail_prefix = keep(line);
+			fake.fail_prefix_errno = parse_errno(e);
+		}
+	}
+}
+
+/* ---- running ---- */
+
+static const struct stage *find_stage(const char *name)
+{
+	for (size_t i = 0; i < boot_table_size; i++)
+		if (streq(boot_table[i].stage->name, name) &&
+		    (boot_table[i].profiles & PROFILE_BIT(ctx.opts.profile)))
+			return boot_table[i].stage;
+	ck_abort_msg("%s/stages: no stage '%s' in the %s profile", case_dir, name,
+		     boot_profile_to_string(ctx.opts.profile));
+	return NULL;
+}
+
+static void run_stages(char *list)
+{
+	char *save = NULL;
+
+	for (char *w = strtok_r(list, " \n", &save); w; w = strtok_r(NULL, " \n", &save)) {
+		const struct stage *s = find_stage(w);
+		int r;
+
+		flush_calls();
+		t_add("stage %s", s->name);
+		r = s->run(&ctx);
+		t_result(s->name, r);
+		if (r < 0)
+			break;
+	}
+}
+
+/* boot: the real table, each discard wrapped so that the fatal path's walk is recorded. */
+#define WRAP_MAX 20
+static const struct stage *wrapped[WRAP_MAX];
+static void note_discard(struct boot_context *c, int i)
+{
+	flush_calls();
+	t_add("discard %s", wrapped[i]->name);
+	wrapped[i]->discard(c);
+	flush_calls();
+}
+#define W(i) static void discard_##i(struct boot_context *c) { note_discard(c, i); }
+W(0) W(1) W(2) W(3) W(4) W(5) W(6) W(7) W(8) W(9)
+W(10) W(11) W(12) W(13) W(14) W(15) W(16) W(17) W(18) W(19)
+#undef W
+static void (*const discards[WRAP_MAX])(struct boot_context *) = {
+	discard_0, discard_1, discard_2, discard_3, discard_4, discard_5, discard_6, discard_7,
+	discard_8, discard_9, discard_10, discard_11, discard_12, discard_13, discard_14,
+	discard_15, discard_16, discard_17, discard_18, discard_19,
+};
+
+static void before(struct boot_context *c, const struct stage *s)
+{
+	(void)c;
+	flush_calls();
+	t_add("stage %s", s->name);
+}
+
+static void after(struct boot_context *c, const struct stage *s, int r)
+{
+	(void)c;
+	t_result(s->name, r);
+}
+
+static void run_boot(void)
+{
+	static const char *const results[] = { "not-run", "ok", "failed", "skipped" };
+	static const struct boot_hooks hooks = { .before = before, .after = after };
+	static struct stage stages[WRAP_MAX];
+	struct boot_step steps[WRAP_MAX];
+	const struct stage *failed = NULL;
+	int r;
+
+	ck_assert_uint_le(boot_table_size, WRAP_MAX);
+	for (size_t i = 0; i < boot_table_size; i++) {
+		wrapped[i] = boot_table[i].stage;
+		stages[i] = *boot_table[i].stage;
+		if (stages[i].discard)
+			stages[i].discard = discards[i];
+		steps[i] = (struct boot_step){ &stages[i], boot_table[i].profiles };
+	}
+	r = boot_run(&ctx, steps, boot_table_size, &hooks, &failed);
+	if (r < 0) {
+		t_result(failed->name, r);
+		t_add("fatal %s", failed->name);
+		boot_discard(&ctx);
+		/* A second walk (the exec failed after the fatal path began) does nothing. */
+		boot_discard(&ctx);
+	}
+	flush_calls();
+	for (size_t i = 0; i < ctx.report.n_stages; i++)
+		t_add("report %s %s", ctx.report.stages[i].name, results[ctx.report.stages[i].result]);
+}
+
+/* ---- checking ---- */
+
+static bool is_check(const char *line)
+{
+	return str_startswith(line, "log: ") || str_startswith(line, "nolog: ") ||
+	       str_startswith(line, "exists: ") || str_startswith(line, "absent: ") ||
+	       str_startswith(line, "content: ");
+}
+
+static int check_line(const char *line)
+{
+	char path[PATH_MAX], want[4096], got[TEXT_MAX];
+	const char *v;
+
+	if ((v = str_startswith(line, "log: ")))
+		return fake_logged(v) ? 0 : -1;
+	if ((v = str_startswith(line, "nolog: ")))
+		return fake_logged(v) ? -1 : 0;
+	if ((v = str_startswith(line, "exists: ")) || (v = str_startswith(line, "absent: "))) {
+		root_path(v, path, sizeof(path));
+		return (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0) == (line[0] == 'e') ? 0 : -1;
+	}
+	v = str_startswith(line, "content: ");
+	const char *sp = strchr(v, ' ');
+	ck_assert_ptr_nonnull(sp);
+	snprintf(want, sizeof(want), "%.*s", (int)(sp - v), v);
+	root_path(want, path, sizeof(path));
+	unescape(sp + 1, want, sizeof(want));
+	return read_small_file(path, got, sizeof(got)) >= 0 && streq(got, want) ? 0 : -1;
+}
+
+/* A readable diff of the golden and the run: changed lines with two lines of context. */
+static void print_diff(char **a, int na, char **b, int nb)
+{
+	static short l[LINES_MAX + 1][LINES_MAX + 1];
+	char mark[2 * LINES_MAX], *txt[2 * LINES_MAX];
+	int i, j, k = 0;
+
+	for (i = na; i >= 0; i--)
+		for (j = nb; j >= 0; j--)
+			l[i][j] = i == na || j == nb ? 0 : streq(a[i], b[j]) ? l[i + 1][j + 1] + 1
+				  : l[i + 1][j] > l[i][j + 1] ? l[i + 1][j] : l[i][j + 1];
+	for (i = j = 0; i < na || j < nb; k++)
+		if (i < na && j < nb && streq(a[i], b[j]))
+			mark[k] = ' ', txt[k] = a[i++], j++;
+		else if (i < na && (j == nb || l[i + 1][j] >= l[i][j + 1]))
+			mark[k] = '-', txt[k] = a[i++];
+		else
+			mark[k] = '+', txt[k] = b[j++];
+	fprintf(stderr, "--- %s/expect\n+++ this run\n", case_dir);
+	for (i = 0; i < k; i++) {
+		bool near = false;
+		for (j = i - 2; j <= i + 2; j++)
+			near |= j >= 0 && j < k && mark[j] != ' ';
+		if (near)
+			fprintf(stderr, "%c%s\n", mark[i], txt[i]);
+		else if (i > 0 && mark[i - 1] != ' ')
+			fprintf(stderr, "...\n");
+	}
+}
+
+static void update_golden(char **lines, int n)
+{
+	char path[PATH_MAX + 16];
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/expect", case_dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	for (i = 0; i < n && lines[i][0] == '#'; i++)
+		fprintf(f, "%s\n", lines[i]);
+	for (int k = 0; k < n_out; k++)
+		fprintf(f, "%s\n", out[k]);
+	for (; i < n; i++)
+		if (is_check(lines[i]))
+			fprintf(f, "%s\n", lines[i]);
+	ck_assert_int_eq(fclose(f), 0);
+	fprintf(stderr, "updated %s\n", path);
+}
+
+static void setup(void)
+{
+	boot_context_init(&ctx, fake_setup("/tmp"), &sys_fake);
+	ctx_debug_hold_max_sec = 0;
+	n_out = flushed = n_strings = 0;
+}
+
+static void teardown(void)
+{
+	boot_context_done(&ctx);
+	fake_teardown();
+	for (int i = 0; i < n_out; i++)
+		free(out[i]);
+	for (int i = 0; i < n_strings; i++)
+		free(strings[i]);
+}
+
+START_TEST(stage_case)
+{
+	_cleanup_free_ char *cmdline = NULL, *setup_text = NULL, *faults = NULL, *stages = NULL,
+			    *expect = NULL;
+	char *lines[LINES_MAX], *gold[LINES_MAX], *save = NULL, path[PATH_MAX + 8];
+	int n_lines = 0, n_gold = 0, failed_checks = 0;
+	bool same;
+
+	snprintf(case_dir, sizeof(case_dir), "%s/%s", cases_dir(), case_names[_i]);
+	stages = case_file("stages");
+	expect = case_file("expect");
+	ck_assert_msg(stages, "%s: no stages file", case_dir);
+	snprintf(path, sizeof(path), "%s/root", case_dir);
+	if (access(path, F_OK) == 0)
+		ck_assert_int_eq(nftw(path, copy_entry, 16, FTW_PHYS), 0);
+	cmdline = case_file("cmdline");
+	fake_write("/proc/cmdline", cmdline ? cmdline : "");
+	if ((setup_text = case_file("setup")))
+		apply_setup(setup_text);
+	if ((faults = case_file("faults")))
+		apply_faults(faults);
+	/* What the cmdline stage would have set, for cases that start after it. */
+	if (!strstr(stages, "cmdline") && !strstr(stages, "boot") && cmdline) {
+		char bad[CMDLINE_KEY_MAX], reason[CMDLINE_REASON_MAX];
+		ck_assert_int_eq(boot_options_parse(cmdline, &ctx.opts, NULL, NULL, bad, reason), 0);
+	}
+	fake.n_calls = 0; /* the setup's own calls (uevent_open) are not the stage's */
+
+	if (str_startswith(stages, "boot"))
+		run_boot();
+	else
+		run_stages(stages);
+	flush_calls();
+	if (ctx.remedy[0])
+		t_add("remedy %s", ctx.remedy);
+
+	for (char *l = expect ? strtok_r(expect, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
+		ck_assert_int_lt(n_lines, LINES_MAX);
+		lines[n_lines++] = l;
+		if (l[0] == '#' || !l[0])
+			continue;
+		if (is_check(l)) {
+			if (check_line(l) < 0) {
+				fprintf(stderr, "%s/expect: check failed: %s\n", case_dir, l);
+				failed_checks++;
+			}
+		} else
+			gold[n_gold++] = l;
+	}
+	same = n_gold == n_out;
+	for (int i = 0; same && i < n_out; i++)
+		same = streq(gold[i], out[i]);
+	if (!same && getenv("EDGEINIT_UPDATE_GOLDEN"))
+		update_golden(lines, n_lines);
+	else if (!same)
+		print_diff(gold, n_gold, out, n_out);
+	if (failed_checks)
+		fprintf(stderr, "%s: the log was:\n%s", case_dir, fake_log);
+	ck_assert_msg(same || getenv("EDGEINIT_UPDATE_GOLDEN"),
+		      "%s: the run differs from expect (diff above; EDGEINIT_UPDATE_GOLDEN=1 rewrites it)", case_dir);
+	ck_assert_msg(!failed_checks, "%s: %d check(s) failed", case_dir, failed_checks);
+}
+END_TEST
+
+static int by_name(const void *a, const void *b) { return strcmp(a, b); }
+
+Suite *stage_cases_suite(void)
+{
+	Suite *s = suite_create("stage-cases");
+	TCase *tc = tcase_create("cases");
+	DIR *d = opendir(cases_dir());
+	struct dirent *e;
+
+	if (!d) { /* no ck_assert outside a test */
+		fprintf(stderr, "stage cases: cannot open %s: %m\n", cases_dir());
+		exit(EXIT_FAILURE);
+	}
+	while ((e = readdir(d)) && n_cases < CASES_MAX) {
+		struct stat st;
+		if (e->d_name[0] != '.' && fstatat(dirfd(d), e->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode))
+			str_copy(case_names[n_cases++], sizeof(case_names[0]), e->d_name);
+	}
+	closedir(d);
+	if (n_cases == 0) {
+		fprintf(stderr, "stage cases: no case in %s\n", cases_dir());
+		exit(EXIT_FAILURE);
+	}
+	qsort(case_names, (size_t)n_cases, sizeof(case_names[0]), by_name);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, stage_case, 0, n_cases);
+	suite_add_tcase(s, tc);
+	return s;
+}

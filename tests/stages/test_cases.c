@@ -16,8 +16,9 @@
  *             discard walk if a stage failed
  *   expect    the golden transcript: "stage X", the fake's recorded calls (the temporary root
  *             written <root>), "result X 0|skipped|-EXXX", "discard X", "report X ok|...",
- *             "remedy ..."; and checks kept as written: "log: TEXT", "nolog: TEXT",
- *             "exists: PATH", "absent: PATH", "content: PATH C-ESCAPED-TEXT"
+ *             "layout mounted N, failed N, seeded N", "remedy ..."; and checks kept as
+ *             written: "log: TEXT", "nolog: TEXT", "exists: PATH", "absent: PATH",
+ *             "content: PATH C-ESCAPED-TEXT"
  *
  * EDGEINIT_UPDATE_GOLDEN=1 rewrites each expect's transcript from the run (leading comments and
  * the checks stay); EDGEINIT_STAGE_CASES=DIR reads the cases from DIR. */
@@ -531,6 +532,9 @@ START_TEST(stage_case)
 	else
 		run_stages(stages);
 	flush_calls();
+	if (ctx.report.layout_mounts || ctx.report.layout_failed || ctx.report.layout_seeded)
+		t_add("layout mounted %u, failed %u, seeded %u", ctx.report.layout_mounts,
+		      ctx.report.layout_failed, ctx.report.layout_seeded);
 	if (ctx.remedy[0])
 		t_add("remedy %s", ctx.remedy);
 

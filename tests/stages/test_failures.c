@@ -59,39 +59,6 @@ static void read_run(const char *rel, char *buf, size_t size)
 	ck_assert_int_ge(read_small_file(path, buf, size), 0);
 }
 
-START_TEST(failures_shows_the_efi_report_once_then_deletes_it)
-{
-	char json[8192];
-
-	write_var(REPORT "\n");
-	ck_assert_int_eq(stage_failures.run(&ctx), 0);
-	ck_assert(fake_called("mount efivarfs"));
-	read_run("/run/edgeinit/last-failures.json", json, sizeof(json));
-	ck_assert_str_eq(json, "{\"format\": 1, \"count\": 1, \"reports\": [" REPORT "]}\n");
-	ck_assert_str_eq(ctx.report.previous_failures, "{\"format\": 1, \"count\": 1, \"reports\": [" REPORT "]}");
-	ck_assert_msg(fake_logged("A previous boot failed: stage 'verity': Bad message"), "%s", fake_log);
-	ck_assert_int_ne(access(var, F_OK), 0);
-	/* The next good boot: nothing. */
-	ck_assert_int_eq(stage_failures.run(&ctx), 0);
-	read_run("/run/edgeinit/last-failures.json", json, sizeof(json));
-	ck_assert_str_eq(json, "{\"format\": 1, \"count\": 0, \"reports\": []}\n");
-}
-END_TEST
-
-START_TEST(failures_drops_a_corrupt_variable_and_boots_on)
-{
-	char json[8192];
-
-	write_var("{\"format\": 1, \"stage\": \"x\x1b[2J\"}\n\xff\xfe garbage\n" REPORT "\n");
-	ck_assert_int_eq(stage_failures.run(&ctx), 0);
-	ck_assert_msg(fake_logged("The EFI variable " FAILURE_EFIVAR_NAME " holds 2 malformed failure record(s), dropped"),
-		      "%s", fake_log);
-	read_run("/run/edgeinit/last-failures.json", json, sizeof(json));
-	ck_assert_str_eq(json, "{\"format\": 1, \"count\": 1, \"reports\": [" REPORT "]}\n");
-	ck_assert_int_ne(access(var, F_OK), 0);
-}
-END_TEST
-
 START_TEST(failures_deletes_an_oversized_variable_unread)
 {
 	static char big[FAILURE_EFI_MAX + 64];
@@ -131,8 +98,6 @@ Suite *failures_stage_suite(void)
 	TCase *tc = tcase_create("efi");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, failures_shows_the_efi_report_once_then_deletes_it);
-	tcase_add_test(tc, failures_drops_a_corrupt_variable_and_boots_on);
 	tcase_add_test(tc, failures_deletes_an_oversized_variable_unread);
 	tcase_add_test(tc, failures_record_from_the_context_passes_the_rules);
 	suite_add_tcase(s, tc);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The mounts and layout stages on an unencrypted persistent partition (nosuid,nodev, also on
- * every bind and persistent overlay) and on a full one (a copy that does not fit is not bound). */
+/* The layout stage on a full persistent partition (a copy that does not fit is not bound) and
+ * edgeinit.debug.hold=seed:<n>. The nosuid,nodev cases of a plain partition are data:
+ * tests/stages/cases/{mounts,layout}-*-persist-*. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -30,39 +31,6 @@ static void teardown(void)
 	fake_teardown();
 }
 
-static void mounts_fixture(const char *persist_node)
-{
-	fake_write("/proc/filesystems", "\text4\n");
-	fake_mkdir("/sysroot");
-	str_copy(ctx.rootfs.node, sizeof(ctx.rootfs.node), "/dev/mapper/rootfs_verity");
-	str_copy(ctx.persist_node, sizeof(ctx.persist_node), persist_node);
-	fake_add_probe("/dev/mapper/rootfs_verity", NULL, "ext4", NULL);
-	fake_add_probe(persist_node, NULL, "ext4", NULL);
-}
-
-START_TEST(mounts_plain_persist_is_nosuid_nodev)
-{
-	char want[128];
-
-	mounts_fixture("/dev/vda3");
-	ctx.persist_plain = true;
-	ck_assert_int_eq(stage_mounts.run(&ctx), 0);
-	snprintf(want, sizeof(want), "mount /dev/vda3 /sysroot/opt ext4 0x%x -", MS_NOSUID | MS_NODEV);
-	ck_assert_str_eq(fake.calls[3], want);
-	ck_assert(fake_logged("on /sysroot/opt read-write, nosuid, nodev."));
-}
-END_TEST
-
-/* A LUKS2 volume holds only what this device wrote: EMT keeps setuid programs and device nodes
- * in persistent binds, so no flags. */
-START_TEST(mounts_luks_persist_keeps_suid_and_dev)
-{
-	mounts_fixture("/dev/mapper/edge_persistent");
-	ck_assert_int_eq(stage_mounts.run(&ctx), 0);
-	ck_assert_str_eq(fake.calls[3], "mount /dev/mapper/edge_persistent /sysroot/opt ext4 0x0 -");
-}
-END_TEST
-
 #define LAYOUT_BINDS "OVERLAY=tmpfs:10m\nTMPFS_OVERLAYS_PATHS=\"\"\n" \
 	"PERSISTENT_BIND_PATHS=\"/etc/ssh /etc/machine-id\"\nPERSISTENT_BIND_TARGET=/opt/.mount/persistence\n"
 
@@ -77,66 +45,6 @@ static void layout_fixture(const char *layout_env)
 	fake_write("/sysroot/etc/layout.env", layout_env);
 	str_copy(ctx.persist_node, sizeof(ctx.persist_node), "/dev/vda3");
 }
-
-/* The remount that makes a bind nosuid,nodev, right after that bind. */
-static int remount_after(const char *bind_prefix, const char *target)
-{
-	char want[256];
-	int i = fake_call_index(bind_prefix);
-
-	if (i < 0 || i + 1 >= fake.n_calls)
-		return -1;
-	snprintf(want, sizeof(want), "mount (null) %s - 0x%x -", target, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV);
-	return streq(fake.calls[i + 1], want) ? 0 : -1;
-}
-
-START_TEST(layout_plain_persist_binds_are_nosuid_nodev)
-{
-	layout_fixture(LAYOUT_BINDS);
-	ctx.persist_plain = true;
-	ck_assert_int_eq(stage_layout.run(&ctx), 0);
-	ck_assert_int_eq(remount_after("mount /sysroot/opt/.mount/persistence/etc-ssh.bind /sysroot/etc/ssh", "/sysroot/etc/ssh"), 0);
-	ck_assert_int_eq(remount_after("mount /sysroot/opt/.mount/persistence/etc-machine-id.bind/machine-id", "/sysroot/etc/machine-id"), 0);
-	ck_assert_uint_eq(ctx.report.layout_mounts, 2);
-}
-END_TEST
-
-START_TEST(layout_luks_persist_binds_are_left_alone)
-{
-	layout_fixture(LAYOUT_BINDS);
-	ck_assert_int_eq(stage_layout.run(&ctx), 0);
-	ck_assert(fake_called("mount /sysroot/opt/.mount/persistence/etc-ssh.bind /sysroot/etc/ssh - 0x1000 -"));
-	ck_assert(!fake_called("mount (null)"));
-}
-END_TEST
-
-/* A remount that fails takes the bind away again: nothing of a plain partition stays suid. */
-START_TEST(layout_plain_persist_failed_remount_unbinds)
-{
-	layout_fixture("TMPFS_OVERLAYS_PATHS=\"\"\nPERSISTENT_BIND_PATHS=/etc/ssh\n");
-	ctx.persist_plain = true;
-	fake.fail_call = 3; /* the tmpfs, the bind, then the remount */
-	fake.fail_errno = -EPERM;
-	ck_assert_int_eq(stage_layout.run(&ctx), 0);
-	ck_assert_str_eq(fake.calls[3], "umount /sysroot/etc/ssh 2");
-	ck_assert_uint_eq(ctx.report.layout_mounts, 0);
-	ck_assert_uint_eq(ctx.report.layout_failed, 1);
-}
-END_TEST
-
-/* Overlay upper directories on the persistent partition itself (no tmpfs) come back on every
- * boot: on a plain partition the overlay is nosuid,nodev too. */
-START_TEST(layout_plain_persist_overlay_upper_is_nosuid_nodev)
-{
-	char want[128];
-
-	layout_fixture("OVERLAY=\"\"\nTMPFS_OVERLAYS_PATHS=/var\n");
-	ctx.persist_plain = true;
-	ck_assert_int_eq(stage_layout.run(&ctx), 0);
-	snprintf(want, sizeof(want), "mount overlay /sysroot/var overlay 0x%x lowerdir=", MS_NOSUID | MS_NODEV);
-	ck_assert(fake_called(want));
-}
-END_TEST
 
 /* The persistent partition is full on the first boot: /etc/ssh's copy does not fit. Nothing of
  * it is left on the partition, it is not bound (the image's /etc/ssh stays), the error names
@@ -207,12 +115,6 @@ TCase *persist_tcase(void)
 	TCase *tc = tcase_create("persist");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, mounts_plain_persist_is_nosuid_nodev);
-	tcase_add_test(tc, mounts_luks_persist_keeps_suid_and_dev);
-	tcase_add_test(tc, layout_plain_persist_binds_are_nosuid_nodev);
-	tcase_add_test(tc, layout_luks_persist_binds_are_left_alone);
-	tcase_add_test(tc, layout_plain_persist_failed_remount_unbinds);
-	tcase_add_test(tc, layout_plain_persist_overlay_upper_is_nosuid_nodev);
 	tcase_add_test(tc, layout_full_partition_never_binds_a_partial_copy);
 	tcase_add_test(tc, layout_full_partition_file_bind);
 	tcase_add_test(tc, layout_debug_hold_at_the_nth_seeding_operation);

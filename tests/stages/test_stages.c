@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Stage tests: each stage runs against a fake root directory with the recording fake of the
- * side-effect seam; assertions are on the recorded plan of calls, the context and the log. */
+ * side-effect seam; assertions are on the recorded plan of calls, the context and the log.
+ * Cases whose outcome is a call log and a result are data instead: tests/stages/cases/. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -39,32 +40,7 @@ static void teardown(void)
 	fake_teardown();
 }
 
-/* ---- early-setup ---- */
-
-START_TEST(early_setup_mounts_api_filesystems_in_order)
-{
-	ck_assert_int_eq(stage_early_setup.run(&ctx), 0);
-	ck_assert_int_eq(fake.n_calls, 4);
-	ck_assert_str_eq(fake.calls[0], "mount devtmpfs /dev devtmpfs 0x1000002 mode=0755");
-	ck_assert_str_eq(fake.calls[1], "mount proc /proc proc 0xe -");
-	ck_assert_str_eq(fake.calls[2], "mount sysfs /sys sysfs 0xe -");
-	ck_assert_str_eq(fake.calls[3], "mount tmpfs /run tmpfs 0x1000006 mode=0755");
-	char p[512];
-	snprintf(p, sizeof(p), "%s/run/edgeinit", fake.root);
-	ck_assert_int_eq(access(p, F_OK), 0);
-}
-END_TEST
-
-START_TEST(early_setup_failing_mount_stops_with_remedy)
-{
-	fake.fail_call = 3;
-	fake.fail_errno = -ENODEV;
-	ck_assert_int_eq(stage_early_setup.run(&ctx), -ENODEV);
-	ck_assert_int_eq(fake.n_calls, 3);
-	ck_assert_ptr_nonnull(strstr(ctx.remedy, "sysfs"));
-	ck_assert(fake_logged("Failed to mount sysfs"));
-}
-END_TEST
+/* ---- early-setup: tests/stages/cases/ ---- */
 
 /* ---- cmdline ---- */
 
@@ -79,42 +55,6 @@ START_TEST(cmdline_reads_options)
 	ck_assert_uint_eq(ctx.opts.timeout_sec, 7);
 	ck_assert_str_eq(ctx.opts.root_mapper_name, "rootfs_verity");
 	ck_assert(fake_logged("Unknown option 'edgeinit.bogus'"));
-}
-END_TEST
-
-START_TEST(cmdline_without_roothash_fails_closed)
-{
-	fake_write("/proc/cmdline", "root=/dev/mapper/rootfs_verity rd.timeout=200\n");
-	ck_assert_int_eq(stage_cmdline.run(&ctx), -ENOKEY);
-	ck_assert(fake_logged("No roothash="));
-	ck_assert_ptr_nonnull(strstr(ctx.remedy, "roothash="));
-}
-END_TEST
-
-START_TEST(cmdline_bad_root_names_the_option)
-{
-	fake_write("/proc/cmdline", "roothash=" HASH64 " root=/dev/vda2\n");
-	ck_assert_int_eq(stage_cmdline.run(&ctx), -EINVAL);
-	ck_assert(fake_logged("Invalid 'root='"));
-	ck_assert_ptr_nonnull(strstr(ctx.remedy, "'root='"));
-}
-END_TEST
-
-/* EMT's profile takes EMT's edge_persistent: another one on the command line is refused, not
- * silently overridden. */
-START_TEST(cmdline_emt_refuses_another_persistent_partition)
-{
-	fake_write("/proc/cmdline", "boot_uuid=1c5e2000-0001-4000-8000-000000000002 "
-				    "edgeinit.persist=PARTUUID=8a1c0000-0000-4000-8000-000000000001\n");
-	ck_assert_int_eq(stage_cmdline.run(&ctx), -EINVAL);
-	ck_assert(fake_logged("edgeinit.persist=PARTUUID=8a1c0000-0000-4000-8000-000000000001 cannot be used with boot_uuid= (EMT profile)"));
-	ck_assert_ptr_nonnull(strstr(ctx.remedy, "Remove edgeinit.persist="));
-	ck_assert(!ctx.opts_parsed);
-	/* EMT's own name is what the profile uses anyway: accepted. */
-	fake_write("/proc/cmdline", "boot_uuid=1c5e2000-0001-4000-8000-000000000002 "
-				    "edgeinit.persist=PARTLABEL=edge_persistent\n");
-	ck_assert_int_eq(stage_cmdline.run(&ctx), 0);
-	ck_assert_int_eq(ctx.opts.profile, BOOT_PROFILE_EMT);
 }
 END_TEST
 
@@ -146,17 +86,6 @@ START_TEST(modules_loads_required_then_coldplugs_until_stable)
 	}
 	ck_assert_int_eq(pci, 1);
 	ck_assert_int_eq(virtio, 1);
-}
-END_TEST
-
-START_TEST(modules_missing_required_module_fails)
-{
-	fake_mkdir("/sys/bus");
-	fake.fail_call = 3; /* load dm_verity */
-	fake.fail_errno = -ENOENT;
-	ck_assert_int_eq(stage_modules.run(&ctx), -ENOENT);
-	ck_assert(fake_logged("'dm_verity'"));
-	ck_assert_ptr_nonnull(strstr(ctx.remedy, "EXTRA_MODULES"));
 }
 END_TEST
 
@@ -356,138 +285,7 @@ START_TEST(verity_existing_mapping_must_match)
 }
 END_TEST
 
-/* ---- mounts ---- */
-
-static void mounts_fixture(const char *filesystems)
-{
-	fake_write("/proc/filesystems", filesystems);
-	fake_mkdir("/sysroot");
-	str_copy(ctx.rootfs.node, sizeof(ctx.rootfs.node), "/dev/mapper/rootfs_verity");
-	str_copy(ctx.persist_node, sizeof(ctx.persist_node), "/dev/vda3");
-	fake_add_probe("/dev/mapper/rootfs_verity", NULL, "ext4", NULL);
-	fake_add_probe("/dev/vda3", "edge_persistent", "ext4", NULL);
-}
-
-START_TEST(mounts_root_ro_then_opt_rw)
-{
-	mounts_fixture("nodev\tsysfs\n\text4\n");
-	ck_assert_int_eq(stage_mounts.run(&ctx), 0);
-	ck_assert_int_eq(fake.n_calls, 4);
-	ck_assert_str_eq(fake.calls[1], "mount /dev/mapper/rootfs_verity /sysroot ext4 0x1 -");
-	ck_assert_str_eq(fake.calls[3], "mount /dev/vda3 /sysroot/opt ext4 0x0 -");
-	ck_assert(!fake_called("load"));
-}
-END_TEST
-
-START_TEST(mounts_loads_filesystem_driver_on_demand)
-{
-	mounts_fixture("nodev\tsysfs\n");
-	ck_assert_int_eq(stage_mounts.run(&ctx), 0);
-	ck_assert_str_eq(fake.calls[1], "load fs-ext4");
-}
-END_TEST
-
-START_TEST(mounts_persist_failure_stops_boot)
-{
-	mounts_fixture("\text4\n");
-	fake.fail_call = 4;
-	fake.fail_errno = -EUCLEAN;
-	ck_assert_int_eq(stage_mounts.run(&ctx), -EUCLEAN);
-	ck_assert(fake_logged("persistent partition"));
-}
-END_TEST
-
-/* ---- layout ---- */
-
-#define LAYOUT_OK "#!/bin/bash\nexport OVERLAY=\"tmpfs:10m\"\nTMPFS_OVERLAYS_PATHS=\"/var /missing\"\n" \
-	"PERSISTENT_BIND_PATHS=\"\n  /etc/ssh\n  /etc/machine-id\"\n" \
-	"PERSISTENT_BIND_TARGET=/opt/.mount/persistence\nTMPFS_OVERLAY_TARGET=/opt/.mount/tmpfs\n"
-
-static void layout_fixture(const char *layout_env)
-{
-	fake_mkdir("/sysroot/var/lib");
-	fake_mkdir("/sysroot/opt");
-	fake_write("/sysroot/etc/ssh/sshd_config", "Port 22\n");
-	fake_write("/sysroot/etc/machine-id", "0123456789abcdef0123456789abcdef\n");
-	fake_write("/proc/filesystems", "nodev\toverlay\nnodev\ttmpfs\n");
-	if (layout_env)
-		fake_write("/sysroot/etc/layout.env", layout_env);
-}
-
-static bool layout_called(const char *fmt, const char *arg)
-{
-	char want[FAKE_CALL_LEN];
-
-	snprintf(want, sizeof(want), fmt, arg);
-	for (int i = 0; i < fake.n_calls; i++)
-		if (strstr(fake.calls[i], want))
-			return true;
-	return false;
-}
-
-START_TEST(layout_mounts_overlays_then_seeds_and_binds)
-{
-	char p[512];
-
-	layout_fixture(LAYOUT_OK);
-	ck_assert_int_eq(stage_layout.run(&ctx), 0);
-	ck_assert_str_eq(fake.calls[0], "mount tmpfs /sysroot/opt/.mount/tmpfs tmpfs 0x6 size=10m,mode=0755");
-	ck_assert(layout_called("mount overlay /sysroot/var overlay 0x0 lowerdir=%s/sysroot/var,", fake.root));
-	ck_assert(layout_called("upperdir=%s/sysroot/opt/.mount/tmpfs/var.overlay/var,", fake.root));
-	ck_assert(layout_called("workdir=%s/sysroot/opt/.mount/tmpfs/var.overlay/work", fake.root));
-	ck_assert(fake_called("mount /sysroot/opt/.mount/persistence/etc-ssh.bind /sysroot/etc/ssh - 0x1000 -"));
-	ck_assert(fake_called("mount /sysroot/opt/.mount/persistence/etc-machine-id.bind/machine-id /sysroot/etc/machine-id - 0x1000 -"));
-	/* Overlays come before binds. */
-	ck_assert_int_lt(fake_call_index("mount overlay"), fake_call_index("mount /sysroot/opt/.mount/persistence"));
-	ck_assert(fake_logged("Skipping '/missing'"));
-	snprintf(p, sizeof(p), "%s/sysroot/opt/.mount/persistence/etc-ssh.bind/sshd_config", fake.root);
-	ck_assert_int_eq(access(p, F_OK), 0);
-	snprintf(p, sizeof(p), "%s/sysroot/opt/.mount/persistence/etc-machine-id.bind/machine-id", fake.root);
-	ck_assert_int_eq(access(p, F_OK), 0);
-	ck_assert_uint_eq(ctx.report.layout_mounts, 3);
-	ck_assert_uint_eq(ctx.report.layout_seeded, 2);
-}
-END_TEST
-
-START_TEST(layout_planted_symlink_skips_the_bind)
-{
-	char p[512], outside[512];
-
-	layout_fixture(LAYOUT_OK);
-	fake_mkdir("/sysroot/opt/.mount/persistence");
-	fake_mkdir("/elsewhere");
-	snprintf(outside, sizeof(outside), "%s/elsewhere", fake.root);
-	snprintf(p, sizeof(p), "%s/sysroot/opt/.mount/persistence/etc-ssh.bind", fake.root);
-	ck_assert_int_eq(symlink(outside, p), 0);
-	ck_assert_int_eq(stage_layout.run(&ctx), 0);
-	ck_assert(!fake_called("mount /sysroot/opt/.mount/persistence/etc-ssh.bind"));
-	ck_assert(fake_called("mount /sysroot/opt/.mount/persistence/etc-machine-id.bind/machine-id"));
-	snprintf(p, sizeof(p), "%s/elsewhere/sshd_config", fake.root);
-	ck_assert_int_eq(access(p, F_OK), -1);
-	ck_assert_uint_ge(ctx.report.layout_failed, 1);
-}
-END_TEST
-
-START_TEST(layout_syntax_error_stops_before_any_mount)
-{
-	layout_fixture("OVERLAY=tmpfs:10m\nTMPFS_OVERLAYS_PATHS=\"$(rm -rf /)\"\n");
-	ck_assert_int_eq(stage_layout.run(&ctx), -EINVAL);
-	ck_assert_int_eq(fake.n_calls, 0);
-	ck_assert(fake_logged("/sysroot/etc/layout.env:2:"));
-	ck_assert_ptr_nonnull(strstr(ctx.remedy, "edgeinit-layout check"));
-}
-END_TEST
-
-START_TEST(layout_falls_back_to_the_initrd_copy)
-{
-	layout_fixture(NULL);
-	fake_write("/layout.env", "TMPFS_OVERLAYS_PATHS=\"\"\nPERSISTENT_BIND_PATHS=/etc/machine-id\n");
-	ck_assert_int_eq(stage_layout.run(&ctx), 0);
-	ck_assert(!fake_called("mount overlay"));
-	ck_assert(fake_called("mount /sysroot/opt/.mount/persistent/etc-machine-id.bind/machine-id /sysroot/etc/machine-id"));
-	ck_assert(fake_logged("/layout.env (initrd)"));
-}
-END_TEST
+/* ---- mounts, layout: tests/stages/cases/ ---- */
 
 /* ---- tpm2, luks, leave-initrd ---- */
 
@@ -837,18 +635,6 @@ END_TEST
 
 /* ---- switch-root ---- */
 
-START_TEST(switch_root_refuses_when_sysroot_is_not_a_mount)
-{
-	fake_write("/sysroot/sbin/init", "#!/bin/true\n");
-	fake_write("/init", "x");
-	ck_assert_int_eq(stage_switch_root.run(&ctx), -EINVAL);
-	ck_assert_int_eq(fake.n_calls, 0);
-	char p[512];
-	snprintf(p, sizeof(p), "%s/init", fake.root);
-	ck_assert_int_eq(access(p, F_OK), 0); /* nothing deleted */
-}
-END_TEST
-
 /* Privileged tier: the real switch_root in a private mount namespace. The child mounts a tmpfs
  * as the fake old root, another as the new root, runs the stage with real mount/chroot, then
  * checks what it sees from inside the new root and reports through its exit status. */
@@ -958,14 +744,8 @@ Suite *stages_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, early_setup_mounts_api_filesystems_in_order);
-	tcase_add_test(tc, early_setup_failing_mount_stops_with_remedy);
 	tcase_add_test(tc, cmdline_reads_options);
-	tcase_add_test(tc, cmdline_without_roothash_fails_closed);
-	tcase_add_test(tc, cmdline_bad_root_names_the_option);
-	tcase_add_test(tc, cmdline_emt_refuses_another_persistent_partition);
 	tcase_add_test(tc, modules_loads_required_then_coldplugs_until_stable);
-	tcase_add_test(tc, modules_missing_required_module_fails);
 	tcase_add_test(tc, devices_resolves_present_partitions);
 	tcase_add_test(tc, devices_partlabels_need_no_superblock_probe);
 	tcase_add_test(tc, devices_uuid_reference_probes_superblocks);
@@ -976,13 +756,6 @@ Suite *stages_suite(void)
 	tcase_add_test(tc, verity_wrong_root_hash_never_reaches_the_kernel);
 	tcase_add_test(tc, verity_not_a_hash_device_fails);
 	tcase_add_test(tc, verity_existing_mapping_must_match);
-	tcase_add_test(tc, mounts_root_ro_then_opt_rw);
-	tcase_add_test(tc, mounts_loads_filesystem_driver_on_demand);
-	tcase_add_test(tc, mounts_persist_failure_stops_boot);
-	tcase_add_test(tc, layout_mounts_overlays_then_seeds_and_binds);
-	tcase_add_test(tc, layout_planted_symlink_skips_the_bind);
-	tcase_add_test(tc, layout_syntax_error_stops_before_any_mount);
-	tcase_add_test(tc, layout_falls_back_to_the_initrd_copy);
 	tcase_add_test(tc, tpm2_absent_is_not_an_error);
 	tcase_add_test(tc, tpm2_wait_follows_what_the_firmware_announces);
 	tcase_add_test(tc, tpm2_measures_enter_initrd_with_a_log_record);
@@ -1001,7 +774,6 @@ Suite *stages_suite(void)
 	tcase_add_test(tc, luks_key_file_from_the_initrd);
 	tcase_add_test(tc, luks_token_unseals_and_opens_its_keyslot);
 	tcase_add_test(tc, luks_signed_policy_token_is_refused_clearly);
-	tcase_add_test(tc, switch_root_refuses_when_sysroot_is_not_a_mount);
 	tcase_add_test(tc, switch_root_real_in_private_namespace);
 	suite_add_tcase(s, tc);
 	boot_table_tests(s);

@@ -95,10 +95,12 @@ size: $(INIT)
 	tools/size-report.py --binary $(INIT) --map $(BUILD)/init.map
 
 # Unit and stage tests (Check). Stages run against a fake root with a recording fake of the
-# side-effect seam, so init/sys_real.c and init/main.c are not linked. One object per source, so
+# side-effect seam, so init/sys_real.c and init/main.c are not linked (init/emergency.c and crash.c
+# are: the `main` stage cases run the fatal path in a child). One object per source, so
 # that after an edit `make check` recompiles what changed and not the whole tree.
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c tests/stages/*.c))
-UNIT_OBJ := $(patsubst %.c,$(BUILD)/unit-obj/%.o,$(UNIT_SRC) $(LIB_SRC) $(MODULE_SRC) init/log.c)
+UNIT_OBJ := $(patsubst %.c,$(BUILD)/unit-obj/%.o,$(UNIT_SRC) $(LIB_SRC) $(MODULE_SRC) init/log.c \
+	init/emergency.c init/crash.c)
 UNIT_HEADERS := $(HEADERS) $(wildcard tests/unit/*.h tests/stages/*.h init/*.h modules/*.h)
 $(BUILD)/unit-obj/%.o: %.c $(UNIT_HEADERS) $(GEN_DIR)/required_modules.h Makefile
 	@mkdir -p $(@D)

@@ -13,12 +13,13 @@
  *             whose record starts with PREFIX fails)
  *   stages    the stages to run, in order ("devices" is the profile's own), stopping at the first
  *             failure; or "boot": the whole table through boot_run, then the fatal path's
- *             discard walk if a stage failed
+ *             discard walk if a stage failed; or "main": the same, then what main() does next
+ *             (init/emergency.c's fatal path, up to its reboot call)
  *   expect    the golden transcript: "stage X", the fake's recorded calls (the temporary root
  *             written <root>), "result X 0|skipped|-EXXX", "discard X", "report X ok|...",
  *             "layout mounted N, failed N, seeded N", "remedy ..."; and checks kept as
  *             written: "log: TEXT", "nolog: TEXT", "exists: PATH", "absent: PATH",
- *             "content: PATH C-ESCAPED-TEXT"
+ *             "content: PATH C-ESCAPED-TEXT" (the whole file), "contains: PATH C-ESCAPED-TEXT"
  *
  * EDGEINIT_UPDATE_GOLDEN=1 rewrites each expect's transcript from the run (leading comments and
  * the checks stay); EDGEINIT_STAGE_CASES=DIR reads the cases from DIR. */
@@ -33,11 +34,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "edgeinit/fs.h"
 #include "edgeinit/stage.h"
 #include "edgeinit/strutil.h"
+#include "emergency.h"
 #include "fake_sys.h"
 #include "suites.h"
 
@@ -371,14 +374,13 @@ static void after(struct boot_context *c, const struct stage *s, int r)
 	t_result(s->name, r);
 }
 
-static void run_boot(void)
+static const char *const results[] = { "not-run", "ok", "failed", "skipped" };
+static const struct boot_hooks hooks = { .before = before, .after = after };
+
+/* The real table with each discard wrapped. */
+static void wrap_table(struct boot_step *steps)
 {
-	static const char *const results[] = { "not-run", "ok", "failed", "skipped" };
-	static const struct boot_hooks hooks = { .before = before, .after = after };
 	static struct stage stages[WRAP_MAX];
-	struct boot_step steps[WRAP_MAX];
-	const struct stage *failed = NULL;
-	int r;
 
 	ck_assert_uint_le(boot_table_size, WRAP_MAX);
 	for (size_t i = 0; i < boot_table_size; i++) {
@@ -388,6 +390,22 @@ static void run_boot(void)
 			stages[i].discard = discards[i];
 		steps[i] = (struct boot_step){ &stages[i], boot_table[i].profiles };
 	}
+}
+
+static void t_report(void)
+{
+	flush_calls();
+	for (size_t i = 0; i < ctx.report.n_stages; i++)
+		t_add("report %s %s", ctx.report.stages[i].name, results[ctx.report.stages[i].result]);
+}
+
+static void run_boot(void)
+{
+	struct boot_step steps[WRAP_MAX];
+	const struct stage *failed = NULL;
+	int r;
+
+	wrap_table(steps);
 	r = boot_run(&ctx, steps, boot_table_size, &hooks, &failed);
 	if (r < 0) {
 		t_result(failed->name, r);
@@ -396,9 +414,76 @@ static void run_boot(void)
 		/* A second walk (the exec failed after the fatal path began) does nothing. */
 		boot_discard(&ctx);
 	}
+	t_report();
+}
+
+/* main: what init/main.c does after boot_run, as far as it goes without PID-1 effects: on a
+ * failure, the fatal path of init/emergency.c (the FATAL block, boot.json, the failure report,
+ * the discard walk, then rd.emergency='s reboot call). emergency() never returns, so it runs in a
+ * child, which the fake's reboot ends: it hands the transcript and the log back in a file. */
+static char dump_path[PATH_MAX + 8];
+
+static _noreturn_ void main_dump(void)
+{
+	FILE *f = fopen(dump_path, "w");
+
+	t_report();
+	for (int i = 0; f && i < n_out; i++)
+		fprintf(f, "%s\n", out[i]);
+	if (f)
+		fprintf(f, "%c%s", '\001', fake_log);
+	_exit(!f || fclose(f) != 0);
+}
+
+static int main_reboot(int cmd)
+{
+	(void)sys_fake.reboot(cmd);
 	flush_calls();
-	for (size_t i = 0; i < ctx.report.n_stages; i++)
-		t_add("report %s %s", ctx.report.stages[i].name, results[ctx.report.stages[i].result]);
+	main_dump();
+}
+
+static void run_main(void)
+{
+	static struct sys_ops ops;
+	struct boot_step steps[WRAP_MAX];
+	char dump[TEXT_MAX], *sep, *save = NULL;
+	int status;
+	pid_t pid;
+
+	snprintf(dump_path, sizeof(dump_path), "%s.main", fake.root);
+	ops = sys_fake;
+	ops.reboot = main_reboot;
+	ctx.sys = &ops;
+	wrap_table(steps);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		const struct stage *failed = NULL;
+		int r;
+
+		alarm(25); /* emergency() waits for ever if the reboot call returns */
+		r = boot_run(&ctx, steps, boot_table_size, &hooks, &failed);
+		if (r < 0) {
+			t_result(failed->name, r);
+			t_add("fatal %s", failed->name);
+			emergency(&ctx, failed->name, r);
+		}
+		t_add("exec init"); /* main() would execute init= here */
+		main_dump();
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: the main child failed (%d)",
+		      case_dir, status);
+	ck_assert_int_ge(read_small_file(dump_path, dump, sizeof(dump)), 0);
+	unlink(dump_path);
+	sep = strchr(dump, '\001');
+	ck_assert_ptr_nonnull(sep);
+	*sep = '\0';
+	str_copy(fake_log, sizeof(fake_log), sep + 1);
+	for (char *l = strtok_r(dump, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		ck_assert_int_lt(n_out, LINES_MAX);
+		out[n_out++] = strdup(l);
+	}
 }
 
 /* ---- checking ---- */
@@ -407,13 +492,14 @@ static bool is_check(const char *line)
 {
 	return str_startswith(line, "log: ") || str_startswith(line, "nolog: ") ||
 	       str_startswith(line, "exists: ") || str_startswith(line, "absent: ") ||
-	       str_startswith(line, "content: ");
+	       str_startswith(line, "content: ") || str_startswith(line, "contains: ");
 }
 
 static int check_line(const char *line)
 {
 	char path[PATH_MAX], want[4096], got[TEXT_MAX];
 	const char *v;
+	int n;
 
 	if ((v = str_startswith(line, "log: ")))
 		return fake_logged(v) ? 0 : -1;
@@ -423,13 +509,17 @@ static int check_line(const char *line)
 		root_path(v, path, sizeof(path));
 		return (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0) == (line[0] == 'e') ? 0 : -1;
 	}
-	v = str_startswith(line, "content: ");
+	v = str_startswith(line, "content: ") ?: str_startswith(line, "contains: ");
 	const char *sp = strchr(v, ' ');
 	ck_assert_ptr_nonnull(sp);
 	snprintf(want, sizeof(want), "%.*s", (int)(sp - v), v);
 	root_path(want, path, sizeof(path));
 	unescape(sp + 1, want, sizeof(want));
-	return read_small_file(path, got, sizeof(got)) >= 0 && streq(got, want) ? 0 : -1;
+	n = read_small_file(path, got, sizeof(got));
+	if (n < 0)
+		return -1;
+	/* contains: anywhere in the bytes (an EFI variable starts with its attributes, NULs). */
+	return (line[4] == 'e' ? streq(got, want) : memmem(got, (size_t)n, want, strlen(want)) != NULL) ? 0 : -1;
 }
 
 /* A readable diff of the golden and the run: changed lines with two lines of context. */
@@ -521,7 +611,7 @@ START_TEST(stage_case)
 	if ((faults = case_file("faults")))
 		apply_faults(faults);
 	/* What the cmdline stage would have set, for cases that start after it. */
-	if (!strstr(stages, "cmdline") && !strstr(stages, "boot") && cmdline) {
+	if (!strstr(stages, "cmdline") && !strstr(stages, "boot") && !strstr(stages, "main") && cmdline) {
 		char bad[CMDLINE_KEY_MAX], reason[CMDLINE_REASON_MAX];
 		ck_assert_int_eq(boot_options_parse(cmdline, &ctx.opts, NULL, NULL, bad, reason), 0);
 	}
@@ -529,6 +619,8 @@ START_TEST(stage_case)
 
 	if (str_startswith(stages, "boot"))
 		run_boot();
+	else if (str_startswith(stages, "main"))
+		run_main();
 	else
 		run_stages(stages);
 	flush_calls();

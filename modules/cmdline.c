@@ -32,7 +32,7 @@ static void report_note(void *userdata, enum cmdline_note note, const char *key,
 static int cmdline_run(struct boot_context *ctx)
 {
 	char path[512], cmdline[8192], bad_key[CMDLINE_KEY_MAX], reason[CMDLINE_REASON_MAX], ref[300];
-	struct boot_options *o = &ctx->opts;
+	struct boot_options *o = &ctx->opts_rw;
 	int r;
 
 	ctx_path(ctx, "/proc/cmdline", path, sizeof(path));

@@ -20,7 +20,7 @@ void boot_context_init(struct boot_context *ctx, const char *root, const struct 
 	ctx->sys = sys;
 	devmgr_init(&ctx->dev, root, sys);
 	ctx->sysroot = "/sysroot";
-	boot_options_init(&ctx->opts);
+	boot_options_init(&ctx->opts_rw);
 }
 
 void boot_context_done(struct boot_context *ctx)

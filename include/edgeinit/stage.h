@@ -36,7 +36,13 @@ struct boot_context {
 	const char *root;
 	const struct sys_ops *sys;
 
-	struct boot_options opts;
+	/* The options as the signed command line gave them. Written by the cmdline stage alone
+	 * (through opts_rw; tests/static/house.sh keeps every other stage out of it), read-only to
+	 * every other stage: none can rewrite what the command line said. */
+	union {
+		const struct boot_options opts;
+		struct boot_options opts_rw;
+	};
 	bool opts_parsed;
 
 	/* Devices seen, their drivers and the uevent socket (include/edgeinit/device_manager.h). */

@@ -110,7 +110,7 @@ START_TEST(boot_a_stage_of_another_profile_is_reported_skipped)
 	const struct stage *failed = NULL;
 	char json[4096];
 
-	ctx.opts.profile = BOOT_PROFILE_EMT;
+	ctx.opts_rw.profile = BOOT_PROFILE_EMT;
 	ck_assert_int_eq(boot_run(&ctx, table, ELEMENTSOF(table), NULL, &failed), 0);
 	ck_assert_ptr_null(failed);
 	ck_assert_str_eq(trace, "run:parse run:ok run:ok2 run:ok run:nothing");
@@ -145,7 +145,7 @@ START_TEST(boot_the_real_table_reports_the_other_profile_skipped)
 	/* The EMT rows of the real table, then a stage that stops the walk: in the verity profile
 	 * none of them runs (none is real-run here), each is reported skipped. */
 	ctx.opts_parsed = true;
-	ctx.opts.profile = BOOT_PROFILE_VERITY;
+	ctx.opts_rw.profile = BOOT_PROFILE_VERITY;
 	for (size_t i = 0; i < boot_table_size; i++)
 		if (boot_table[i].profiles == E)
 			steps[k++] = boot_table[i];
@@ -168,7 +168,7 @@ START_TEST(boot_fatal_discards_the_started_stages_newest_first)
 	};
 	const struct stage *failed = NULL;
 
-	ctx.opts.profile = BOOT_PROFILE_VERITY;
+	ctx.opts_rw.profile = BOOT_PROFILE_VERITY;
 	ck_assert_int_eq(boot_run(&ctx, steps, ELEMENTSOF(steps), NULL, &failed), -EIO);
 	ck_assert_ptr_eq(failed, &t_fails);
 	ck_assert_int_eq(ctx.report.stages[3].result, STAGE_FAILED);

@@ -317,10 +317,10 @@ static const struct stage *find_stage(const char *name)
 {
 	for (size_t i = 0; i < boot_table_size; i++)
 		if (streq(boot_table[i].stage->name, name) &&
-		    (boot_table[i].profiles & PROFILE_BIT(ctx.opts.profile)))
+		    (boot_table[i].profiles & PROFILE_BIT(ctx.opts_rw.profile)))
 			return boot_table[i].stage;
 	ck_abort_msg("%s/stages: no stage '%s' in the %s profile", case_dir, name,
-		     boot_profile_to_string(ctx.opts.profile));
+		     boot_profile_to_string(ctx.opts_rw.profile));
 	return NULL;
 }
 
@@ -613,7 +613,7 @@ START_TEST(stage_case)
 	/* What the cmdline stage would have set, for cases that start after it. */
 	if (!strstr(stages, "cmdline") && !strstr(stages, "boot") && !strstr(stages, "main") && cmdline) {
 		char bad[CMDLINE_KEY_MAX], reason[CMDLINE_REASON_MAX];
-		ck_assert_int_eq(boot_options_parse(cmdline, &ctx.opts, NULL, NULL, bad, reason), 0);
+		ck_assert_int_eq(boot_options_parse(cmdline, &ctx.opts_rw, NULL, NULL, bad, reason), 0);
 	}
 	fake.n_calls = 0; /* the setup's own calls (uevent_open) are not the stage's */
 

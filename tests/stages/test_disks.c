@@ -24,7 +24,7 @@ static void setup(void)
 {
 	boot_context_init(&ctx, fake_setup("/tmp"), &sys_fake);
 	ctx.dev.uevent_fd = sys_fake.uevent_open();
-	ctx.opts.timeout_sec = 1;
+	ctx.opts_rw.timeout_sec = 1;
 }
 
 static void teardown(void)
@@ -89,9 +89,9 @@ static void loader_variable(uint32_t attr, const char *uuid)
 
 static void verity_refs(const char *persist)
 {
-	devref_parse("PARTLABEL=rootfs", &ctx.opts.verity_data);
-	devref_parse("PARTLABEL=hashmap_a", &ctx.opts.verity_hash);
-	devref_parse(persist, &ctx.opts.persist);
+	devref_parse("PARTLABEL=rootfs", &ctx.opts_rw.verity_data);
+	devref_parse("PARTLABEL=hashmap_a", &ctx.opts_rw.verity_hash);
+	devref_parse(persist, &ctx.opts_rw.persist);
 }
 
 /* The reference disk: esp, rootfs, edge_persistent, hashmap_a. */
@@ -313,8 +313,8 @@ END_TEST
 
 static void emt_profile(void)
 {
-	str_copy(ctx.opts.boot_uuid, sizeof(ctx.opts.boot_uuid), BOOT_UUID);
-	ctx.opts.profile = BOOT_PROFILE_EMT;
+	str_copy(ctx.opts_rw.boot_uuid, sizeof(ctx.opts_rw.boot_uuid), BOOT_UUID);
+	ctx.opts_rw.profile = BOOT_PROFILE_EMT;
 }
 
 static void emt_disk(const char *disk, const char *esp_partuuid, bool removable)
@@ -347,7 +347,7 @@ START_TEST(disks_emt_boot_disk_without_rootfs_is_fatal_at_once)
 	add_disk("vdb", false);
 	add_part("vdb", 1, "esp", ESP_VDB, NULL);
 	loader_variable(6, ESP_VDB);
-	ctx.opts.timeout_sec = 30;
+	ctx.opts_rw.timeout_sec = 30;
 	uint64_t t0 = now_monotonic_us();
 	ck_assert_int_eq(stage_emt_devices.run(&ctx), -ENODEV);
 	ck_assert_uint_lt(now_monotonic_us() - t0, 5000000);

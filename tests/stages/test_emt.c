@@ -66,10 +66,10 @@ static void emt_cmdline(const char *boot_uuid, const char *extra)
 	snprintf(cmdline, sizeof(cmdline),
 		 "root=/dev/mapper/rootfs_verity boot_uuid=%s rd.shell=0 rd.timeout=200 rd.emergency=reboot %s",
 		 boot_uuid, extra ? extra : "");
-	boot_options_init(&ctx.opts);
-	ck_assert_int_eq(boot_options_parse(cmdline, &ctx.opts, NULL, NULL, bad, reason), 0);
-	ck_assert_int_eq(ctx.opts.profile, BOOT_PROFILE_EMT);
-	ctx.opts.timeout_sec = 1;
+	boot_options_init(&ctx.opts_rw);
+	ck_assert_int_eq(boot_options_parse(cmdline, &ctx.opts_rw, NULL, NULL, bad, reason), 0);
+	ck_assert_int_eq(ctx.opts_rw.profile, BOOT_PROFILE_EMT);
+	ctx.opts_rw.timeout_sec = 1;
 }
 
 /* An FDE disk: partitions 1-11 with EMT's names, all but esp/tep/reserved LUKS2. */
@@ -153,7 +153,7 @@ START_TEST(emt_fde_slot_a_opens_every_volume_then_latches)
 	add_partition("vdb", 1, "data", "crypto_LUKS", "1c5e2000-0001-4000-8000-000000000d21");
 	add_partition("vdb", 2, "more", "crypto_LUKS", "1c5e2000-0001-4000-8000-000000000d22");
 	emt_cmdline(UUID_A, NULL);
-	ck_assert_uint_eq(ctx.opts.tpm2_emt_handle, EMT_SEALED_KEY_HANDLE);
+	ck_assert_uint_eq(ctx.opts_rw.tpm2_emt_handle, EMT_SEALED_KEY_HANDLE);
 	fake.unseal_secret = EMT_KEY;
 	ck_assert_int_eq(stage_emt_devices.run(&ctx), 0);
 	ck_assert_int_eq(stage_emt.run(&ctx), 0);
@@ -219,7 +219,7 @@ START_TEST(emt_fde_slot_a_opens_every_volume_then_latches)
 	hex_encode(ctx.rootfs.roothash, ctx.rootfs.roothash_size, hex, sizeof(hex));
 	ck_assert_str_eq(hex, HASH_A);
 	ck_assert_str_eq(ctx.rootfs.roothash_source, "roothash-partition-encrypted");
-	ck_assert_uint_eq(ctx.opts.roothash_size, 0); /* the options stay as the command line said */
+	ck_assert_uint_eq(ctx.opts_rw.roothash_size, 0); /* the options stay as the command line said */
 	ck_assert_str_eq(ctx.rootfs.data_node, "/dev/mapper/rootfs_a");
 	ck_assert_str_eq(ctx.rootfs.hash_node, "/dev/mapper/root_a_ver_hash_map");
 	ck_assert_str_eq(ctx.persist_node, "/dev/mapper/edge_persistent");

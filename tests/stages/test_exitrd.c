@@ -21,7 +21,7 @@ static void setup(void)
 	char run[PATH_MAX];
 
 	boot_context_init(&ctx, fake_setup("/tmp"), &sys_fake);
-	ctx.opts.exitrd = true;
+	ctx.opts_rw.exitrd = true;
 	/* early-setup mounted /run */
 	ck_assert_int_eq(ctx_path(&ctx, "/run", run, sizeof(run)), 0);
 	ck_assert_int_eq(mkdir_exist_ok(run, 0755), 0);
@@ -83,7 +83,7 @@ START_TEST(exitrd_off_writes_nothing)
 	char p[PATH_MAX];
 
 	write_fake_init(100);
-	ctx.opts.exitrd = false;
+	ctx.opts_rw.exitrd = false;
 	ck_assert_int_eq(stage_exitrd.run(&ctx), 0);
 	root_path("/run/initramfs", p, sizeof(p));
 	ck_assert_int_ne(access(p, F_OK), 0);

@@ -177,9 +177,9 @@ START_TEST(luks_list_tries_token_then_handle_then_key_file_then_prompt)
 {
 	size_t token, handle, key_file, prompt, unlocked;
 
-	ctx.opts.tpm2_emt_handle = 0x81000000;
+	ctx.opts_rw.tpm2_emt_handle = 0x81000000;
 	fake.unseal_errno = -EPERM;
-	str_copy(ctx.opts.luks_key, sizeof(ctx.opts.luks_key), "/etc/wrong.key");
+	str_copy(ctx.opts_rw.luks_key, sizeof(ctx.opts_rw.luks_key), "/etc/wrong.key");
 	fake_write("/etc/wrong.key", "not the passphrase");
 	fake.answers[0] = "the recovery passphrase";
 	ck_assert_int_eq(stage_luks.run(&ctx), 0);

@@ -96,14 +96,14 @@ END_TEST
 START_TEST(layout_debug_hold_at_the_nth_seeding_operation)
 {
 	layout_fixture(LAYOUT_BINDS);
-	str_copy(ctx.opts.debug_hold, sizeof(ctx.opts.debug_hold), "seed:2");
+	str_copy(ctx.opts_rw.debug_hold, sizeof(ctx.opts_rw.debug_hold), "seed:2");
 	ctx_debug_hold_max_sec = 0;
 	ck_assert_int_eq(stage_layout.run(&ctx), 0);
 	ck_assert(fake_logged("edgeinit.debug.hold=seed:2: holding 0 s before this seeding operation"));
 	ck_assert(fake_called("mount /sysroot/opt/.mount/persistence/etc-ssh.bind /sysroot/etc/ssh - 0x1000 -"));
 	ck_assert_uint_eq(ctx.report.layout_mounts, 2);
 	/* Without the option, no hold. */
-	ctx.opts.debug_hold[0] = '\0';
+	ctx.opts_rw.debug_hold[0] = '\0';
 	fake_log[0] = '\0';
 	ck_assert_int_eq(stage_layout.run(&ctx), 0);
 	ck_assert(!fake_logged("holding"));

@@ -50,10 +50,10 @@ START_TEST(cmdline_reads_options)
 		   "console=ttyS0 roothash=" HASH64 " systemd.verity_root_data=PARTLABEL=rootfs "
 		   "systemd.verity_root_hash=PARTLABEL=hashmap_a rd.timeout=7 edgeinit.bogus=1\n");
 	ck_assert_int_eq(stage_cmdline.run(&ctx), 0);
-	ck_assert_int_eq(ctx.opts.roothash_size, 32);
-	ck_assert_str_eq(ctx.opts.verity_data.value, "rootfs");
-	ck_assert_uint_eq(ctx.opts.timeout_sec, 7);
-	ck_assert_str_eq(ctx.opts.root_mapper_name, "rootfs_verity");
+	ck_assert_int_eq(ctx.opts_rw.roothash_size, 32);
+	ck_assert_str_eq(ctx.opts_rw.verity_data.value, "rootfs");
+	ck_assert_uint_eq(ctx.opts_rw.timeout_sec, 7);
+	ck_assert_str_eq(ctx.opts_rw.root_mapper_name, "rootfs_verity");
 	ck_assert(fake_logged("Unknown option 'edgeinit.bogus'"));
 }
 END_TEST
@@ -101,23 +101,23 @@ static void devices_fixture(bool with_persist)
 	fake_add_probe("/dev/vda3", "edge_persistent", "ext4", NULL);
 	if (with_persist)
 		fake_write("/sys/class/block/vda3/uevent", "DEVNAME=vda3\nDEVTYPE=partition\n");
-	devref_parse("PARTLABEL=rootfs", &ctx.opts.verity_data);
-	devref_parse("PARTLABEL=hashmap_a", &ctx.opts.verity_hash);
-	ctx.opts.timeout_sec = 1;
+	devref_parse("PARTLABEL=rootfs", &ctx.opts_rw.verity_data);
+	devref_parse("PARTLABEL=hashmap_a", &ctx.opts_rw.verity_hash);
+	ctx.opts_rw.timeout_sec = 1;
 	ctx.dev.uevent_fd = sys_fake.uevent_open();
 }
 
 START_TEST(devices_resolves_present_partitions)
 {
 	devices_fixture(true);
-	ctx.opts.roothash_size = 32;
-	memset(ctx.opts.roothash, 0xab, 32);
+	ctx.opts_rw.roothash_size = 32;
+	memset(ctx.opts_rw.roothash, 0xab, 32);
 	ck_assert_int_eq(stage_devices.run(&ctx), 0);
 	ck_assert_str_eq(ctx.rootfs.data_node, "/dev/vda2");
 	ck_assert_str_eq(ctx.rootfs.hash_node, "/dev/vda4");
 	/* The root plan takes the root hash from the signed command line. */
 	ck_assert_uint_eq(ctx.rootfs.roothash_size, 32);
-	ck_assert_mem_eq(ctx.rootfs.roothash, ctx.opts.roothash, 32);
+	ck_assert_mem_eq(ctx.rootfs.roothash, ctx.opts_rw.roothash, 32);
 	ck_assert_str_eq(ctx.rootfs.roothash_source, "cmdline");
 	ck_assert_str_eq(ctx.persist_node, "/dev/vda3");
 	ck_assert_uint_eq(ctx.report.n_devices, 3);
@@ -140,7 +140,7 @@ START_TEST(devices_uuid_reference_probes_superblocks)
 	devices_fixture(true);
 	fake.probe[2].tags.uuid[0] = '\0';
 	str_copy(fake.probe[2].tags.uuid, 64, "3F0B2D6E-1111-4222-8333-944455556666");
-	devref_parse("UUID=3f0b2d6e-1111-4222-8333-944455556666", &ctx.opts.persist);
+	devref_parse("UUID=3f0b2d6e-1111-4222-8333-944455556666", &ctx.opts_rw.persist);
 	ck_assert_int_eq(stage_devices.run(&ctx), 0);
 	ck_assert(fake_called("probe /dev/vda3 +sb"));
 	ck_assert_str_eq(ctx.persist_node, "/dev/vda3");
@@ -212,10 +212,10 @@ static void verity_fixture(char *roothash, size_t size)
 	(void)size;
 	ctx.rootfs.roothash_size = (size_t)hex_decode(roothash, ctx.rootfs.roothash, sizeof(ctx.rootfs.roothash));
 	ctx.rootfs.roothash_source = "cmdline";
-	str_copy(ctx.opts.root_mapper_name, sizeof(ctx.opts.root_mapper_name), "rootfs_verity");
+	str_copy(ctx.opts_rw.root_mapper_name, sizeof(ctx.opts_rw.root_mapper_name), "rootfs_verity");
 	str_copy(ctx.rootfs.data_node, sizeof(ctx.rootfs.data_node), "/dev/vda2");
 	str_copy(ctx.rootfs.hash_node, sizeof(ctx.rootfs.hash_node), "/dev/vda4");
-	ctx.opts.verity_corruption = VERITY_CORRUPTION_RESTART;
+	ctx.opts_rw.verity_corruption = VERITY_CORRUPTION_RESTART;
 }
 
 START_TEST(verity_activates_after_root_hash_check)
@@ -407,7 +407,7 @@ START_TEST(luks_not_encrypted_without_lockdown_still_measures_pcr15)
 {
 	luks_fixture(true);
 	fake.luks_uuid = NULL;
-	ctx.opts.tpm2_lockdown = false;
+	ctx.opts_rw.tpm2_lockdown = false;
 	ck_assert_int_eq(stage_luks.run(&ctx), 0);
 	ck_assert_int_eq(lockdown_extends(), 1);
 	ck_assert(fake_called("extend 15 "));
@@ -428,8 +428,8 @@ START_TEST(luks_not_encrypted_but_expected_is_refused)
 		luks_fixture(true);
 		fake.luks_uuid = NULL;
 		snprintf(line, sizeof(line), "roothash=%064d %s", 1, cmdlines[i][0]);
-		boot_options_init(&ctx.opts);
-		ck_assert_int_eq(boot_options_parse(line, &ctx.opts, NULL, NULL, bad, reason), 0);
+		boot_options_init(&ctx.opts_rw);
+		ck_assert_int_eq(boot_options_parse(line, &ctx.opts_rw, NULL, NULL, bad, reason), 0);
 		ck_assert_int_eq(stage_luks.run(&ctx), -EMEDIUMTYPE);
 		snprintf(want, sizeof(want), "The persistent partition /dev/vda3 is not LUKS2, but the command line expects it encrypted (%s)",
 			 cmdlines[i][1]);
@@ -443,7 +443,7 @@ END_TEST
 START_TEST(luks_refused_header_gets_no_key)
 {
 	luks_fixture(true);
-	ctx.opts.tpm2_emt_handle = 0x81000000;
+	ctx.opts_rw.tpm2_emt_handle = 0x81000000;
 	fake.unseal_secret = EMT_KEY;
 	fake.luks_rejected = "keyslot 0: area cipher cipher_null-ecb is not allowed";
 	fake.answers[0] = EMT_KEY;
@@ -458,7 +458,7 @@ END_TEST
 START_TEST(luks_tpm_key_that_fits_nothing_stops_without_a_prompt)
 {
 	luks_fixture(true);
-	ctx.opts.tpm2_emt_handle = 0x81000000;
+	ctx.opts_rw.tpm2_emt_handle = 0x81000000;
 	fake.unseal_secret = EMT_KEY;
 	fake.good_passphrase = "the attacker's passphrase";
 	fake.answers[0] = "the attacker's passphrase";
@@ -503,10 +503,10 @@ START_TEST(luks_name_sets_the_mapper_name)
 	char bad[CMDLINE_KEY_MAX], reason[CMDLINE_REASON_MAX];
 
 	luks_fixture(false);
-	boot_options_init(&ctx.opts);
+	boot_options_init(&ctx.opts_rw);
 	ck_assert_int_eq(boot_options_parse("roothash=" "0000000000000000000000000000000000000000000000000000000000000001"
 					    " rd.luks.name=3F0B2D6E-1111-4222-8333-944455556666=securedata",
-					    &ctx.opts, NULL, NULL, bad, reason), 0);
+					    &ctx.opts_rw, NULL, NULL, bad, reason), 0);
 	fake.answers[0] = EMT_KEY;
 	ck_assert_int_eq(stage_luks.run(&ctx), 0);
 	ck_assert(fake_called("luks_activate /dev/vda3 securedata"));
@@ -517,7 +517,7 @@ END_TEST
 START_TEST(luks_emt_sealed_key_opens_and_latches_pcr15)
 {
 	luks_fixture(true);
-	ctx.opts.tpm2_emt_handle = 0x81000000;
+	ctx.opts_rw.tpm2_emt_handle = 0x81000000;
 	fake.unseal_secret = EMT_KEY;
 	ck_assert_int_eq(stage_luks.run(&ctx), 0);
 	ck_assert(fake_called("tpm2_unseal handle 0x81000000"));
@@ -543,7 +543,7 @@ END_TEST
 START_TEST(luks_refused_tpm_falls_back_to_the_prompt)
 {
 	luks_fixture(true);
-	ctx.opts.tpm2_emt_handle = 0x81000000;
+	ctx.opts_rw.tpm2_emt_handle = 0x81000000;
 	fake.unseal_errno = -EPERM;
 	fake.answers[0] = "wrong one";
 	fake.answers[1] = EMT_KEY;
@@ -571,7 +571,7 @@ END_TEST
 START_TEST(luks_headless_never_asks)
 {
 	luks_fixture(false);
-	ctx.opts.luks_headless = true;
+	ctx.opts_rw.luks_headless = true;
 	fake.answers[0] = EMT_KEY;
 	ck_assert_int_eq(stage_luks.run(&ctx), -EKEYREJECTED);
 	ck_assert_int_eq(fake.n_asked, 0);
@@ -623,7 +623,7 @@ START_TEST(luks_key_file_from_the_initrd)
 {
 	luks_fixture(false);
 	fake_write("/etc/keys/persist.key", EMT_KEY);
-	str_copy(ctx.opts.luks_key, sizeof(ctx.opts.luks_key), "/etc/keys/persist.key");
+	str_copy(ctx.opts_rw.luks_key, sizeof(ctx.opts_rw.luks_key), "/etc/keys/persist.key");
 	ck_assert_int_eq(stage_luks.run(&ctx), 0);
 	ck_assert_int_eq(fake.n_asked, 0);
 	ck_assert(fake_called("luks_derive /dev/vda3 slot -1"));

@@ -5,6 +5,8 @@
 #   - the profile is decided in one place: only lib/cmdline.c (which sets it), modules/cmdline.c
 #     (which checks the options against it) and modules/boot.c (the table of which stage runs in
 #     which profile) may name a profile; a stage that tests it is a stage in the wrong list;
+#   - the options are written by the cmdline stage alone (opts_rw named only in modules/cmdline.c
+#     and modules/context.c);
 #   - the harness scripts pass shellcheck.
 # Usage: tests/static/house.sh (from anywhere). Exit status 1 on any finding.
 set -euo pipefail
@@ -35,6 +37,11 @@ while IFS= read -r hit; do
     bad "a profile is named outside the profile table: $hit (put the stage in modules/boot.c's list instead)"
 done < <(grep -rn 'BOOT_PROFILE_' init modules lib | grep -vE '^(lib/cmdline\.c|modules/cmdline\.c|modules/boot\.c):' || true)
 
+# The options are written by the cmdline stage alone; every other stage reads ctx->opts (const).
+while IFS= read -r hit; do
+    bad "the options are written outside the cmdline stage: $hit (read ctx->opts; put what a stage finds in its own state)"
+done < <(grep -rn 'opts_rw' init modules lib | grep -vE '^(modules/cmdline\.c|modules/context\.c):' || true)
+
 if command -v shellcheck >/dev/null; then
     mapfile -t scripts < <(git ls-files 'tests/*.sh' 'qemu/*.sh' 'tools/*.sh' 'kernel-install/*' 2>/dev/null | sort)
     if ((${#scripts[@]})) && ! shellcheck -S warning "${scripts[@]}" >&2; then
@@ -45,4 +52,4 @@ else
 fi
 
 if ((failed)); then exit 1; fi
-echo "house: ok (line limit $limit, profile decided in the table, scripts pass shellcheck)"
+echo "house: ok (line limit $limit, profile decided in the table, options written by cmdline alone, scripts pass shellcheck)"

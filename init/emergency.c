@@ -109,7 +109,7 @@ void emergency(struct boot_context *ctx, const char *stage, int error)
 
 	while (nanosleep(&delay, &delay) < 0 && errno == EINTR)
 		;
-	(void)ctx->sys->reboot(reboot_cmd[o->emergency]);
+	(void)ctx->sys->machine->reboot(reboot_cmd[o->emergency]);
 	/* reboot() returned: stay alive, PID 1 must never exit. */
 	for (;;)
 		pause();

@@ -279,26 +279,50 @@ static int real_uevent_open(void)
 	return fd;
 }
 
-const struct sys_ops sys_real = {
+static const struct sys_fs_ops real_fs = {
 	.mount = real_mount,
 	.umount = real_umount,
 	.chroot = real_chroot,
+};
+
+static const struct sys_dev_ops real_dev = {
 	.load_module = real_load_module,
+	.uevent_open = real_uevent_open,
 	.probe_block = real_probe_block,
+};
+
+static const struct sys_dm_ops real_dm = {
 	.verity_activate = real_verity_activate,
 	.verity_active_roothash = real_verity_active_roothash,
-	.uevent_open = real_uevent_open,
+	.linear = real_dm_linear,
+};
+
+static const struct sys_tpm_ops real_tpm = {
+	.open = real_tpm2_open,
+	.unseal = real_tpm2_unseal,
+	.object_exists = real_tpm2_object_exists,
+	.close = real_tpm2_close,
+	.banks = real_tpm2_banks,
+	.extend = real_tpm2_extend,
+};
+
+static const struct sys_luks_ops real_luks = {
+	.inspect = real_luks_inspect,
+	.token_json = real_luks_token_json,
+	.derive_key = real_luks_derive_key,
+	.activate_key = real_luks_activate_key,
+};
+
+static const struct sys_machine_ops real_machine = {
 	.reboot = real_reboot,
-	.tpm2_open = real_tpm2_open,
-	.tpm2_unseal = real_tpm2_unseal,
-	.tpm2_object_exists = real_tpm2_object_exists,
-	.tpm2_close = real_tpm2_close,
-	.tpm2_banks = real_tpm2_banks,
-	.tpm2_extend = real_tpm2_extend,
-	.luks_inspect = real_luks_inspect,
-	.luks_token_json = real_luks_token_json,
-	.luks_derive_key = real_luks_derive_key,
-	.luks_activate_key = real_luks_activate_key,
-	.dm_linear = real_dm_linear,
 	.ask_password = real_ask_password,
+};
+
+const struct sys_ops sys_real = {
+	.fs = &real_fs,
+	.dev = &real_dev,
+	.dm = &real_dm,
+	.tpm = &real_tpm,
+	.luks = &real_luks,
+	.machine = &real_machine,
 };

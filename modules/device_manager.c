@@ -53,7 +53,7 @@ static const char *dm_path(const struct device_manager *dm, const char *path, ch
 
 int devmgr_open(struct device_manager *dm)
 {
-	int fd = dm->sys->uevent_open();
+	int fd = dm->sys->dev->uevent_open();
 
 	if (fd < 0)
 		return fd;
@@ -64,7 +64,7 @@ int devmgr_open(struct device_manager *dm)
 
 int devmgr_load_module(struct device_manager *dm, const char *name)
 {
-	int r = dm->sys->load_module(name);
+	int r = dm->sys->dev->load_module(name);
 
 	if (r < 0)
 		return r;
@@ -147,7 +147,7 @@ static void device_add(struct device_manager *dm, const struct uevent *ev, bool 
 			d->disk[0] = '\0';
 		d->removable = disk_removable(dm, blockdev_disk(d));
 	}
-	r = dm->sys->probe_block(dm_path(dm, d->node, path, sizeof(path)), dm->probe_superblocks,
+	r = dm->sys->dev->probe_block(dm_path(dm, d->node, path, sizeof(path)), dm->probe_superblocks,
 				 &d->tags);
 	d->probed = r >= 0;
 	d->superblocks_probed = d->probed && dm->probe_superblocks;
@@ -242,7 +242,7 @@ int devmgr_probe_superblocks(struct device_manager *dm, struct blockdev *d)
 
 	if (d->superblocks_probed)
 		return 0;
-	r = dm->sys->probe_block(dm_path(dm, d->node, path, sizeof(path)), true, &d->tags);
+	r = dm->sys->dev->probe_block(dm_path(dm, d->node, path, sizeof(path)), true, &d->tags);
 	if (r < 0)
 		return log_debug_errno(r, "Cannot probe '%s': %m", d->node);
 	d->probed = d->superblocks_probed = true;

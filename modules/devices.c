@@ -85,7 +85,7 @@ void loader_read(struct boot_context *ctx, struct loader_info *li)
 		li->partuuid[0] = '\0';
 	}
 	if (is_mount_point(dir) > 0) {
-		r = ctx->sys->umount(dir, 0);
+		r = ctx->sys->fs->umount(dir, 0);
 		if (r < 0)
 			log_warning_errno(r, "Cannot unmount efivarfs from '%s', ignoring: %m", dir);
 	}

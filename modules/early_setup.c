@@ -47,7 +47,7 @@ static void mount_efivarfs(struct boot_context *ctx)
 		return;
 	r = ctx_ensure_filesystem(ctx, "efivarfs");
 	if (r >= 0)
-		r = ctx->sys->mount("efivarfs", path, "efivarfs",
+		r = ctx->sys->fs->mount("efivarfs", path, "efivarfs",
 				    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (r < 0)
 		log_warning_errno(r, "Cannot mount efivarfs on '%s', so the disk the loader started from stays unknown: %m",
@@ -88,7 +88,7 @@ static int early_setup_run(struct boot_context *ctx)
 			log_debug("'%s' is already mounted, keeping it.", path);
 			continue;
 		}
-		r = ctx->sys->mount(m->fstype, path, m->fstype, m->flags, m->data);
+		r = ctx->sys->fs->mount(m->fstype, path, m->fstype, m->flags, m->data);
 		if (r < 0) {
 			ctx_set_remedy(ctx, "The kernel must provide %s; check its configuration.",
 				       m->fstype);

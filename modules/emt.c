@@ -184,7 +184,7 @@ static int read_roothash(struct emt_layout *d, const char *node)
 
 	ctx_path(ctx, node, dev, sizeof(dev));
 	ctx_path(ctx, ROOTHASH_MOUNT_DIR, dir, sizeof(dir));
-	r = ctx->sys->probe_block(dev, true, &tags);
+	r = ctx->sys->dev->probe_block(dev, true, &tags);
 	if (r < 0 || !tags.type[0]) {
 		ctx_set_remedy(ctx, "Restore the roothash partition (an ext4 with %s) or put roothash= on the UKI's command line.", file);
 		return log_error_errno(r < 0 ? r : -EMEDIUMTYPE, "No file system on the roothash partition %s.", node);
@@ -195,14 +195,14 @@ static int read_roothash(struct emt_layout *d, const char *node)
 	if (r < 0)
 		return log_error_errno(r, "Cannot prepare to mount %s (%s): %m", node, tags.type);
 	journaled = streq(tags.type, "ext4") || streq(tags.type, "ext3");
-	r = ctx->sys->mount(dev, dir, tags.type, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	r = ctx->sys->fs->mount(dev, dir, tags.type, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			    journaled ? "noload" : NULL);
 	if (r < 0) {
 		ctx_set_remedy(ctx, "Check the roothash partition %s; the kernel log above has the file system's reason.", node);
 		return log_error_errno(r, "Cannot mount the roothash partition %s read-only: %m", node);
 	}
 	n = read_roothash_file(dir, file, buf, sizeof(buf));
-	r = ctx->sys->umount(dir, 0);
+	r = ctx->sys->fs->umount(dir, 0);
 	if (r < 0)
 		log_warning_errno(r, "Cannot unmount %s, ignoring: %m", dir);
 	(void)rmdir(dir);
@@ -242,7 +242,7 @@ static int plain_root(struct emt_layout *d)
 
 	(void)devmgr_load_driver(&ctx->dev, "dm_mod");
 	ctx_path(ctx, data, dev, sizeof(dev));
-	r = ctx->sys->dm_linear(name, dev);
+	r = ctx->sys->dm->linear(name, dev);
 	if (r < 0) {
 		ctx_set_remedy(ctx, "Check that the initrd has device-mapper (dm_mod).");
 		return log_error_errno(r, "Cannot map %s as /dev/mapper/%s: %m", data, name);
@@ -267,7 +267,7 @@ static int refuse_downgrade(struct emt_layout *d)
 	if (d->mode == EMT_MODE_FDE || !ctx->tpm_present)
 		return 0;
 	if (handle) {
-		r = ctx->sys->tpm2_object_exists(handle);
+		r = ctx->sys->tpm->object_exists(handle);
 		if (r < 0) {
 			ctx_set_remedy(ctx, "Check the TPM; without an answer an unencrypted disk is not booted.");
 			return log_error_errno(r, "Cannot ask the TPM whether it holds EMT's sealed key (handle 0x%08x): %m", handle);

@@ -102,7 +102,7 @@ static int add_volume(struct emt_disk *d, const char *name, struct blockdev *dev
 	}
 	v = &d->vols[d->n_vols];
 	memset(v, 0, sizeof(*v));
-	r = ctx->sys->luks_inspect(dev->node, &v->info);
+	r = ctx->sys->luks->inspect(dev->node, &v->info);
 	if (r == -EMEDIUMTYPE && !required) {
 		log_debug("%s is not LUKS2, leaving it as it is.", dev->node);
 		return 0;
@@ -227,7 +227,7 @@ static void *derive_worker(void *arg)
 
 		uint8_t key[sizeof(d->k->volume_key[i])];
 		size_t key_size = sizeof(key);
-		int r = d->ctx->sys->luks_derive_key(v->dev->node, d->keyslot, d->pass, d->pass_len,
+		int r = d->ctx->sys->luks->derive_key(v->dev->node, d->keyslot, d->pass, d->pass_len,
 						     key, &key_size);
 
 		pthread_mutex_lock(&d->key_lock);
@@ -318,7 +318,7 @@ static bool try_passphrase(struct unlock *u, int keyslot, const char *pass, size
 	for (size_t j = 0; j < d->n_jobs; j++) {
 		struct emt_volume *v = &d->vols[d->jobs[j]];
 		size_t i = d->jobs[j];
-		int r = ctx->sys->luks_activate_key(v->dev->node, v->name, u->k->volume_key[i],
+		int r = ctx->sys->luks->activate_key(v->dev->node, v->name, u->k->volume_key[i],
 						    u->k->volume_key_size[i]);
 
 		if (r < 0) {
@@ -496,7 +496,7 @@ static int emt_late_run(struct boot_context *ctx)
 		if (!v->open) {
 			r = d->abandon ? -ETIMEDOUT : v->result;
 			if (r >= 0)
-				r = ctx->sys->luks_activate_key(v->dev->node, v->name, k->volume_key[i],
+				r = ctx->sys->luks->activate_key(v->dev->node, v->name, k->volume_key[i],
 								k->volume_key_size[i]);
 			v->open = r >= 0;
 			if (!v->open) {

@@ -108,10 +108,10 @@ static int efivars_open(struct boot_context *ctx)
 		return -ENOENT;
 	ctx_path(ctx, EFIVARS_DIR, dir, sizeof(dir));
 	if (is_mount_point(dir) > 0)
-		(void)ctx->sys->umount(dir, 0);
+		(void)ctx->sys->fs->umount(dir, 0);
 	r = ctx_ensure_filesystem(ctx, "efivarfs");
 	if (r >= 0)
-		r = ctx->sys->mount("efivarfs", dir, "efivarfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+		r = ctx->sys->fs->mount("efivarfs", dir, "efivarfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (r < 0)
 		return r;
 	r = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
@@ -124,7 +124,7 @@ static void efivars_close(struct boot_context *ctx, int fd)
 
 	close(fd);
 	ctx_path(ctx, EFIVARS_DIR, dir, sizeof(dir));
-	(void)ctx->sys->umount(dir, 0);
+	(void)ctx->sys->fs->umount(dir, 0);
 }
 
 /* The persistent partition's root, if it is mounted read-write: fd or -errno. */

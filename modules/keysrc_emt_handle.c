@@ -25,7 +25,7 @@ static bool emt_handle_try(struct unlock *u)
 	bool ok;
 	int n, r;
 
-	n = ctx->sys->tpm2_unseal(&req, u->k->unsealed, sizeof(u->k->unsealed));
+	n = ctx->sys->tpm->unseal(&req, u->k->unsealed, sizeof(u->k->unsealed));
 	if (n < 0) {
 		log_warning("TPM refused the sealed key at handle 0x%08x: %s.", req.emt_handle,
 			    n == -EPERM ? "PCR 15 does not match (another machine, or PCR 15 already extended)"

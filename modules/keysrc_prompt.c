@@ -21,7 +21,7 @@ static bool prompt_try(struct unlock *u)
 	snprintf(prompt, sizeof(prompt), "Please enter the recovery passphrase for %s (%s): ", u->name,
 		 u->where);
 	for (unsigned i = 1; i <= o->luks_tries; i++) {
-		int n = u->ctx->sys->ask_password(prompt, u->k->passphrase, sizeof(u->k->passphrase),
+		int n = u->ctx->sys->machine->ask_password(prompt, u->k->passphrase, sizeof(u->k->passphrase),
 						  o->luks_timeout_sec);
 		bool ok;
 

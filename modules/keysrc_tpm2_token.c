@@ -30,7 +30,7 @@ static int ask_pin(struct unlock *u, int token, const struct tpm2_token *t)
 	if (u->ctx->opts.luks_headless)
 		return -ENOKEY;
 	snprintf(prompt, sizeof(prompt), "Please enter the TPM2 PIN for %s (token %d): ", u->name, token);
-	n = u->ctx->sys->ask_password(prompt, u->k->pin, sizeof(u->k->pin), u->ctx->opts.luks_timeout_sec);
+	n = u->ctx->sys->machine->ask_password(prompt, u->k->pin, sizeof(u->k->pin), u->ctx->opts.luks_timeout_sec);
 	if (n <= 0)
 		return n < 0 ? n : -ENOKEY;
 	return tpm2_token_pin_auth(t, u->k->pin, (size_t)n, u->k->pin_auth);
@@ -49,7 +49,7 @@ static bool tpm2_token_try(struct unlock *u)
 		return false;
 	for (int token = 0; token < LUKS_TOKENS_MAX; token++) {
 		struct tpm2_unseal_request req = { .token = t };
-		int n = ctx->sys->luks_token_json(node, token, json, TPM2_TOKEN_JSON_MAX + 1);
+		int n = ctx->sys->luks->token_json(node, token, json, TPM2_TOKEN_JSON_MAX + 1);
 
 		if (n < 0) {
 			if (n != -ENOENT)
@@ -82,7 +82,7 @@ static bool tpm2_token_try(struct unlock *u)
 			req.pin_auth = u->k->pin_auth;
 			req.pin_auth_size = sizeof(u->k->pin_auth);
 		}
-		n = ctx->sys->tpm2_unseal(&req, u->k->unsealed, sizeof(u->k->unsealed));
+		n = ctx->sys->tpm->unseal(&req, u->k->unsealed, sizeof(u->k->unsealed));
 		explicit_bzero(u->k->pin_auth, sizeof(u->k->pin_auth));
 		if (n < 0) {
 			log_warning("TPM refused LUKS token %d: %s.", token,

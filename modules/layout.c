@@ -132,7 +132,7 @@ static int do_mount_tmpfs(struct layout_run *lr, const struct layout_action *a)
 		return 0;
 	}
 	snprintf(data, sizeof(data), "%s,mode=0755", a->option);
-	r = lr->ctx->sys->mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, data);
+	r = lr->ctx->sys->fs->mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, data);
 	if (r < 0)
 		return log_warning_errno(r, "Failed to mount the overlay tmpfs on '%s' (%s): %m", a->target,
 					 a->option);
@@ -188,7 +188,7 @@ static int do_overlay(struct layout_run *lr, const struct layout_action *a)
 		log_warning_errno(r, "Cannot copy the attributes of '%s' to its overlay, ignoring: %m", a->path);
 
 	snprintf(data, sizeof(data), "lowerdir=%s,upperdir=%s,workdir=%s", lower_abs, upper_abs, work_abs);
-	r = lr->ctx->sys->mount("overlay", lower_abs, "overlay",
+	r = lr->ctx->sys->fs->mount("overlay", lower_abs, "overlay",
 				lr->ctx->persist_plain && upper_on_persist(lr, upper) ? MS_NOSUID | MS_NODEV : 0, data);
 	if (r < 0)
 		return log_warning_errno(r, "Failed to mount the overlay on '%s': %m", a->path);
@@ -290,16 +290,16 @@ static int do_bind(struct layout_run *lr, const struct layout_action *a)
 	}
 	snprintf(source_abs, sizeof(source_abs), "%s%s", lr->sysroot, a->source);
 	snprintf(target_abs, sizeof(target_abs), "%s%s", lr->sysroot, a->path);
-	r = lr->ctx->sys->mount(source_abs, target_abs, NULL, MS_BIND, NULL);
+	r = lr->ctx->sys->fs->mount(source_abs, target_abs, NULL, MS_BIND, NULL);
 	if (r < 0)
 		return log_warning_errno(r, "Failed to bind '%s' onto '%s': %m", a->source, a->path);
 	if (lr->ctx->persist_plain) {
 		/* The bind inherits /opt's nosuid,nodev; set them on the bind itself so that nothing
 		 * from an unencrypted partition depends on how the kernel clones a mount. */
-		r = lr->ctx->sys->mount(NULL, target_abs, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV, NULL);
+		r = lr->ctx->sys->fs->mount(NULL, target_abs, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV, NULL);
 		if (r < 0) {
 			log_warning_errno(r, "Cannot make the bind of '%s' nosuid,nodev, unmounting it: %m", a->path);
-			(void)lr->ctx->sys->umount(target_abs, MNT_DETACH);
+			(void)lr->ctx->sys->fs->umount(target_abs, MNT_DETACH);
 			return r;
 		}
 	}

@@ -47,7 +47,7 @@ static int activate(struct unlock *u, int keyslot, const char *pass, size_t len)
 	int r;
 
 	k->volume_key_size[0] = sizeof(k->volume_key[0]);
-	r = u->ctx->sys->luks_derive_key(v->node, keyslot, pass, len, k->volume_key[0],
+	r = u->ctx->sys->luks->derive_key(v->node, keyslot, pass, len, k->volume_key[0],
 					 &k->volume_key_size[0]);
 	if (r == -EKEYREJECTED) {
 		/* The header libcryptsetup loaded is not the one inspect passed: the disk answered
@@ -57,7 +57,7 @@ static int activate(struct unlock *u, int keyslot, const char *pass, size_t len)
 	}
 	if (r < 0)
 		return r;
-	r = u->ctx->sys->luks_activate_key(v->node, v->name, k->volume_key[0], k->volume_key_size[0]);
+	r = u->ctx->sys->luks->activate_key(v->node, v->name, k->volume_key[0], k->volume_key_size[0]);
 	if (r < 0) {
 		explicit_bzero(k->volume_key[0], sizeof(k->volume_key[0]));
 		u->fatal = log_error_errno(r, "Cannot activate %s as /dev/mapper/%s: %m", v->node, v->name);
@@ -110,7 +110,7 @@ static int luks_run(struct boot_context *ctx)
 	struct secret buf = { 0 };
 	int r;
 
-	r = ctx->sys->luks_inspect(v.node, &info);
+	r = ctx->sys->luks->inspect(v.node, &info);
 	if (r == -EMEDIUMTYPE)
 		return accept_plain(ctx, v.node);
 	if (r < 0)

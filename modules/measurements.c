@@ -67,7 +67,7 @@ int ctx_measure(struct boot_context *ctx, unsigned pcr, const struct measure_dig
 	else
 		(void)fchmod(fd, 0600 | S_ISVTX);
 
-	r = ctx->sys->tpm2_extend(pcr, digests, ctx->n_tpm_banks);
+	r = ctx->sys->tpm->extend(pcr, digests, ctx->n_tpm_banks);
 	if (r < 0)
 		return log_error_errno(r, "Failed to extend PCR %u with '%s': %m", pcr, description);
 

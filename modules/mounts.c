@@ -27,7 +27,7 @@ static int mount_block(struct boot_context *ctx, const char *node, const char *t
 
 	ctx_path(ctx, node, dev, sizeof(dev));
 	ctx_path(ctx, target, dir, sizeof(dir));
-	r = ctx->sys->probe_block(dev, true, &tags);
+	r = ctx->sys->dev->probe_block(dev, true, &tags);
 	if (r < 0 || !tags.type[0]) {
 		ctx_set_remedy(ctx, "Make sure the %s holds a file system.", role);
 		return log_error_errno(r < 0 ? r : -EMEDIUMTYPE,
@@ -39,7 +39,7 @@ static int mount_block(struct boot_context *ctx, const char *node, const char *t
 			       tags.type);
 		return log_error_errno(r, "No driver for file system '%s' on %s: %m", tags.type, node);
 	}
-	r = ctx->sys->mount(dev, dir, tags.type, flags, NULL);
+	r = ctx->sys->fs->mount(dev, dir, tags.type, flags, NULL);
 	if (r < 0) {
 		ctx_set_remedy(ctx, "Check the %s on %s; the kernel log above has the file system's reason.",
 			       role, node);

@@ -129,23 +129,23 @@ static int switch_root_run(struct boot_context *ctx)
 		snprintf(dst, sizeof(dst), "%s%s", sysroot, moved_mounts[i]);
 		if (stat(dst, &(struct stat){ 0 }) < 0) {
 			log_warning("The new root has no %s; detaching it instead of moving.", moved_mounts[i]);
-			(void)ctx->sys->umount(src, MNT_DETACH);
+			(void)ctx->sys->fs->umount(src, MNT_DETACH);
 			continue;
 		}
-		r = ctx->sys->mount(src, dst, NULL, MS_MOVE, NULL);
+		r = ctx->sys->fs->mount(src, dst, NULL, MS_MOVE, NULL);
 		if (r < 0) {
 			log_warning_errno(r, "Failed to move %s to %s, detaching it: %m", src, dst);
-			(void)ctx->sys->umount(src, MNT_DETACH);
+			(void)ctx->sys->fs->umount(src, MNT_DETACH);
 		}
 	}
 
 	/* 3. The new root becomes "/". */
 	if (chdir(sysroot) < 0)
 		return log_error_errno(negative_errno(), "Failed to enter '%s': %m", sysroot);
-	r = ctx->sys->mount(sysroot, oldroot, NULL, MS_MOVE, NULL);
+	r = ctx->sys->fs->mount(sysroot, oldroot, NULL, MS_MOVE, NULL);
 	if (r < 0)
 		return log_error_errno(r, "Failed to move '%s' onto '%s': %m", sysroot, oldroot);
-	r = ctx->sys->chroot(".");
+	r = ctx->sys->fs->chroot(".");
 	if (r < 0)
 		return log_error_errno(r, "Failed to chroot into the new root: %m");
 	if (chdir("/") < 0)

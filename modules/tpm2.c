@@ -77,7 +77,7 @@ static int tpm2_run(struct boot_context *ctx)
 	fw = tpm_firmware_says(ctx);
 	wait_for_tpm(ctx, o->luks_tpm2_device, now_monotonic_us() + (uint64_t)fw->wait_sec * 1000000ULL);
 	ctx_path(ctx, o->luks_tpm2_device, path, sizeof(path));
-	r = ctx->sys->tpm2_open(path);
+	r = ctx->sys->tpm->open(path);
 	if (r < 0) {
 		if (fw->announced)
 			log_warning("No TPM at %s after %d s, although %s (%s): LUKS volumes need their recovery passphrase. Check the TPM in the firmware settings and that the initrd has its driver (tpm_tis, tpm_crb).",
@@ -87,7 +87,7 @@ static int tpm2_run(struct boot_context *ctx)
 				   o->luks_tpm2_device, fw->wait_sec, fw->says, strerror(-r));
 		return 0;
 	}
-	r = ctx->sys->tpm2_banks(ctx->tpm_banks, ELEMENTSOF(ctx->tpm_banks));
+	r = ctx->sys->tpm->banks(ctx->tpm_banks, ELEMENTSOF(ctx->tpm_banks));
 	if (r <= 0) {
 		ctx_set_remedy(ctx, "The TPM answers but reports no complete PCR bank; check its firmware settings.");
 		return log_error_errno(r < 0 ? r : -ENODEV, "Cannot read the TPM's PCR banks: %m");
@@ -114,7 +114,7 @@ static int tpm2_run(struct boot_context *ctx)
 /* The fatal path: the TPM session (and its keys) ends with the boot attempt. */
 static void tpm2_discard(struct boot_context *ctx)
 {
-	ctx->sys->tpm2_close();
+	ctx->sys->tpm->close();
 }
 
 const struct stage stage_tpm2 = { .name = "tpm2", .run = tpm2_run, .discard = tpm2_discard };
@@ -140,7 +140,7 @@ static int leave_initrd_run(struct boot_context *ctx)
 		return r;
 	}
 	/* Nothing uses the TPM after this: free tss2's context and its buffers now. */
-	ctx->sys->tpm2_close();
+	ctx->sys->tpm->close();
 	return 0;
 }
 

@@ -174,7 +174,7 @@ static int verity_run(struct boot_context *ctx)
 	snprintf(ctx->rootfs.node, sizeof(ctx->rootfs.node), "/dev/mapper/%s", name);
 	hex_encode(ctx->rootfs.roothash, ctx->rootfs.roothash_size, want, sizeof(want));
 
-	r = ctx->sys->verity_active_roothash(name, active, sizeof(active));
+	r = ctx->sys->dm->verity_active_roothash(name, active, sizeof(active));
 	if (r >= 0) {
 		if (strcasecmp(active, want) != 0) {
 			ctx_set_remedy(ctx, "Something set up '%s' before edgeinit; remove it from the initrd.",
@@ -194,7 +194,7 @@ static int verity_run(struct boot_context *ctx)
 	if (r < 0)
 		return r;
 
-	r = ctx->sys->verity_activate(&a);
+	r = ctx->sys->dm->verity_activate(&a);
 	if (r < 0) {
 		ctx_set_remedy(ctx,
 			       "Check that the data and hash partitions are the pair 'veritysetup format' produced, and that the initrd has dm-verity.");

@@ -46,62 +46,90 @@ struct verity_activation {
 	uint32_t flags;          /* CRYPT_ACTIVATE_* from libcryptsetup */
 };
 
-struct sys_ops {
+/* File systems (mount(2), umount2(2), chroot(2)). */
+struct sys_fs_ops {
 	int (*mount)(const char *source, const char *target, const char *fstype,
 		     unsigned long flags, const char *data);
 	int (*umount)(const char *target, int flags);
 	int (*chroot)(const char *path);
+};
+
+/* Devices: kernel modules (libkmod), uevents (netlink), block probing (libblkid). */
+struct sys_dev_ops {
 	/* Load a kernel module by name or alias with its dependencies (libkmod). 0 if loaded or
 	 * built in, -ENOENT if no module matches. */
 	int (*load_module)(const char *name_or_alias);
+	/* Open a kernel uevent socket (NETLINK_KOBJECT_UEVENT); returns an fd. */
+	int (*uevent_open)(void);
 	/* libblkid: fill tags for a block device node. The partition entry (PARTLABEL, PARTUUID)
 	 * is always read; file system superblocks (UUID, LABEL, TYPE) only if superblocks is set,
 	 * since trying every superblock type is most of the cost of a probe. */
 	int (*probe_block)(const char *devnode, bool superblocks, struct blockdev_tags *tags);
-	/* libcryptsetup: activate a dm-verity mapping. */
-	int (*verity_activate)(const struct verity_activation *a);
-	/* libdevmapper: hex root hash of an active verity mapping; -ENODEV if there is none. */
-	int (*verity_active_roothash)(const char *name, char *hex, size_t size);
-	/* Open a kernel uevent socket (NETLINK_KOBJECT_UEVENT); returns an fd. */
-	int (*uevent_open)(void);
-	/* reboot(2) with RB_* */
-	int (*reboot)(int cmd);
+};
 
-	/* TPM 2.0 through tpm2-tss ESAPI and the device TCTI. tpm2_open: 0, or -ENOENT when the
-	 * device node does not exist (yet). */
-	int (*tpm2_open)(const char *device);
+/* Device mapper (libcryptsetup for verity, libdevmapper). */
+struct sys_dm_ops {
+	/* Activate a dm-verity mapping. */
+	int (*verity_activate)(const struct verity_activation *a);
+	/* Hex root hash of an active verity mapping; -ENODEV if there is none. */
+	int (*verity_active_roothash)(const char *name, char *hex, size_t size);
+	/* A linear mapping name over all of node (EMT's root on plain images). */
+	int (*linear)(const char *name, const char *node);
+};
+
+/* TPM 2.0 through tpm2-tss ESAPI and the device TCTI. */
+struct sys_tpm_ops {
+	/* 0, or -ENOENT when the device node does not exist (yet). */
+	int (*open)(const char *device);
 	/* Unseal into secret (size bytes), returns the length. -EPERM: the policy (PCRs) does not
 	 * match, refused before Unseal; -ENOENT: no such object; -EACCES: lockout or wrong PIN;
 	 * -EIO: anything else from the TPM. The salted, parameter-encrypted session proves the TPM
 	 * holds the expected parent key. */
-	int (*tpm2_unseal)(const struct tpm2_unseal_request *req, uint8_t *secret, size_t size);
+	int (*unseal)(const struct tpm2_unseal_request *req, uint8_t *secret, size_t size);
 	/* Does the TPM hold a persistent object at handle? 1 yes, 0 no, -errno. */
-	int (*tpm2_object_exists)(uint32_t handle);
+	int (*object_exists)(uint32_t handle);
 	/* Finalize the TPM context (tss2's buffers freed); later TPM calls reopen nothing. */
-	void (*tpm2_close)(void);
+	void (*close)(void);
 	/* The active PCR banks (with all 24 PCRs); returns the count. */
-	int (*tpm2_banks)(enum hash_alg *banks, size_t max);
+	int (*banks)(enum hash_alg *banks, size_t max);
 	/* Extend PCR pcr with one digest per bank. */
-	int (*tpm2_extend)(unsigned pcr, const struct measure_digest *digests, size_t n);
+	int (*extend)(unsigned pcr, const struct measure_digest *digests, size_t n);
+};
 
-	/* LUKS2 through libcryptsetup. luks_inspect: -EMEDIUMTYPE if node holds no LUKS2 header. */
-	int (*luks_inspect)(const char *node, struct luks_info *info);
+/* LUKS2 through libcryptsetup. */
+struct sys_luks_ops {
+	/* -EMEDIUMTYPE if node holds no LUKS2 header. */
+	int (*inspect)(const char *node, struct luks_info *info);
 	/* JSON of token slot token into buf; returns its length, -ENOENT for an empty slot. */
-	int (*luks_token_json)(const char *node, int token, char *buf, size_t size);
+	int (*token_json)(const char *node, int token, char *buf, size_t size);
 	/* Unlock keyslot (or -1: any) with the passphrase: the volume key, nothing activated yet
 	 * (the stage latches it into PCR 15). -EPERM: wrong passphrase. The expensive half (the
 	 * keyslot's PBKDF): may run concurrently for different nodes. */
-	int (*luks_derive_key)(const char *node, int keyslot, const char *pass, size_t pass_len,
-			       uint8_t *volume_key, size_t *volume_key_size);
+	int (*derive_key)(const char *node, int keyslot, const char *pass, size_t pass_len,
+			  uint8_t *volume_key, size_t *volume_key_size);
 	/* Activate node as /dev/mapper/name with its volume key. */
-	int (*luks_activate_key)(const char *node, const char *name, const uint8_t *volume_key,
-				 size_t volume_key_size);
-	/* libdevmapper: a linear mapping name over all of node (EMT's root on plain images). */
-	int (*dm_linear)(const char *name, const char *node);
+	int (*activate_key)(const char *node, const char *name, const uint8_t *volume_key,
+			    size_t volume_key_size);
+};
 
+/* The machine and its operator: power, and the console prompt. */
+struct sys_machine_ops {
+	/* reboot(2) with RB_* */
+	int (*reboot)(int cmd);
 	/* Ask on the console without echo; returns the length, -ETIMEDOUT after timeout_sec (0:
 	 * wait as long as it takes), -ECANCELED at end of input. */
 	int (*ask_password)(const char *prompt, char *buf, size_t size, unsigned timeout_sec);
+};
+
+/* The seam, by concern: a stage reaches only the part it needs (ctx->sys->tpm->unseal), and a
+ * test fake can replace one part and keep the others. */
+struct sys_ops {
+	const struct sys_fs_ops *fs;
+	const struct sys_dev_ops *dev;
+	const struct sys_dm_ops *dm;
+	const struct sys_tpm_ops *tpm;
+	const struct sys_luks_ops *luks;
+	const struct sys_machine_ops *machine;
 };
 
 /* The machine. Implemented in init/sys_real.c. */

@@ -251,28 +251,52 @@ static int f_ask_password(const char *prompt, char *buf, size_t size, unsigned t
 	return str_copy(buf, size, a) < 0 ? -E2BIG : (int)strlen(a);
 }
 
-const struct sys_ops sys_fake = {
+static const struct sys_fs_ops f_fs = {
 	.mount = f_mount,
 	.umount = f_umount,
 	.chroot = f_chroot,
+};
+
+static const struct sys_dev_ops f_dev = {
 	.load_module = f_load_module,
+	.uevent_open = f_uevent_open,
 	.probe_block = f_probe_block,
+};
+
+static const struct sys_dm_ops f_dm = {
 	.verity_activate = f_verity_activate,
 	.verity_active_roothash = f_verity_active_roothash,
-	.uevent_open = f_uevent_open,
+	.linear = f_dm_linear,
+};
+
+static const struct sys_tpm_ops f_tpm = {
+	.open = f_tpm2_open,
+	.unseal = f_tpm2_unseal,
+	.object_exists = f_tpm2_object_exists,
+	.close = f_tpm2_close,
+	.banks = f_tpm2_banks,
+	.extend = f_tpm2_extend,
+};
+
+static const struct sys_luks_ops f_luks = {
+	.inspect = f_luks_inspect,
+	.token_json = f_luks_token_json,
+	.derive_key = f_luks_derive_key,
+	.activate_key = f_luks_activate_key,
+};
+
+static const struct sys_machine_ops f_machine = {
 	.reboot = f_reboot,
-	.tpm2_open = f_tpm2_open,
-	.tpm2_unseal = f_tpm2_unseal,
-	.tpm2_object_exists = f_tpm2_object_exists,
-	.tpm2_close = f_tpm2_close,
-	.tpm2_banks = f_tpm2_banks,
-	.tpm2_extend = f_tpm2_extend,
-	.luks_inspect = f_luks_inspect,
-	.luks_token_json = f_luks_token_json,
-	.luks_derive_key = f_luks_derive_key,
-	.luks_activate_key = f_luks_activate_key,
-	.dm_linear = f_dm_linear,
 	.ask_password = f_ask_password,
+};
+
+const struct sys_ops sys_fake = {
+	.fs = &f_fs,
+	.dev = &f_dev,
+	.dm = &f_dm,
+	.tpm = &f_tpm,
+	.luks = &f_luks,
+	.machine = &f_machine,
 };
 
 static void capture(int level, const char *line)

@@ -248,7 +248,7 @@ static void setup_ctx(const char *field, const char *value)
 		ctx.n_tpm_banks = 1;
 		ctx.tpm_banks[0] = HASH_SHA256;
 	} else if (streq(field, "uevent"))
-		ctx.dev.uevent_fd = sys_fake.uevent_open();
+		ctx.dev.uevent_fd = sys_fake.dev->uevent_open();
 	else
 		ck_abort_msg("%s/setup: unknown ctx field '%s'", case_dir, field);
 }
@@ -437,13 +437,14 @@ static _noreturn_ void main_dump(void)
 
 static int main_reboot(int cmd)
 {
-	(void)sys_fake.reboot(cmd);
+	(void)sys_fake.machine->reboot(cmd);
 	flush_calls();
 	main_dump();
 }
 
 static void run_main(void)
 {
+	static struct sys_machine_ops machine;
 	static struct sys_ops ops;
 	struct boot_step steps[WRAP_MAX];
 	char dump[TEXT_MAX], *sep, *save = NULL;
@@ -452,7 +453,9 @@ static void run_main(void)
 
 	snprintf(dump_path, sizeof(dump_path), "%s.main", fake.root);
 	ops = sys_fake;
-	ops.reboot = main_reboot;
+	machine = *sys_fake.machine;
+	machine.reboot = main_reboot;
+	ops.machine = &machine;
 	ctx.sys = &ops;
 	wrap_table(steps);
 	pid = fork();

@@ -23,7 +23,7 @@ static struct boot_context ctx;
 static void setup(void)
 {
 	boot_context_init(&ctx, fake_setup("/tmp"), &sys_fake);
-	ctx.dev.uevent_fd = sys_fake.uevent_open();
+	ctx.dev.uevent_fd = sys_fake.dev->uevent_open();
 	ctx.opts_rw.timeout_sec = 1;
 }
 

@@ -91,7 +91,7 @@ static void fde_disk(bool with_roothash)
 	fake_write("/run/edgeinit/roothash/part_b_roothash", HASH_B "\n");
 	fake_add_probe("/dev/mapper/ver_roothash", NULL, "ext4", NULL);
 	fake.good_passphrase = EMT_KEY;
-	ctx.dev.uevent_fd = sys_fake.uevent_open();
+	ctx.dev.uevent_fd = sys_fake.dev->uevent_open();
 	ctx.tpm_present = true;
 	ctx.n_tpm_banks = 1;
 	ctx.tpm_banks[0] = HASH_SHA256;
@@ -108,7 +108,7 @@ static void verity_disk(void)
 		add_partition("vda", n, fde_names[n], n == 4 || n == 5 ? "DM_verity_hash" : "ext4", uuid);
 	}
 	fake_write("/run/edgeinit/roothash/part_a_roothash", HASH_A "\n");
-	ctx.dev.uevent_fd = sys_fake.uevent_open();
+	ctx.dev.uevent_fd = sys_fake.dev->uevent_open();
 }
 
 /* devices, emt and, if they went well, emt-late. */
@@ -483,7 +483,7 @@ START_TEST(emt_plain_image_gets_the_linear_root)
 	add_partition("vda", 2, "rootfs", "ext4", "e4e40000-0003-4000-8000-000000000002");
 	add_partition("vda", 3, "edge_persistent", "ext4", "e4e40000-0003-4000-8000-000000000003");
 	add_partition("vda", 4, "rootfs_b", "ext4", "e4e40000-0003-4000-8000-000000000004");
-	ctx.dev.uevent_fd = sys_fake.uevent_open();
+	ctx.dev.uevent_fd = sys_fake.dev->uevent_open();
 	emt_cmdline("e4e40000-0003-4000-8000-000000000004", NULL);
 	ck_assert_int_eq(run_devices_and_emt(), 0);
 	ck_assert_int_eq(ctx.emt_slot, 'b');
@@ -509,7 +509,7 @@ START_TEST(emt_unnamed_partitions_fall_back_to_numbers)
 		add_partition("sda", n, NULL, n == 4 || n == 5 ? "DM_verity_hash" : "ext4", uuid);
 	}
 	fake_write("/run/edgeinit/roothash/part_b_roothash", HASH_B);
-	ctx.dev.uevent_fd = sys_fake.uevent_open();
+	ctx.dev.uevent_fd = sys_fake.dev->uevent_open();
 	emt_cmdline("e4e40000-0002-4000-8000-000000000006", NULL);
 	/* Partition 4's verity superblock tells verity-only from plain without a name. */
 	ck_assert_int_eq(run_devices_and_emt(), 0);
@@ -527,7 +527,7 @@ END_TEST
 START_TEST(emt_timeout_without_an_os_disk)
 {
 	fake_write("/sys/class/block/vdc/uevent", "DEVNAME=vdc\nDEVTYPE=disk\n");
-	ctx.dev.uevent_fd = sys_fake.uevent_open();
+	ctx.dev.uevent_fd = sys_fake.dev->uevent_open();
 	emt_cmdline(UUID_A, NULL);
 	ck_assert_int_eq(stage_emt_devices.run(&ctx), -ETIMEDOUT);
 	ck_assert(fake_logged("waiting for EMT's OS disk"));

@@ -104,7 +104,7 @@ static void devices_fixture(bool with_persist)
 	devref_parse("PARTLABEL=rootfs", &ctx.opts_rw.verity_data);
 	devref_parse("PARTLABEL=hashmap_a", &ctx.opts_rw.verity_hash);
 	ctx.opts_rw.timeout_sec = 1;
-	ctx.dev.uevent_fd = sys_fake.uevent_open();
+	ctx.dev.uevent_fd = sys_fake.dev->uevent_open();
 }
 
 START_TEST(devices_resolves_present_partitions)
@@ -647,8 +647,9 @@ static int real_chroot(const char *p) { return chroot(p) < 0 ? -errno : 0; }
 
 static int switch_root_child(const char *root)
 {
-	static const struct sys_ops ops = { .mount = real_mount, .umount = real_umount,
-					    .chroot = real_chroot };
+	static const struct sys_fs_ops fs = { .mount = real_mount, .umount = real_umount,
+					      .chroot = real_chroot };
+	static const struct sys_ops ops = { .fs = &fs }; /* the stage needs nothing else */
 	static const char *const api[] = { "/dev", "/proc", "/sys", "/run" };
 	struct boot_context c;
 	char p[512];

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "edgeinit/fs.h"
@@ -103,4 +106,28 @@ int write_new_file(const char *path, const char *content)
 		return r;
 	}
 	return 0;
+}
+
+static int openat2_fd(int dir_fd, const char *path, const struct open_how *how)
+{
+	int fd = (int)syscall(SYS_openat2, dir_fd, path, how, sizeof(*how));
+
+	return fd < 0 ? negative_errno() : fd;
+}
+
+int openat_beneath(int dir_fd, const char *name, int flags, unsigned long long resolve_extra)
+{
+	struct open_how how = {
+		.flags = (uint64_t)flags | O_CLOEXEC | O_NOFOLLOW,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | resolve_extra,
+	};
+
+	return openat2_fd(dir_fd, name, &how);
+}
+
+int openat_in_root(int dir_fd, const char *path, int flags)
+{
+	struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+
+	return openat2_fd(dir_fd, path, &how);
 }

@@ -20,7 +20,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,10 +37,6 @@
 /* The opened, regular file name below dir_fd, never through a symlink: fd or -errno. */
 static int open_beneath(int dir_fd, const char *name)
 {
-	struct open_how how = {
-		.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-	};
 	struct stat st;
 	int fd;
 
@@ -51,9 +46,9 @@ static int open_beneath(int dir_fd, const char *name)
 		return negative_errno();
 	if (!S_ISREG(st.st_mode))
 		return -EBADFD;
-	fd = (int)syscall(SYS_openat2, dir_fd, name, &how, sizeof(how));
+	fd = openat_beneath(dir_fd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY, RESOLVE_NO_XDEV);
 	if (fd < 0)
-		return negative_errno();
+		return fd;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return -EBADFD;

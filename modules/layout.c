@@ -20,13 +20,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "edgeinit/fs.h"
@@ -48,16 +46,9 @@ struct layout_run {
 /* Open path (absolute in the new root) below the new root without following any symlink. */
 static int open_in_sysroot(struct layout_run *lr, const char *path, int flags)
 {
-	struct open_how how = {
-		.flags = (uint64_t)flags | O_CLOEXEC | O_NOFOLLOW,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd;
-
 	if (streq(path, "/"))
 		return fcntl(lr->sysroot_fd, F_DUPFD_CLOEXEC, 3);
-	fd = (int)syscall(SYS_openat2, lr->sysroot_fd, path + 1, &how, sizeof(how));
-	return fd < 0 ? negative_errno() : fd;
+	return openat_beneath(lr->sysroot_fd, path + 1, flags, 0);
 }
 
 static int root_kind(void *userdata, const char *path)

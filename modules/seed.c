@@ -112,7 +112,7 @@ static int remove_tree(int dir_fd, const char *name, unsigned depth)
 	DIR *d;
 	int r = 0;
 
-	fd = seed_openat_beneath(dir_fd, name, O_RDONLY | O_DIRECTORY);
+	fd = openat_beneath(dir_fd, name, O_RDONLY | O_DIRECTORY, 0);
 	if (fd == -ENOENT)
 		return 0;
 	if (fd == -ENOTDIR || fd == -ELOOP)
@@ -350,7 +350,7 @@ static int copy_tree(struct seeding *s, int src_dir_fd, const char *name, const 
 	src = openat(src_dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (src < 0)
 		return negative_errno();
-	out = seed_openat_beneath(dst_dir_fd, dst, O_RDONLY | O_DIRECTORY);
+	out = openat_beneath(dst_dir_fd, dst, O_RDONLY | O_DIRECTORY, 0);
 	if (out < 0)
 		return out;
 	s->st->created++;
@@ -450,7 +450,7 @@ static int complete_dir(struct seeding *s, int src_fd, int dst_fd, const char *r
 		} else {
 			/* Into the directory, never through a symlink in the persistent copy. */
 			_cleanup_close_ int sub_src = openat(src_fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			_cleanup_close_ int sub_dst = seed_openat_beneath(dst_fd, e->d_name, O_RDONLY | O_DIRECTORY);
+			_cleanup_close_ int sub_dst = openat_beneath(dst_fd, e->d_name, O_RDONLY | O_DIRECTORY, 0);
 
 			s->st->kept++;
 			r = sub_src < 0 ? negative_errno() : sub_dst < 0 ? sub_dst : 0;
@@ -504,7 +504,7 @@ int seed_dir(int src_fd, int dst_parent_fd, const char *dst_name, struct seed_st
 			return -ELOOP;
 		if (!S_ISDIR(existing.st_mode))
 			return -ENOTDIR;
-		dst = seed_openat_beneath(dst_parent_fd, dst_name, O_RDONLY | O_DIRECTORY);
+		dst = openat_beneath(dst_parent_fd, dst_name, O_RDONLY | O_DIRECTORY, 0);
 		if (dst < 0)
 			return dst;
 		remove_stale_temps(dst);
@@ -527,7 +527,7 @@ int seed_dir(int src_fd, int dst_parent_fd, const char *dst_name, struct seed_st
 		r = negative_errno();
 		goto fail;
 	}
-	dst = seed_openat_beneath(dst_parent_fd, tmp, O_RDONLY | O_DIRECTORY);
+	dst = openat_beneath(dst_parent_fd, tmp, O_RDONLY | O_DIRECTORY, 0);
 	if (dst < 0) {
 		r = dst;
 		goto fail;

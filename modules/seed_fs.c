@@ -6,13 +6,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -23,17 +21,6 @@
 
 #define XATTR_LIST_MAX_BYTES 65536
 #define XATTR_VALUE_MAX_BYTES 65536
-
-int seed_openat_beneath(int dir_fd, const char *name, int flags)
-{
-	struct open_how how = {
-		.flags = (uint64_t)flags | O_CLOEXEC | O_NOFOLLOW,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd = (int)syscall(SYS_openat2, dir_fd, name, &how, sizeof(how));
-
-	return fd < 0 ? negative_errno() : fd;
-}
 
 int persist_open_dir(int base_fd, const char *relpath, bool create)
 {
@@ -53,7 +40,7 @@ int persist_open_dir(int base_fd, const char *relpath, bool create)
 			return -EINVAL;
 		if (create && mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
 			return negative_errno();
-		next = seed_openat_beneath(fd, comp, O_RDONLY | O_DIRECTORY);
+		next = openat_beneath(fd, comp, O_RDONLY | O_DIRECTORY, 0);
 		if (next == -ENOTDIR) {
 			struct stat st;
 

@@ -9,8 +9,6 @@
  * stack is not. */
 #define REMOVE_DEPTH_MAX 64
 
-/* openat2() beneath dir_fd, never through a symlink or a magic link. fd or -errno. */
-int seed_openat_beneath(int dir_fd, const char *name, int flags);
 /* "/proc/self/fd/<dir_fd>/<name>" into buf, for xattrs of entries that cannot be opened. */
 int seed_xattr_path(int dir_fd, const char *name, char *buf, size_t size);
 /* Copy every xattr from src to dst: by fd (src_fd/dst_fd >= 0) or by /proc path (l*xattr, which

@@ -17,13 +17,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "edgeinit/fs.h"
@@ -35,16 +33,15 @@ static const char *const moved_mounts[] = { "/dev", "/proc", "/sys", "/run" };
 /* Open init= inside the new root, resolving symlinks as if the new root were "/". */
 static int check_init(struct boot_context *ctx, const char *sysroot)
 {
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
 	_cleanup_close_ int root_fd = -EBADF, fd = -EBADF;
 	struct stat st;
 
 	root_fd = open(sysroot, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
 		return negative_errno();
-	fd = (int)syscall(SYS_openat2, root_fd, ctx->opts.init + 1, &how, sizeof(how));
+	fd = openat_in_root(root_fd, ctx->opts.init + 1, O_PATH);
 	if (fd < 0)
-		return negative_errno();
+		return fd;
 	if (fstat(fd, &st) < 0)
 		return negative_errno();
 	if (!S_ISREG(st.st_mode))

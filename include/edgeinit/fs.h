@@ -21,3 +21,12 @@ int write_new_file(const char *path, const char *content);
 
 /* mkdir that is happy when the directory already exists. */
 int mkdir_exist_ok(const char *path, mode_t mode);
+
+/* openat2() of name below dir_fd, never above it, through a symlink or through a magic link
+ * (O_CLOEXEC | O_NOFOLLOW added to flags; resolve_extra adds RESOLVE_* bits such as
+ * RESOLVE_NO_XDEV). For what a disk holds. fd or -errno (-EXDEV, -ELOOP). */
+int openat_beneath(int dir_fd, const char *name, int flags, unsigned long long resolve_extra);
+
+/* openat2() of path resolved as if dir_fd were "/": symlinks are followed, but never out of it
+ * (RESOLVE_IN_ROOT). For a path the signed command line names inside the new root. fd or -errno. */
+int openat_in_root(int dir_fd, const char *path, int flags);

@@ -11,8 +11,13 @@ CC ?= gcc
 LIBS_PC := libcryptsetup blkid libkmod devmapper
 # What lib/ itself calls (hashes, base64, JSON): Debian's packages of the versions deps.lock
 # pins, so the host tests and fuzzers run the library code /init runs, without the deps prefix.
-LIB_PC := nettle json-c
+# tss2-mu: lib/tpm2_decide.c unmarshals the sealed object with tpm2-tss's own code (bookworm has
+# 3.2.1, deps.lock pins trixie's 4.1.3: the structures it fills are the same).
+LIB_PC := nettle json-c tss2-mu
 LIB_PC_FLAGS = $(shell pkg-config --cflags --libs $(LIB_PC))
+# The layout.env tool has no use for the TPM decisions (nor its package for libtss2).
+LAYOUT_LIB_SRC = $(filter-out lib/tpm2_decide.c,$(LIB_SRC))
+LAYOUT_PC := nettle json-c
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
 	-ffile-prefix-map=$(CURDIR)=. -fno-plt
@@ -49,7 +54,8 @@ all: $(INIT) $(LAYOUT_TOOL)
 
 $(LAYOUT_TOOL): tools/edgeinit-layout.c $(LIB_SRC) $(HEADERS) Makefile
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ tools/edgeinit-layout.c $(LIB_SRC) $(LIB_PC_FLAGS)
+	$(CC) $(CFLAGS) -o $@ tools/edgeinit-layout.c $(LAYOUT_LIB_SRC) \
+		$(shell pkg-config --cflags --libs $(LAYOUT_PC))
 
 deps-build: $(DEPS_STAMP)
 $(DEPS_STAMP): deps.lock tools/build-deps.sh

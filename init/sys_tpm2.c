@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <tss2/tss2_esys.h>
-#include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_sys.h>
 #include <tss2/tss2_tcti_device.h>
@@ -16,11 +15,10 @@
 #include "edgeinit/log.h"
 #include "edgeinit/measure.h"
 #include "edgeinit/sys.h"
+#include "edgeinit/tpm2_decide.h"
 #include "edgeinit/tpm2_token.h"
 #include "sys_real.h"
 
-/* systemd retries an Unseal that raced with a PCR extend up to 30 times; so do we. */
-#define UNSEAL_ATTEMPTS_MAX 30
 /* Every TPM command is bounded: a TPM that stops answering must not hang PID 1 (tss2's default is
  * to block for ever). Generous: under emulation a salted session takes a second. */
 #define TPM_COMMAND_TIMEOUT_MS 30000
@@ -32,36 +30,11 @@ static const TPMT_SYM_DEF session_cipher = {
 	.algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB,
 };
 
-/* The TPM's own code without the layer and, for format-one codes, without the handle, session
- * or parameter number it concerns. */
-static TSS2_RC base_rc(TSS2_RC rc)
-{
-	rc &= 0xfff;
-	return rc & TPM2_RC_FMT1 ? rc & (TPM2_RC_FMT1 | 0x3f) : rc;
-}
-
-static int rc_to_errno(TSS2_RC rc)
-{
-	switch (base_rc(rc)) {
-	case TPM2_RC_LOCKOUT:
-	case TPM2_RC_AUTH_FAIL:
-	case TPM2_RC_BAD_AUTH:
-		return -EACCES;
-	case TPM2_RC_POLICY_FAIL:
-		return -EPERM;
-	case TPM2_RC_PCR_CHANGED:
-		return -EAGAIN;
-	case TPM2_RC_HANDLE:
-		return -ENOENT;
-	}
-	return -EIO;
-}
-
 /* Log a TPM failure at debug level (the stage says what it means) and map it. */
 static int tpm_fail(const char *what, TSS2_RC rc)
 {
 	log_debug("TPM: %s failed: %s", what, Tss2_RC_Decode(rc));
-	return rc_to_errno(rc);
+	return tpm2_rc_to_errno(rc);
 }
 
 /* One voice on the console: tss2 writes its own "WARNING:esys:..." and "ERROR:esys:..." lines to
@@ -111,7 +84,7 @@ int real_tpm2_open(const char *device)
 	/* The firmware started the TPM; TPM2_RC_INITIALIZE says exactly that. Anything else is worth
 	 * a line: the commands that follow will most likely fail too, and this is why. */
 	rc = Esys_Startup(esys, TPM2_SU_CLEAR);
-	if (rc != TSS2_RC_SUCCESS && base_rc(rc) != TPM2_RC_INITIALIZE)
+	if (!tpm2_startup_ok(rc))
 		log_warning("TPM at %s: TPM2_Startup failed (%s); the firmware may not have started the TPM.",
 			    device, Tss2_RC_Decode(rc));
 	return 0;
@@ -183,26 +156,19 @@ static void flush(ESYS_TR *h)
 	*h = ESYS_TR_NONE;
 }
 
-/* A policy session with PolicyPCR (and PolicyAuthValue): returns its digest in digest. */
-static int policy_session(ESYS_TR parent, ESYS_TR encryption, uint16_t bank, uint32_t pcr_mask,
+/* A policy session with PolicyPCR (none for an empty selection) and PolicyAuthValue: returns its
+ * digest in digest. */
+static int policy_session(ESYS_TR parent, ESYS_TR encryption, const TPML_PCR_SELECTION *pcrs,
 			  bool auth_value, ESYS_TR *session, TPM2B_DIGEST **digest)
 {
-	TPML_PCR_SELECTION sel = {
-		.count = 1,
-		.pcrSelections[0] = {
-			.hash = bank,
-			.sizeofSelect = 3,
-			.pcrSelect = { pcr_mask & 0xff, (pcr_mask >> 8) & 0xff, (pcr_mask >> 16) & 0xff },
-		},
-	};
 	TPM2B_DIGEST empty = { 0 };
 	TSS2_RC rc;
 
 	rc = start_session(parent, ESYS_TR_NONE, encryption, TPM2_SE_POLICY, session);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_fail("starting the policy session", rc);
-	if (pcr_mask) {
-		rc = Esys_PolicyPCR(esys, *session, encryption, ESYS_TR_NONE, ESYS_TR_NONE, &empty, &sel);
+	if (pcrs->count > 0) {
+		rc = Esys_PolicyPCR(esys, *session, encryption, ESYS_TR_NONE, ESYS_TR_NONE, &empty, pcrs);
 		if (rc != TSS2_RC_SUCCESS)
 			return tpm_fail("PolicyPCR", rc);
 	}
@@ -238,17 +204,18 @@ int real_tpm2_unseal(const struct tpm2_unseal_request *req, uint8_t *secret, siz
 	TPM2B_SENSITIVE_DATA *out = NULL;
 	const uint8_t *want_policy;
 	size_t want_policy_size;
-	uint32_t pcr_mask;
-	uint16_t bank;
+	TPML_PCR_SELECTION pcrs;
 	TSS2_RC rc;
 	int r;
 
 	if (!esys)
 		return -ENODEV;
+	r = tpm2_policy_pcrs(t, &pcrs);
+	if (r < 0)
+		return r;
 	if (t) {
-		TPM2B_PRIVATE priv = { 0 };
-		TPM2B_PUBLIC opub = { 0 };
-		size_t off = 0;
+		TPM2B_PRIVATE priv;
+		TPM2B_PUBLIC opub;
 
 		if (t->srk_size > 0) {
 			rc = Esys_TR_Deserialize(esys, t->srk, t->srk_size, &parent);
@@ -262,14 +229,9 @@ int real_tpm2_unseal(const struct tpm2_unseal_request *req, uint8_t *secret, siz
 				goto out;
 			own_parent = true;
 		}
-		rc = Tss2_MU_TPM2B_PRIVATE_Unmarshal(t->blob + t->parts.private_offset,
-						     t->parts.private_size, &off, &priv);
-		off = 0;
-		if (rc == TSS2_RC_SUCCESS)
-			rc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(t->blob + t->parts.public_offset,
-							    t->parts.public_size, &off, &opub);
-		if (rc != TSS2_RC_SUCCESS) {
-			r = tpm_fail("unmarshalling the sealed object", rc);
+		r = tpm2_sealed_unmarshal(t, &priv, &opub);
+		if (r < 0) {
+			log_debug("TPM: unmarshalling the sealed object failed.");
 			goto out;
 		}
 		rc = Esys_Load(esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &opub, &object);
@@ -278,8 +240,6 @@ int real_tpm2_unseal(const struct tpm2_unseal_request *req, uint8_t *secret, siz
 			goto out;
 		}
 		own_object = true;
-		bank = hash_alg_to_tpm2(t->pcr_bank);
-		pcr_mask = t->pcr_mask;
 		want_policy = t->policy_hash;
 		want_policy_size = t->policy_hash_size;
 	} else {
@@ -293,11 +253,9 @@ int real_tpm2_unseal(const struct tpm2_unseal_request *req, uint8_t *secret, siz
 			r = tpm_fail("reading the sealed object", rc);
 			goto out;
 		}
-		if (pub->publicArea.type != TPM2_ALG_KEYEDHASH ||
-		    !(pub->publicArea.objectAttributes & TPMA_OBJECT_FIXEDTPM) ||
-		    !(pub->publicArea.objectAttributes & TPMA_OBJECT_FIXEDPARENT)) {
+		r = tpm2_sealed_public_check(&pub->publicArea);
+		if (r < 0) {
 			log_debug("TPM: handle 0x%08x is not a sealed keyed-hash object.", req->emt_handle);
-			r = -EMEDIUMTYPE;
 			goto out;
 		}
 		/* The session is salted with the owner's ECC primary (EMT's parent template). */
@@ -305,8 +263,6 @@ int real_tpm2_unseal(const struct tpm2_unseal_request *req, uint8_t *secret, siz
 		if (r < 0)
 			goto out;
 		own_parent = true;
-		bank = TPM2_ALG_SHA256;
-		pcr_mask = 1u << MEASURE_PCR_SYSTEM_IDENTITY;
 		want_policy = pub->publicArea.authPolicy.buffer;
 		want_policy_size = pub->publicArea.authPolicy.size;
 	}
@@ -337,22 +293,23 @@ int real_tpm2_unseal(const struct tpm2_unseal_request *req, uint8_t *secret, siz
 
 	/* A PCR extended between PolicyPCR and Unseal (TPM2_RC_PCR_CHANGED) is not a refusal:
 	 * build the policy again, a bounded number of times. */
-	for (int attempt = 1;; attempt++) {
-		r = policy_session(parent, enc, bank, pcr_mask, req->pin_auth != NULL, &policy, &digest);
+	for (unsigned attempt = 1;; attempt++) {
+		enum tpm2_unseal_next next;
+
+		r = policy_session(parent, enc, &pcrs, req->pin_auth != NULL, &policy, &digest);
 		if (r < 0)
 			goto out;
 		/* Refuse before Unseal: a policy that cannot match must not reach the TPM's
 		 * Unseal (and its dictionary-attack accounting). */
-		if (digest->size != want_policy_size ||
-		    memcmp(digest->buffer, want_policy, want_policy_size) != 0) {
-			r = -EPERM;
+		r = tpm2_policy_digest_check(digest, want_policy, want_policy_size);
+		if (r < 0)
 			goto out;
-		}
 		rc = Esys_Unseal(esys, object, policy, enc, ESYS_TR_NONE, &out);
-		if (rc == TSS2_RC_SUCCESS)
+		next = tpm2_unseal_next(rc, attempt);
+		if (next == TPM2_UNSEAL_DONE)
 			break;
 		r = tpm_fail("Unseal", rc);
-		if (r != -EAGAIN || attempt >= UNSEAL_ATTEMPTS_MAX)
+		if (next == TPM2_UNSEAL_FAIL)
 			goto out;
 		Esys_Free(digest);
 		digest = NULL;
@@ -423,25 +380,16 @@ int real_tpm2_banks(enum hash_alg *banks, size_t max)
 	TPMS_CAPABILITY_DATA *cap = NULL;
 	TPMI_YES_NO more;
 	TSS2_RC rc;
-	size_t n = 0;
+	int n;
 
 	if (!esys)
 		return -ENODEV;
 	rc = Esys_GetCapability(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS, 0, 1, &more, &cap);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_fail("reading the PCR banks", rc);
-	for (uint32_t i = 0; i < cap->data.assignedPCR.count && n < max; i++) {
-		const TPMS_PCR_SELECTION *s = &cap->data.assignedPCR.pcrSelections[i];
-		enum hash_alg alg;
-
-		/* Like systemd: only banks with all 24 PCRs active count. */
-		if (s->sizeofSelect < 3 || s->pcrSelect[0] != 0xff || s->pcrSelect[1] != 0xff ||
-		    s->pcrSelect[2] != 0xff || hash_alg_from_tpm2(s->hash, &alg) < 0)
-			continue;
-		banks[n++] = alg;
-	}
+	n = tpm2_banks_usable(&cap->data.assignedPCR, banks, max);
 	Esys_Free(cap);
-	return (int)n;
+	return n;
 }
 
 int real_tpm2_extend(unsigned pcr, const struct measure_digest *digests, size_t n)

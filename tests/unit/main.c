@@ -10,7 +10,7 @@ int main(void)
 		strutil_suite, cmdline_suite, devref_suite, uevent_suite,
 		sha256_suite,  verity_suite,  report_suite, fs_suite,
 		layout_suite, stages_suite, seed_suite, emt_stage_suite, emt_suite,
-		base64_suite, hash_suite, json_suite, tpm2_token_suite, measure_suite,
+		base64_suite, hash_suite, json_suite, tpm2_token_suite, tpm2_decide_suite, measure_suite,
 		luks2_header_suite,
 		bounded_suite,
 		efivar_suite, disks_stage_suite,

@@ -17,6 +17,7 @@ Suite *base64_suite(void);
 Suite *hash_suite(void);
 Suite *json_suite(void);
 Suite *tpm2_token_suite(void);
+Suite *tpm2_decide_suite(void);
 Suite *measure_suite(void);
 Suite *luks2_header_suite(void);
 Suite *stages_suite(void); /* tests/stages: stages on a fake root */

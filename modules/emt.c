@@ -2,7 +2,7 @@
 /* Stage emt: a disk EMT's installer provisioned, booted with EMT's command line unchanged.
  * Runs: in the EMT profile (boot_uuid= on the command line, no verity partitions).
  * Reads: ctx->os_disk (the devices stage), the devices seen (ctx->dev), ctx->opts (boot_uuid=,
- *   roothash=, rd.luks.*, edgeinit.tpm2.emt-handle=), ctx->tpm_present.
+ *   roothash=, rd.luks.*, edgeinit.tpm2.emt-handle=), ctx->tpm.present.
  * Writes: the root plan (ctx->rootfs: the slot's verity pair, the root hash from roothash= or
  *   else the roothash partition, and where it came from; the root node for plain images),
  *   ctx->persist_node, the report's EMT fields and devices.
@@ -264,7 +264,7 @@ static int refuse_downgrade(struct emt_layout *d)
 	uint32_t handle = ctx->opts.tpm2_emt_handle;
 	int r;
 
-	if (d->mode == EMT_MODE_FDE || !ctx->tpm_present)
+	if (d->mode == EMT_MODE_FDE || !ctx->tpm.present)
 		return 0;
 	if (handle) {
 		r = ctx->sys->tpm->object_exists(handle);

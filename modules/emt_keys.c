@@ -440,7 +440,7 @@ static int unlock_volumes(struct emt_disk *d)
 		return log_error_errno(-EKEYREJECTED, "No key opened the volumes /dev/%s needs to boot slot %c.",
 				       ctx->os_disk, d->slot);
 	}
-	ctx->unlocked_with_tpm = u.from_tpm;
+	ctx->tpm.key_unsealed = u.from_tpm;
 	/* Volumes the TPM did not open may be anyone's: nothing sealed to this boot stays reachable. */
 	if (!u.from_tpm) {
 		int r = ctx_tpm_lockdown(ctx, o->tpm2_lockdown, "EMT's volumes were opened without the TPM");
@@ -515,7 +515,7 @@ static int emt_late_run(struct boot_context *ctx)
 
 	/* Every volume is open: now PCR 15 may move. */
 	r = 0;
-	if (ctx->tpm_present && ctx->opts.luks_measure_pcr)
+	if (ctx->tpm.present && ctx->opts.luks_measure_pcr)
 		for (size_t i = 0; i < d->n_vols && r >= 0; i++) {
 			const struct emt_volume *v = &d->vols[i];
 

@@ -15,7 +15,7 @@
 
 static bool emt_handle_applies(const struct unlock *u)
 {
-	return u->ctx->tpm_present && u->ctx->opts.tpm2_emt_handle;
+	return u->ctx->tpm.present && u->ctx->opts.tpm2_emt_handle;
 }
 
 static bool emt_handle_try(struct unlock *u)

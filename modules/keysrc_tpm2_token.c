@@ -18,7 +18,7 @@
 
 static bool tpm2_token_applies(const struct unlock *u)
 {
-	return u->ctx->tpm_present;
+	return u->ctx->tpm.present;
 }
 
 /* Ask for a token's PIN on the console (not with headless). */

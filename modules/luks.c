@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Stage luks.
  * Runs: in the verity profile; in the EMT profile the emt stage opens every volume.
- * Reads: ctx->persist_node, ctx->opts (rd.luks.*, edgeinit.tpm2.emt-handle=), ctx->tpm_present.
+ * Reads: ctx->persist_node, ctx->opts (rd.luks.*, edgeinit.tpm2.emt-handle=), ctx->tpm.present.
  * Writes: ctx->persist_node = /dev/mapper/edge_persistent (or rd.luks.name='s name) when the
  *   partition is LUKS2 (EMT's tools expect that name), ctx->persist_plain when it is not,
- *   ctx->unlocked_with_tpm, report device "persist-luks".
+ *   ctx->tpm.key_unsealed, report device "persist-luks".
  * Trust: the header is read from a disk an attacker may have rewritten. It must pass the
  *   allow-list (luks_info.rejected) before any key is offered to it; a plain partition is refused
  *   when the command line expects encryption; a key the TPM released that opens no keyslot means
@@ -146,10 +146,10 @@ static int luks_run(struct boot_context *ctx)
 				    v.node, v.uuid);
 		goto out;
 	}
-	ctx->unlocked_with_tpm = u.from_tpm;
+	ctx->tpm.key_unsealed = u.from_tpm;
 	log_info("Unlocked %s as /dev/mapper/%s with %s.", v.node, v.name, u.how);
 
-	if (ctx->tpm_present && o->luks_measure_pcr) {
+	if (ctx->tpm.present && o->luks_measure_pcr) {
 		r = unlock_latch_volume_key(ctx, v.name, v.uuid, u.k->volume_key[0], u.k->volume_key_size[0]);
 		if (r < 0 && u.pcr15_policy) {
 			ctx_set_remedy(ctx, "The TPM refused to extend PCR 15; the unsealed key must not stay reachable. Check the TPM.");

@@ -2,7 +2,7 @@
 /* The measurement service: every PCR event of the boot goes through here, whichever stage
  * causes it (enter-initrd and leave-initrd in tpm2, the volume-key latch in the unlock paths,
  * EMT's unseal event, the TPM lockdown). Each extend goes to every active PCR bank the tpm2 stage
- * found (ctx->tpm_banks) and is recorded in systemd's log, /run/log/systemd/tpm2-measure.log, in
+ * found (ctx->tpm.banks) and is recorded in systemd's log, /run/log/systemd/tpm2-measure.log, in
  * systemd's format (lib/measure.c), so systemd-pcrlock and friends see the initrd's events.
  * Fails: an extend the TPM refuses is an error for the caller (logged here); a log that cannot be
  * written is a warning. */
@@ -48,7 +48,7 @@ int ctx_measure(struct boot_context *ctx, unsigned pcr, const struct measure_dig
 		const char *description, enum measure_event_type type)
 {
 	struct measure_record rec = {
-		.pcr = pcr, .digests = digests, .n_digests = ctx->n_tpm_banks,
+		.pcr = pcr, .digests = digests, .n_digests = ctx->tpm.n_banks,
 		.description = description, .event_type = type,
 	};
 	char path[512], line[MEASURE_RECORD_MAX];
@@ -67,7 +67,7 @@ int ctx_measure(struct boot_context *ctx, unsigned pcr, const struct measure_dig
 	else
 		(void)fchmod(fd, 0600 | S_ISVTX);
 
-	r = ctx->sys->tpm->extend(pcr, digests, ctx->n_tpm_banks);
+	r = ctx->sys->tpm->extend(pcr, digests, ctx->tpm.n_banks);
 	if (r < 0)
 		return log_error_errno(r, "Failed to extend PCR %u with '%s': %m", pcr, description);
 
@@ -78,7 +78,7 @@ int ctx_measure(struct boot_context *ctx, unsigned pcr, const struct measure_dig
 		if (write(fd, line, (size_t)n) == n && fsync(fd) == 0)
 			(void)fchmod(fd, 0600);
 	}
-	log_debug("Measured '%s' into PCR %u (%zu banks).", description, pcr, ctx->n_tpm_banks);
+	log_debug("Measured '%s' into PCR %u (%zu banks).", description, pcr, ctx->tpm.n_banks);
 	return 0;
 }
 
@@ -86,8 +86,8 @@ int ctx_measure_string(struct boot_context *ctx, unsigned pcr, const char *event
 {
 	struct measure_digest d[_HASH_ALG_MAX];
 
-	for (size_t i = 0; i < ctx->n_tpm_banks; i++) {
-		d[i].alg = ctx->tpm_banks[i];
+	for (size_t i = 0; i < ctx->tpm.n_banks; i++) {
+		d[i].alg = ctx->tpm.banks[i];
 		measure_string_digest(d[i].alg, event, d[i].digest);
 	}
 	return ctx_measure(ctx, pcr, d, event, MEASURE_EVENT_NONE);
@@ -98,7 +98,7 @@ int ctx_tpm_lockdown(struct boot_context *ctx, bool all_pcrs, const char *reason
 	unsigned first = all_pcrs ? 0 : MEASURE_PCR_SYSTEM_IDENTITY;
 	int r;
 
-	if (!ctx->tpm_present || ctx->tpm_locked_down)
+	if (!ctx->tpm.present || ctx->tpm.locked_down)
 		return 0;
 	/* PCRs 0-15 are the ones software at locality 0 can extend and never reset: a policy on any
 	 * of them, PCR 7 alone included, fails from now on until the next reboot. */
@@ -110,7 +110,7 @@ int ctx_tpm_lockdown(struct boot_context *ctx, bool all_pcrs, const char *reason
 		}
 	}
 	if (all_pcrs)
-		ctx->tpm_locked_down = true;
+		ctx->tpm.locked_down = true;
 	log_notice("TPM lockdown (%s): extended PCRs %s; nothing sealed to this boot's PCRs can be unsealed any more.",
 		   reason, all_pcrs ? "0-15" : "15");
 	return 0;

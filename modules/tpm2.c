@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Stage tpm2.
  * Reads: ctx->opts (rd.luks.options=tpm2-device=), the device manager (its wait).
- * Writes: ctx->tpm_present, ctx->tpm_banks, ctx->measured_enter_initrd.
+ * Writes: ctx->tpm.present, ctx->tpm.banks, ctx->tpm.measured_enter_initrd.
  * How: the TPM driver is built in or was loaded by coldplug; if /dev/tpmrm0 is not there yet, the
  *   stage waits for its uevent, bounded by what the firmware says (tpm_firmware_facts). With a TPM it extends
  *   "enter-initrd" into PCR 11 in every active bank, as systemd-pcrphase does, before anything
@@ -87,16 +87,16 @@ static int tpm2_run(struct boot_context *ctx)
 				   o->luks_tpm2_device, fw->wait_sec, fw->says, strerror(-r));
 		return 0;
 	}
-	r = ctx->sys->tpm->banks(ctx->tpm_banks, ELEMENTSOF(ctx->tpm_banks));
+	r = ctx->sys->tpm->banks(ctx->tpm.banks, ELEMENTSOF(ctx->tpm.banks));
 	if (r <= 0) {
 		ctx_set_remedy(ctx, "The TPM answers but reports no complete PCR bank; check its firmware settings.");
 		return log_error_errno(r < 0 ? r : -ENODEV, "Cannot read the TPM's PCR banks: %m");
 	}
-	ctx->n_tpm_banks = (size_t)r;
-	ctx->tpm_present = true;
+	ctx->tpm.n_banks = (size_t)r;
+	ctx->tpm.present = true;
 
-	for (size_t i = 0; i < ctx->n_tpm_banks; i++) {
-		d[i].alg = ctx->tpm_banks[i];
+	for (size_t i = 0; i < ctx->tpm.n_banks; i++) {
+		d[i].alg = ctx->tpm.banks[i];
 		measure_string_digest(d[i].alg, measure_phase_to_string(MEASURE_PHASE_ENTER_INITRD), d[i].digest);
 	}
 	r = ctx_measure(ctx, MEASURE_PCR_KERNEL_BOOT, d,
@@ -105,9 +105,9 @@ static int tpm2_run(struct boot_context *ctx)
 		ctx_set_remedy(ctx, "The TPM refused a PCR extend; check it in the firmware, or clear it.");
 		return r;
 	}
-	ctx->measured_enter_initrd = true;
+	ctx->tpm.measured_enter_initrd = true;
 	log_info("TPM at %s: %zu PCR banks; measured enter-initrd into PCR 11.", o->luks_tpm2_device,
-		 ctx->n_tpm_banks);
+		 ctx->tpm.n_banks);
 	return 0;
 }
 
@@ -127,15 +127,15 @@ static int leave_initrd_run(struct boot_context *ctx)
 	struct measure_digest d[_HASH_ALG_MAX];
 	int r;
 
-	if (!ctx->tpm_present)
+	if (!ctx->tpm.present)
 		return 0;
-	for (size_t i = 0; i < ctx->n_tpm_banks; i++) {
-		d[i].alg = ctx->tpm_banks[i];
+	for (size_t i = 0; i < ctx->tpm.n_banks; i++) {
+		d[i].alg = ctx->tpm.banks[i];
 		measure_string_digest(d[i].alg, measure_phase_to_string(MEASURE_PHASE_LEAVE_INITRD), d[i].digest);
 	}
 	r = ctx_measure(ctx, MEASURE_PCR_KERNEL_BOOT, d,
 			measure_phase_to_string(MEASURE_PHASE_LEAVE_INITRD), MEASURE_EVENT_PHASE);
-	if (r < 0 && ctx->unlocked_with_tpm) {
+	if (r < 0 && ctx->tpm.key_unsealed) {
 		ctx_set_remedy(ctx, "The TPM refused a PCR extend; the unsealed key must not stay reachable. Check the TPM.");
 		return r;
 	}

@@ -75,8 +75,8 @@ int unlock_latch_volume_key(struct boot_context *ctx, const char *name, const ch
 	int r;
 
 	r = measure_volume_key_description(name, uuid, desc, sizeof(desc));
-	for (size_t i = 0; r >= 0 && i < ctx->n_tpm_banks; i++) {
-		d[i].alg = ctx->tpm_banks[i];
+	for (size_t i = 0; r >= 0 && i < ctx->tpm.n_banks; i++) {
+		d[i].alg = ctx->tpm.banks[i];
 		r = measure_volume_key_digest(d[i].alg, volume_key, size, name, uuid, d[i].digest);
 	}
 	if (r < 0)

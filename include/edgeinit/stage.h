@@ -14,6 +14,18 @@
 #include "edgeinit/report.h"
 #include "edgeinit/sys.h"
 
+/* The TPM's state for the boot: whether there is one, its PCR banks, what was measured. */
+struct tpm_state {
+	bool present;            /* the tpm2 stage opened it */
+	enum hash_alg banks[_HASH_ALG_MAX];
+	size_t n_banks;
+	bool measured_enter_initrd;
+	bool key_unsealed;       /* a key was unsealed: leave-initrd must be measured */
+	/* PCRs 0-15 were extended with edgeinit's lockdown event: nothing sealed to this boot's PCRs
+	 * can be unsealed any more. */
+	bool locked_down;
+};
+
 /* The root file system as a disk stage planned it: the verity pair, the root hash and where it
  * came from. The verity stage checks and activates it; mounts mounts node. */
 struct root_plan {
@@ -48,12 +60,9 @@ struct boot_context {
 	/* Devices seen, their drivers and the uevent socket (include/edgeinit/device_manager.h). */
 	struct device_manager dev;
 
-	/* TPM: present once the tpm2 stage opened it; measurements made so far. */
-	bool tpm_present;
-	enum hash_alg tpm_banks[_HASH_ALG_MAX];
-	size_t n_tpm_banks;
-	bool measured_enter_initrd;
-	bool unlocked_with_tpm;  /* a key was unsealed: leave-initrd must be measured */
+	/* The TPM as the measurement service (modules/measurements.c) sees it: found by the tpm2
+	 * stage, measured into by every stage through ctx_measure*. */
+	struct tpm_state tpm;
 
 	/* The disk holding the ESP the loader started from (LoaderDevicePartUUID), "" if the loader
 	 * did not say: partitions found by name or file system UUID come from it alone. */
@@ -61,9 +70,6 @@ struct boot_context {
 	/* The persistent partition is not LUKS2 (accepted only when the command line expects no
 	 * encryption): mounted nosuid,nodev, and measured. */
 	bool persist_plain;
-	/* PCRs 0-15 were extended with edgeinit's lockdown event: nothing sealed to this boot's PCRs
-	 * can be unsealed any more. */
-	bool tpm_locked_down;
 
 	/* EMT profile: the OS disk (found by the devices stage), then the emt stage's findings. */
 	char os_disk[64];        /* "vda" */
@@ -148,7 +154,7 @@ int ctx_path(const struct boot_context *ctx, const char *path, char *buf, size_t
 /* Make sure the kernel knows file system type (else load the "fs-<type>" module). 0 or -errno. */
 int ctx_ensure_filesystem(struct boot_context *ctx, const char *type);
 
-/* Extend pcr in every active bank with digests (one per bank, in ctx->tpm_banks order) and
+/* Extend pcr in every active bank with digests (one per bank, in ctx->tpm.banks order) and
  * append systemd's record to /run/log/systemd/tpm2-measure.log. 0, or -errno (logged). */
 int ctx_measure(struct boot_context *ctx, unsigned pcr, const struct measure_digest *digests,
 		const char *description, enum measure_event_type type);

@@ -244,9 +244,9 @@ static void setup_ctx(const char *field, const char *value)
 	if (streq(field, "persist_plain"))
 		ctx.persist_plain = true;
 	else if (streq(field, "tpm_present")) {
-		ctx.tpm_present = true;
-		ctx.n_tpm_banks = 1;
-		ctx.tpm_banks[0] = HASH_SHA256;
+		ctx.tpm.present = true;
+		ctx.tpm.n_banks = 1;
+		ctx.tpm.banks[0] = HASH_SHA256;
 	} else if (streq(field, "uevent"))
 		ctx.dev.uevent_fd = sys_fake.dev->uevent_open();
 	else

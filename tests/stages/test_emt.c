@@ -92,9 +92,9 @@ static void fde_disk(bool with_roothash)
 	fake_add_probe("/dev/mapper/ver_roothash", NULL, "ext4", NULL);
 	fake.good_passphrase = EMT_KEY;
 	ctx.dev.uevent_fd = sys_fake.dev->uevent_open();
-	ctx.tpm_present = true;
-	ctx.n_tpm_banks = 1;
-	ctx.tpm_banks[0] = HASH_SHA256;
+	ctx.tpm.present = true;
+	ctx.tpm.n_banks = 1;
+	ctx.tpm.banks[0] = HASH_SHA256;
 }
 
 /* A verity-only disk: the same partitions in clear text. */
@@ -210,7 +210,7 @@ START_TEST(emt_fde_slot_a_opens_every_volume_then_latches)
 	}
 	ck_assert_int_eq(latches, (int)ELEMENTSOF(opened));
 	ck_assert_int_eq(extends, (int)ELEMENTSOF(opened) + 1);
-	ck_assert(ctx.unlocked_with_tpm);
+	ck_assert(ctx.tpm.key_unsealed);
 
 	/* The root hash from the roothash volume, mounted read-only without journal replay. */
 	ck_assert(fake_called("mount /dev/mapper/ver_roothash /run/edgeinit/roothash ext4 0xf noload"));
@@ -287,7 +287,7 @@ START_TEST(emt_refused_tpm_asks_once_for_all_volumes)
 	ck_assert(fake_logged("TPM refused the sealed key at handle 0x81000000: PCR 15 does not match"));
 	ck_assert_int_eq(fake.n_asked, 1);
 	ck_assert(fake_called("luks_activate /dev/vda8 swap_crypt"));
-	ck_assert(!ctx.unlocked_with_tpm);
+	ck_assert(!ctx.tpm.key_unsealed);
 }
 END_TEST
 
@@ -398,9 +398,9 @@ END_TEST
 static void downgraded_disk(void)
 {
 	verity_disk();
-	ctx.tpm_present = true;
-	ctx.n_tpm_banks = 1;
-	ctx.tpm_banks[0] = HASH_SHA256;
+	ctx.tpm.present = true;
+	ctx.tpm.n_banks = 1;
+	ctx.tpm.banks[0] = HASH_SHA256;
 }
 
 START_TEST(emt_downgrade_is_refused_when_the_tpm_holds_the_key)

@@ -153,9 +153,9 @@ static void stage_setup(void)
 	str_copy(ctx.persist_node, sizeof(ctx.persist_node), "/dev/vda3");
 	fake.luks_uuid = "3f0b2d6e-1111-4222-8333-944455556666";
 	fake.good_passphrase = "the recovery passphrase";
-	ctx.tpm_present = true;
-	ctx.n_tpm_banks = 1;
-	ctx.tpm_banks[0] = HASH_SHA256;
+	ctx.tpm.present = true;
+	ctx.tpm.n_banks = 1;
+	ctx.tpm.banks[0] = HASH_SHA256;
 }
 
 static void stage_teardown(void)
@@ -195,8 +195,8 @@ START_TEST(luks_list_tries_token_then_handle_then_key_file_then_prompt)
 	ck_assert_int_ge((int)prompt, 0);
 	ck_assert_int_lt(fake_call_index("tpm2_unseal handle"), (int)prompt);
 	/* Opened without the TPM: locked down. */
-	ck_assert(ctx.tpm_locked_down);
-	ck_assert(!ctx.unlocked_with_tpm);
+	ck_assert(ctx.tpm.locked_down);
+	ck_assert(!ctx.tpm.key_unsealed);
 }
 END_TEST
 

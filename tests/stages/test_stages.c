@@ -303,7 +303,7 @@ START_TEST(tpm2_absent_is_not_an_error)
 	ctx.dev.uevent_fd = -1;
 	fake.tpm_open_result = -ENOENT;
 	ck_assert_int_eq(stage_tpm2.run(&ctx), 0);
-	ck_assert(!ctx.tpm_present);
+	ck_assert(!ctx.tpm.present);
 	ck_assert(!fake_called("extend"));
 	ck_assert(fake_logged("No TPM at /dev/tpmrm0"));
 	ck_assert(fake_logged("no ACPI tables say whether there is one"));
@@ -322,7 +322,7 @@ START_TEST(tpm2_wait_follows_what_the_firmware_announces)
 
 	fake_write("/sys/firmware/acpi/tables/TPM2", "");
 	ck_assert_int_eq(stage_tpm2.run(&ctx), 0);
-	ck_assert(!ctx.tpm_present);
+	ck_assert(!ctx.tpm.present);
 	ck_assert(fake_logged("No TPM at /dev/tpmrm0 after 30 s, although the firmware's ACPI TPM2 table announces one"));
 	ck_assert(fake_logged("tpm_tis, tpm_crb"));
 }
@@ -336,7 +336,7 @@ START_TEST(tpm2_measures_enter_initrd_with_a_log_record)
 	fake_mkdir("/run");
 	fake_write("/proc/sys/kernel/random/boot_id", "0123456789abcdef0123456789abcdef\n");
 	ck_assert_int_eq(stage_tpm2.run(&ctx), 0);
-	ck_assert(ctx.tpm_present);
+	ck_assert(ctx.tpm.present);
 	sha256_hex("enter-initrd", hex);
 	snprintf(want, sizeof(want), "extend 11 sha256:%s", hex);
 	ck_assert(fake_called(want));
@@ -368,9 +368,9 @@ static void luks_fixture(bool tpm)
 	str_copy(ctx.persist_node, sizeof(ctx.persist_node), "/dev/vda3");
 	fake.luks_uuid = "3f0b2d6e-1111-4222-8333-944455556666";
 	fake.good_passphrase = EMT_KEY;
-	ctx.tpm_present = tpm;
-	ctx.n_tpm_banks = 1;
-	ctx.tpm_banks[0] = HASH_SHA256;
+	ctx.tpm.present = tpm;
+	ctx.tpm.n_banks = 1;
+	ctx.tpm.banks[0] = HASH_SHA256;
 }
 
 static const char *token_fixture(const char *name, char *buf, size_t size);
@@ -399,7 +399,7 @@ START_TEST(luks_not_encrypted_is_plain_and_locks_the_tpm)
 	ck_assert(!fake_called("tpm2_unseal"));
 	/* PCRs 0-15: a PCR-7-only policy fails from now on too. */
 	ck_assert_int_eq(lockdown_extends(), 16);
-	ck_assert(ctx.tpm_locked_down);
+	ck_assert(ctx.tpm.locked_down);
 }
 END_TEST
 
@@ -526,7 +526,7 @@ START_TEST(luks_emt_sealed_key_opens_and_latches_pcr15)
 	ck_assert(fake_called("extend 15 sha256:"));
 	ck_assert(!fake_called("ask"));
 	ck_assert_str_eq(ctx.persist_node, "/dev/mapper/edge_persistent");
-	ck_assert(ctx.unlocked_with_tpm);
+	ck_assert(ctx.tpm.key_unsealed);
 	ck_assert(!fake_logged(EMT_KEY));
 	/* The latch digest is HMAC(volume key, description), not anything about the key alone. */
 	char desc[128], hex[65], want[128];
@@ -551,7 +551,7 @@ START_TEST(luks_refused_tpm_falls_back_to_the_prompt)
 	ck_assert_int_eq(fake.n_asked, 2);
 	ck_assert(fake_logged("PCR 15 does not match"));
 	ck_assert(fake_logged("Wrong passphrase for edge_persistent (try 1 of 3)"));
-	ck_assert(!ctx.unlocked_with_tpm);
+	ck_assert(!ctx.tpm.key_unsealed);
 	ck_assert(!fake_logged(EMT_KEY));
 	ck_assert(!fake_logged("wrong one"));
 }

@@ -42,7 +42,7 @@ int ctx_path(const struct boot_context *ctx, const char *path, char *buf, size_t
 	if (n >= 0 && (size_t)n < size)
 		return 0;
 	/* Never a truncated path, which could name another file: an empty one, which every call
-	 * refuses (ENOENT), so callers that ignore the result still fail closed. */
+	 * refuses (ENOENT), so callers that only open the result fail closed. */
 	if (size > 0)
 		buf[0] = '\0';
 	log_warning("Path '%s%s' is too long (%zu bytes at most), not using it.", ctx->root, path,

@@ -68,7 +68,8 @@ void loader_read(struct boot_context *ctx, struct loader_info *li)
 	int n, r;
 
 	li->partuuid[0] = '\0';
-	ctx_path(ctx, "/sys/firmware/efi/efivars", dir, sizeof(dir));
+	if (ctx_path(ctx, "/sys/firmware/efi/efivars", dir, sizeof(dir)) < 0)
+		return;
 	snprintf(path, sizeof(path), "%s/%s", dir, EFIVAR_LOADER_DEVICE_PART_UUID);
 	n = read_small_file(path, (char *)buf, sizeof(buf));
 	if (n == -ENOENT || n == -ENOTDIR)

@@ -9,14 +9,23 @@
 #include "edgeinit/log.h"
 #include "unlock.h"
 
-static const char *const luks_kernel_modules[] = { "dm_crypt", "crypto-xts", "crypto-sha512" };
+/* dm-crypt, the usual cipher mode, and SHA-512 (systemd-cryptenroll's keyslots use
+ * PBKDF2-SHA512, computed through AF_ALG): the kernel cannot load them without modprobe. The list
+ * is data (modules.d/luks.list, which edgeinit-mkinitrd puts in the initrd); the build turns it
+ * into initializers. */
+static const struct luks_module {
+	const char *name;
+	const char *why;
+} luks_kernel_modules[] = {
+#include "luks_modules.h"
+};
 
 void unlock_load_drivers(struct boot_context *ctx)
 {
-	/* dm-crypt, the usual cipher mode, and SHA-512 (systemd-cryptenroll's keyslots use
-	 * PBKDF2-SHA512, computed through AF_ALG): the kernel cannot load them without modprobe. */
 	for (size_t i = 0; i < ELEMENTSOF(luks_kernel_modules); i++)
-		(void)devmgr_load_driver(&ctx->dev, luks_kernel_modules[i]);
+		if (devmgr_load_driver(&ctx->dev, luks_kernel_modules[i].name) <= 0)
+			log_debug("Module %s (%s) not loaded: built in, loaded already, or not in the initrd.",
+				  luks_kernel_modules[i].name, luks_kernel_modules[i].why);
 }
 
 bool unlock_walk(struct unlock *u, const struct key_source *const *sources, size_t n)

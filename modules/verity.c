@@ -171,6 +171,12 @@ static int verity_run(struct boot_context *ctx)
 
 	if (ctx->emt_done && ctx->emt_mode == EMT_MODE_PLAIN)
 		return STAGE_RUN_SKIPPED; /* an unprovisioned EMT image: the emt stage mapped the root linearly */
+	/* The table runs a disk stage first; checked all the same, so that no order of stages can
+	 * activate a root without the planned hash. */
+	if (!ctx->rootfs.roothash_source || ctx->rootfs.roothash_size == 0 || !ctx->rootfs.hash_node[0]) {
+		ctx_set_remedy(ctx, "This is a bug in edgeinit's stage table: report it.");
+		return log_error_errno(-EBADMSG, "No root file system was planned before the verity stage. Refusing to boot an unverified root.");
+	}
 	snprintf(ctx->rootfs.node, sizeof(ctx->rootfs.node), "/dev/mapper/%s", name);
 	hex_encode(ctx->rootfs.roothash, ctx->rootfs.roothash_size, want, sizeof(want));
 

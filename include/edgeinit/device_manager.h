@@ -69,7 +69,8 @@ void devmgr_drain(struct device_manager *dm);
 typedef int (*devmgr_ready_fn)(void *userdata);
 /* The one wait: ask ready, and until it says done, handle uevents as they come, never past
  * deadline (monotonic us). Returns 0 once ready, ready's error, or -ETIMEDOUT (at once when there
- * is no uevent socket: nothing can change). */
+ * is no uevent socket: nothing can change; a boot never gets here without one, the modules stage
+ * fails first). */
 int devmgr_wait(struct device_manager *dm, devmgr_ready_fn ready, void *userdata, uint64_t deadline);
 
 struct blockdev *devmgr_find(struct device_manager *dm, const char *name);

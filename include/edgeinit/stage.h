@@ -148,7 +148,8 @@ void boot_context_init(struct boot_context *ctx, const char *root, const struct 
 void boot_context_done(struct boot_context *ctx);
 
 /* Build "<ctx->root><path>" into buf. -E2BIG if it does not fit, with buf empty (every call
- * refuses an empty path, so a caller that ignores the result still fails closed). */
+ * refuses an empty path, so a caller that only opens the result fails closed; a caller that
+ * builds further paths from it must check). */
 int ctx_path(const struct boot_context *ctx, const char *path, char *buf, size_t size);
 
 /* Make sure the kernel knows file system type (else load the "fs-<type>" module). 0 or -errno. */

@@ -8,7 +8,9 @@
  *             probe NODE PARTLABEL TYPE UUID ("-": none), verity DATA HASH (a 1 MiB data device
  *             and its hash device, fixed salt and UUID, so the root hash is fixed too), tpm absent,
  *             active-roothash HEX, ctx FIELD [VALUE] (root_node, persist_node, verity_data_node,
- *             verity_hash_node, persist_plain, tpm_present, uevent)
+ *             verity_hash_node, persist_plain, tpm_present, uevent: open the fake uevent
+ *             socket), uevent ACTION SUBSYSTEM KEY=VALUE... (queued on that socket; DEVPATH=
+ *             is required)
  *   faults    "call N -EXXX" (the Nth recorded call fails) or "PREFIX -EXXX" (the first call
  *             whose record starts with PREFIX fails)
  *   stages    the stages to run, in order ("devices" is the profile's own), stopping at the first
@@ -33,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -253,17 +256,39 @@ static void setup_ctx(const char *field, const char *value)
 		ck_abort_msg("%s/setup: unknown ctx field '%s'", case_dir, field);
 }
 
+/* uevent ACTION SUBSYSTEM KEY=VALUE...: a kernel uevent queued on the fake socket ("ctx uevent"
+ * comes first), as the kernel sends it: "ACTION@DEVPATH", then ACTION=, SUBSYSTEM=, the keys. */
+static void setup_uevent(char *const *w, int n)
+{
+	char msg[2048];
+	const char *devpath = NULL, *rest;
+	int len = 0;
+
+	ck_assert_msg(fake.uevent_peer >= 0, "%s/setup: 'ctx uevent' must come before 'uevent'", case_dir);
+	for (int i = 3; i < n; i++)
+		if ((rest = str_startswith(w[i], "DEVPATH=")))
+			devpath = rest;
+	ck_assert_msg(devpath, "%s/setup: a uevent needs DEVPATH=", case_dir);
+	len += snprintf(msg + len, sizeof(msg) - (size_t)len, "%s@%s", w[1], devpath) + 1;
+	len += snprintf(msg + len, sizeof(msg) - (size_t)len, "ACTION=%s", w[1]) + 1;
+	len += snprintf(msg + len, sizeof(msg) - (size_t)len, "SUBSYSTEM=%s", w[2]) + 1;
+	for (int i = 3; i < n; i++)
+		len += snprintf(msg + len, sizeof(msg) - (size_t)len, "%s", w[i]) + 1;
+	ck_assert_int_lt(len, (int)sizeof(msg));
+	ck_assert_int_eq(send(fake.uevent_peer, msg, (size_t)len, 0), len);
+}
+
 static void apply_setup(char *text)
 {
 	char *save = NULL, *line, path[PATH_MAX], target[PATH_MAX];
 
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *w[6] = { 0 }, *s2 = NULL;
+		char *w[12] = { 0 }, *s2 = NULL;
 		int n = 0;
 
 		if (line[0] == '#')
 			continue;
-		for (char *t = strtok_r(line, " ", &s2); t && n < 6; t = strtok_r(NULL, " ", &s2))
+		for (char *t = strtok_r(line, " ", &s2); t && n < 12; t = strtok_r(NULL, " ", &s2))
 			w[n++] = t;
 		if (n == 0)
 			continue;
@@ -285,6 +310,8 @@ static void apply_setup(char *text)
 			str_copy(fake.active_roothash, sizeof(fake.active_roothash), w[1]);
 		else if (streq(w[0], "ctx") && n >= 2)
 			setup_ctx(w[1], w[2]);
+		else if (streq(w[0], "uevent") && n >= 4)
+			setup_uevent(w, n);
 		else
 			ck_abort_msg("%s/setup: cannot read '%s'", case_dir, w[0]);
 	}

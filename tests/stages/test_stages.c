@@ -147,48 +147,6 @@ START_TEST(devices_uuid_reference_probes_superblocks)
 }
 END_TEST
 
-START_TEST(devices_waits_for_uevent)
-{
-	static const char msg[] = "add@/devices/pci0000:00/0000:00:02.0/virtio0/block/vda/vda3\0"
-				  "ACTION=add\0DEVPATH=/devices/pci0000:00/0000:00:02.0/virtio0/block/vda/vda3\0"
-				  "SUBSYSTEM=block\0DEVNAME=vda3\0DEVTYPE=partition\0SEQNUM=100";
-
-	devices_fixture(false);
-	ck_assert_int_eq(send(fake.uevent_peer, msg, sizeof(msg), 0), (ssize_t)sizeof(msg));
-	ck_assert_int_eq(stage_devices.run(&ctx), 0);
-	ck_assert_str_eq(ctx.persist_node, "/dev/vda3");
-}
-END_TEST
-
-START_TEST(devices_hotplug_loads_each_driver_once)
-{
-	static const char nvme[] = "add@/devices/pci0000:00/0000:00:05.0\0ACTION=add\0"
-				   "DEVPATH=/devices/pci0000:00/0000:00:05.0\0SUBSYSTEM=pci\0"
-				   "MODALIAS=pci:v00008086d00005845sv00001AF4\0SEQNUM=7";
-
-	devices_fixture(true);
-	ck_assert_int_eq(devmgr_load_driver(&ctx.dev, "pci:v00008086d00005845sv00001AF4"), 1); /* coldplug */
-	ck_assert_int_eq(send(fake.uevent_peer, nvme, sizeof(nvme), 0), (ssize_t)sizeof(nvme));
-	ck_assert_int_eq(send(fake.uevent_peer, nvme, sizeof(nvme), 0), (ssize_t)sizeof(nvme));
-	ck_assert_int_eq(stage_devices.run(&ctx), 0);
-	int loads = 0;
-	for (int i = 0; i < fake.n_calls; i++)
-		loads += !strcmp(fake.calls[i], "load pci:v00008086d00005845sv00001AF4");
-	ck_assert_int_eq(loads, 1);
-}
-END_TEST
-
-START_TEST(devices_timeout_names_missing_reference_and_seen_devices)
-{
-	devices_fixture(false);
-	ck_assert_int_eq(stage_devices.run(&ctx), -ETIMEDOUT);
-	ck_assert(fake_logged("waiting for PARTLABEL=edge_persistent (persist partition"));
-	ck_assert(fake_logged("vda2 (PARTLABEL=rootfs)"));
-	ck_assert(fake_logged("vda4 (PARTLABEL=hashmap_a)"));
-	ck_assert_ptr_nonnull(strstr(ctx.remedy, "rd.timeout="));
-}
-END_TEST
-
 /* ---- verity ---- */
 
 /* Build a real data/hash pair with veritysetup in the fake root's /dev; returns the root hash. */
@@ -750,9 +708,6 @@ Suite *stages_suite(void)
 	tcase_add_test(tc, devices_resolves_present_partitions);
 	tcase_add_test(tc, devices_partlabels_need_no_superblock_probe);
 	tcase_add_test(tc, devices_uuid_reference_probes_superblocks);
-	tcase_add_test(tc, devices_waits_for_uevent);
-	tcase_add_test(tc, devices_hotplug_loads_each_driver_once);
-	tcase_add_test(tc, devices_timeout_names_missing_reference_and_seen_devices);
 	tcase_add_test(tc, verity_activates_after_root_hash_check);
 	tcase_add_test(tc, verity_wrong_root_hash_never_reaches_the_kernel);
 	tcase_add_test(tc, verity_not_a_hash_device_fails);

@@ -125,28 +125,6 @@ START_TEST(devices_resolves_present_partitions)
 }
 END_TEST
 
-START_TEST(devices_partlabels_need_no_superblock_probe)
-{
-	devices_fixture(true);
-	ck_assert_int_eq(stage_devices.run(&ctx), 0);
-	ck_assert(fake_called("probe /dev/vda2"));
-	for (int i = 0; i < fake.n_calls; i++)
-		ck_assert_ptr_null(strstr(fake.calls[i], "+sb"));
-}
-END_TEST
-
-START_TEST(devices_uuid_reference_probes_superblocks)
-{
-	devices_fixture(true);
-	fake.probe[2].tags.uuid[0] = '\0';
-	str_copy(fake.probe[2].tags.uuid, 64, "3F0B2D6E-1111-4222-8333-944455556666");
-	devref_parse("UUID=3f0b2d6e-1111-4222-8333-944455556666", &ctx.opts_rw.persist);
-	ck_assert_int_eq(stage_devices.run(&ctx), 0);
-	ck_assert(fake_called("probe /dev/vda3 +sb"));
-	ck_assert_str_eq(ctx.persist_node, "/dev/vda3");
-}
-END_TEST
-
 /* ---- verity ---- */
 
 /* Build a real data/hash pair with veritysetup in the fake root's /dev; returns the root hash. */
@@ -706,8 +684,6 @@ Suite *stages_suite(void)
 	tcase_add_test(tc, cmdline_reads_options);
 	tcase_add_test(tc, modules_loads_required_then_coldplugs_until_stable);
 	tcase_add_test(tc, devices_resolves_present_partitions);
-	tcase_add_test(tc, devices_partlabels_need_no_superblock_probe);
-	tcase_add_test(tc, devices_uuid_reference_probes_superblocks);
 	tcase_add_test(tc, verity_activates_after_root_hash_check);
 	tcase_add_test(tc, verity_wrong_root_hash_never_reaches_the_kernel);
 	tcase_add_test(tc, verity_not_a_hash_device_fails);

@@ -30,10 +30,14 @@ static const TPMT_SYM_DEF session_cipher = {
 	.algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB,
 };
 
+/* The last TPM failure, for the decision to retry a whole unseal. */
+static TSS2_RC last_failure;
+
 /* Log a TPM failure at debug level (the stage says what it means) and map it. */
 static int tpm_fail(const char *what, TSS2_RC rc)
 {
 	log_debug("TPM: %s failed: %s", what, Tss2_RC_Decode(rc));
+	last_failure = rc;
 	return tpm2_rc_to_errno(rc);
 }
 
@@ -194,7 +198,7 @@ static void wipe_response_buffer(void)
 		explicit_bzero((uint8_t *)rp, used);
 }
 
-int real_tpm2_unseal(const struct tpm2_unseal_request *req, uint8_t *secret, size_t size)
+static int unseal_once(const struct tpm2_unseal_request *req, uint8_t *secret, size_t size)
 {
 	const struct tpm2_token *t = req->token;
 	ESYS_TR parent = ESYS_TR_NONE, object = ESYS_TR_NONE, enc = ESYS_TR_NONE, policy = ESYS_TR_NONE;
@@ -340,6 +344,20 @@ out:
 	else if (parent != ESYS_TR_NONE)
 		(void)Esys_TR_Close(esys, &parent);
 	return r;
+}
+
+int real_tpm2_unseal(const struct tpm2_unseal_request *req, uint8_t *secret, size_t size)
+{
+	for (unsigned attempt = 1;; attempt++) {
+		int r;
+
+		last_failure = TSS2_RC_SUCCESS;
+		r = unseal_once(req, secret, size);
+		if (r != -EACCES || !tpm2_unseal_retry_session(last_failure, req->pin_auth != NULL, attempt))
+			return r;
+		log_debug("TPM: a session's authorization failed with no PIN involved; unsealing again with new sessions (attempt %u of %d).",
+			  attempt + 1, TPM2_UNSEAL_SESSION_ATTEMPTS_MAX);
+	}
 }
 
 int real_tpm2_object_exists(uint32_t handle)

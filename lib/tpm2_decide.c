@@ -113,6 +113,12 @@ enum tpm2_unseal_next tpm2_unseal_next(TSS2_RC rc, unsigned attempt)
 	return TPM2_UNSEAL_FAIL;
 }
 
+bool tpm2_unseal_retry_session(TSS2_RC rc, bool with_pin, unsigned attempt)
+{
+	return !with_pin && tpm2_rc_base(rc) == TPM2_RC_BAD_AUTH &&
+	       attempt < TPM2_UNSEAL_SESSION_ATTEMPTS_MAX;
+}
+
 int tpm2_banks_usable(const TPML_PCR_SELECTION *assigned, enum hash_alg *banks, size_t max)
 {
 	size_t n = 0;

@@ -7,6 +7,7 @@
  *                a public area read from the TPM is a sealed data object      tpm2_sealed_public_check()
  *   the policy   the policy session's digest is the one the object demands    tpm2_policy_digest_check()
  *   retry        an Unseal failure is retried (a PCR changed meanwhile)       tpm2_unseal_next()
+ *                a whole unseal is retried (a session's keys disagreed)       tpm2_unseal_retry_session()
  *   meaning      a TPM response code as -errno; Startup's "already started"    tpm2_rc_to_errno() ...
  *   banks        the PCR banks that count for measurements                    tpm2_banks_usable()
  * Pure: tpm2-tss types, libtss2-mu for unmarshalling; no ESAPI, no I/O, no logging, no globals. */
@@ -66,6 +67,16 @@ enum tpm2_unseal_next {
 
 /* After Esys_Unseal() answered rc on attempt (counted from 1). */
 enum tpm2_unseal_next tpm2_unseal_next(TSS2_RC rc, unsigned attempt);
+
+/* How many times a whole unseal (new salted sessions) is tried. */
+#define TPM2_UNSEAL_SESSION_ATTEMPTS_MAX 3
+/* Try the whole unseal again with new sessions after rc failed attempt (1-based)? Only for an
+ * authorization failure without dictionary-attack implications (TPM2_RC_BAD_AUTH) when no PIN is
+ * involved: then no secret was wrong, the session's keys disagreed (seen with swtpm, a few boots in
+ * a few hundred: the salted session's HMAC fails while the TPM holds the right key and policy), and
+ * a retry costs the TPM's dictionary-attack counter nothing. With a PIN, BAD_AUTH means a wrong
+ * PIN: never retried. Neither is AUTH_FAIL or LOCKOUT (they count). */
+bool tpm2_unseal_retry_session(TSS2_RC rc, bool with_pin, unsigned attempt);
 
 /* The banks of TPM2_CAP_PCRS's assignedPCR that measurements extend: like systemd, only banks with
  * all 24 PCRs active and a hash edgeinit computes. Returns how many were stored (at most max). */

@@ -325,6 +325,30 @@ START_TEST(test_unseal_bound_counts)
 }
 END_TEST
 
+/* A whole unseal is tried again only after BAD_AUTH (no dictionary-attack accounting) with no PIN,
+ * at most TPM2_UNSEAL_SESSION_ATTEMPTS_MAX times in all. */
+START_TEST(test_unseal_retry_session)
+{
+	const TSS2_RC bad_auth_session1 = TPM2_RC_BAD_AUTH | TPM2_RC_S | TPM2_RC_1;
+	unsigned unseals = 0;
+
+	ck_assert(tpm2_unseal_retry_session(TPM2_RC_BAD_AUTH, false, 1));
+	ck_assert(tpm2_unseal_retry_session(bad_auth_session1, false, 1));
+	ck_assert(!tpm2_unseal_retry_session(bad_auth_session1, true, 1));  /* a wrong PIN */
+	ck_assert(!tpm2_unseal_retry_session(TPM2_RC_AUTH_FAIL | TPM2_RC_S | TPM2_RC_1, false, 1));
+	ck_assert(!tpm2_unseal_retry_session(TPM2_RC_LOCKOUT, false, 1));
+	ck_assert(!tpm2_unseal_retry_session(TPM2_RC_POLICY_FAIL, false, 1));
+	ck_assert(!tpm2_unseal_retry_session(TSS2_RC_SUCCESS, false, 1));
+	for (unsigned attempt = 1;; attempt++) {
+		unseals++;
+		if (!tpm2_unseal_retry_session(bad_auth_session1, false, attempt))
+			break;
+		ck_assert_uint_lt(unseals, 1000);
+	}
+	ck_assert_uint_eq(unseals, TPM2_UNSEAL_SESSION_ATTEMPTS_MAX);
+}
+END_TEST
+
 /* ---- PCR banks ---- */
 
 START_TEST(test_banks_usable)
@@ -375,6 +399,7 @@ Suite *tpm2_decide_suite(void)
 	tcase_add_test(pol, test_policy_digest_check);
 	tcase_add_test(pol, test_unseal_next);
 	tcase_add_test(pol, test_unseal_bound_counts);
+	tcase_add_test(pol, test_unseal_retry_session);
 	suite_add_tcase(s, pol);
 	tcase_add_test(banks, test_banks_usable);
 	suite_add_tcase(s, banks);

@@ -353,7 +353,7 @@ int real_tpm2_unseal(const struct tpm2_unseal_request *req, uint8_t *secret, siz
 
 		last_failure = TSS2_RC_SUCCESS;
 		r = unseal_once(req, secret, size);
-		if (r != -EACCES || !tpm2_unseal_retry_session(last_failure, req->pin_auth != NULL, attempt))
+		if (r >= 0 || !tpm2_unseal_retry_session(last_failure, req->pin_auth != NULL, attempt))
 			return r;
 		log_debug("TPM: a session's authorization failed with no PIN involved; unsealing again with new sessions (attempt %u of %d).",
 			  attempt + 1, TPM2_UNSEAL_SESSION_ATTEMPTS_MAX);

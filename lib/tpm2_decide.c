@@ -115,8 +115,10 @@ enum tpm2_unseal_next tpm2_unseal_next(TSS2_RC rc, unsigned attempt)
 
 bool tpm2_unseal_retry_session(TSS2_RC rc, bool with_pin, unsigned attempt)
 {
-	return !with_pin && tpm2_rc_base(rc) == TPM2_RC_BAD_AUTH &&
-	       attempt < TPM2_UNSEAL_SESSION_ATTEMPTS_MAX;
+	bool keys_disagree = rc == TSS2_ESYS_RC_RSP_AUTH_FAILED ||
+			     ((rc & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER && tpm2_rc_base(rc) == TPM2_RC_BAD_AUTH);
+
+	return !with_pin && keys_disagree && attempt < TPM2_UNSEAL_SESSION_ATTEMPTS_MAX;
 }
 
 int tpm2_banks_usable(const TPML_PCR_SELECTION *assigned, enum hash_alg *banks, size_t max)

@@ -70,12 +70,14 @@ enum tpm2_unseal_next tpm2_unseal_next(TSS2_RC rc, unsigned attempt);
 
 /* How many times a whole unseal (new salted sessions) is tried. */
 #define TPM2_UNSEAL_SESSION_ATTEMPTS_MAX 3
-/* Try the whole unseal again with new sessions after rc failed attempt (1-based)? Only for an
- * authorization failure without dictionary-attack implications (TPM2_RC_BAD_AUTH) when no PIN is
- * involved: then no secret was wrong, the session's keys disagreed (seen with swtpm, a few boots in
- * a few hundred: the salted session's HMAC fails while the TPM holds the right key and policy), and
- * a retry costs the TPM's dictionary-attack counter nothing. With a PIN, BAD_AUTH means a wrong
- * PIN: never retried. Neither is AUTH_FAIL or LOCKOUT (they count). */
+/* Try the whole unseal again with new sessions after rc failed attempt (1-based)? Only when the
+ * session's keys disagreed and no PIN is involved: the TPM's authorization failure without
+ * dictionary-attack implications (TPM2_RC_BAD_AUTH), or ESAPI's check of the TPM's response HMAC
+ * (TSS2_ESYS_RC_RSP_AUTH_FAILED). tpm2-tss's mbedTLS backend writes the ECDH secret of a salted
+ * session without its leading zero bytes (mbedtls_mpi_size), the TPM keeps them: one salted session
+ * in 256 gets keys the TPM does not share. A new session has new keys; no secret can be wrong and
+ * the dictionary-attack counter is not touched. With a PIN, BAD_AUTH means a wrong PIN: never
+ * retried. Neither is AUTH_FAIL or LOCKOUT (they count). */
 bool tpm2_unseal_retry_session(TSS2_RC rc, bool with_pin, unsigned attempt);
 
 /* The banks of TPM2_CAP_PCRS's assignedPCR that measurements extend: like systemd, only banks with

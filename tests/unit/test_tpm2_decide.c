@@ -339,6 +339,10 @@ START_TEST(test_unseal_retry_session)
 	ck_assert(!tpm2_unseal_retry_session(TPM2_RC_LOCKOUT, false, 1));
 	ck_assert(!tpm2_unseal_retry_session(TPM2_RC_POLICY_FAIL, false, 1));
 	ck_assert(!tpm2_unseal_retry_session(TSS2_RC_SUCCESS, false, 1));
+	ck_assert(tpm2_unseal_retry_session(TSS2_ESYS_RC_RSP_AUTH_FAILED, false, 2));
+	ck_assert(!tpm2_unseal_retry_session(TSS2_ESYS_RC_RSP_AUTH_FAILED, true, 1));
+	/* ESAPI's own code whose low bits look like BAD_AUTH is not the TPM's. */
+	ck_assert(!tpm2_unseal_retry_session(TSS2_ESAPI_RC_LAYER | TPM2_RC_BAD_AUTH, false, 1));
 	for (unsigned attempt = 1;; attempt++) {
 		unseals++;
 		if (!tpm2_unseal_retry_session(bad_auth_session1, false, attempt))

@@ -70,19 +70,16 @@ $(BUILD)/obj/init/main.o: $(BUILD)/version
 $(BUILD)/obj/init/main.o: VERSION_DEF := -DEDGEINIT_VERSION='"$(VERSION)"'
 
 # Kernel module lists are data (modules.d/*.list, installed for edgeinit-mkinitrd); /init's
-# required_modules[] is generated from modules.d/boot.list, the unlock paths' from luks.list.
+# tables are generated from them: modlist_boot.h (the modules stage's required modules), and
+# modlist_luks.h, modlist_fs.h (loaded in the background, and by the unlock paths and mounts).
 MODULE_LISTS := $(sort $(wildcard modules.d/*.list))
 GEN_DIR := $(BUILD)/gen
-$(GEN_DIR)/required_modules.h: modules.d/boot.list tools/modlist-header.sh
+MODLIST_HEADERS := $(GEN_DIR)/modlist_boot.h $(GEN_DIR)/modlist_luks.h $(GEN_DIR)/modlist_fs.h
+$(GEN_DIR)/modlist_%.h: modules.d/%.list tools/modlist-header.sh
 	@mkdir -p $(@D)
 	tools/modlist-header.sh $< >$@.tmp && mv $@.tmp $@
-$(GEN_DIR)/luks_modules.h: modules.d/luks.list tools/modlist-header.sh
-	@mkdir -p $(@D)
-	tools/modlist-header.sh $< >$@.tmp && mv $@.tmp $@
-$(BUILD)/obj/modules/load_modules.o: $(GEN_DIR)/required_modules.h
-$(BUILD)/obj/modules/load_modules.o: INIT_CFLAGS += -I$(GEN_DIR)
-$(BUILD)/obj/modules/unlock.o: $(GEN_DIR)/luks_modules.h
-$(BUILD)/obj/modules/unlock.o: INIT_CFLAGS += -I$(GEN_DIR)
+$(BUILD)/obj/modules/load_modules.o $(BUILD)/obj/modules/unlock.o: $(MODLIST_HEADERS)
+$(BUILD)/obj/modules/load_modules.o $(BUILD)/obj/modules/unlock.o: INIT_CFLAGS += -I$(GEN_DIR)
 
 # pkg-config runs when the recipe does, after the prefix exists.
 $(BUILD)/obj/%.o: %.c $(HEADERS) tools/musl-compat.h Makefile $(DEPS_STAMP)
@@ -111,9 +108,9 @@ size: $(INIT)
 # that after an edit `make check` recompiles what changed and not the whole tree.
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c tests/stages/*.c))
 UNIT_OBJ := $(patsubst %.c,$(BUILD)/unit-obj/%.o,$(UNIT_SRC) $(LIB_SRC) $(MODULE_SRC) init/log.c \
-	init/emergency.c init/crash.c)
+	init/emergency.c init/crash.c init/module_queue.c)
 UNIT_HEADERS := $(HEADERS) $(wildcard tests/unit/*.h tests/stages/*.h init/*.h modules/*.h)
-$(BUILD)/unit-obj/%.o: %.c $(UNIT_HEADERS) $(GEN_DIR)/required_modules.h $(GEN_DIR)/luks_modules.h Makefile
+$(BUILD)/unit-obj/%.o: %.c $(UNIT_HEADERS) $(MODLIST_HEADERS) Makefile
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -fsanitize=address,undefined -I$(GEN_DIR) -Iinit -Itests/unit -Itests/stages \
 		$(shell pkg-config --cflags $(LIBS_PC) $(LIB_PC) check) -c -o $@ $<

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <libcryptsetup.h>
 #include <libdevmapper.h>
-#include <libkmod.h>
 #include <linux/netlink.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,54 +45,6 @@ static int real_chroot(const char *path)
 static int real_reboot(int cmd)
 {
 	return reboot(cmd) < 0 ? negative_errno() : 0;
-}
-
-/* libkmod: one context for the whole boot, created on first use, with its indexes loaded once. */
-static struct kmod_ctx *kmod;
-
-static void kmod_log_to_edgeinit(void *data, int priority, const char *file, int line,
-				 const char *fn, const char *format, va_list args)
-{
-	char msg[512];
-
-	(void)data, (void)file, (void)line, (void)fn;
-	vsnprintf(msg, sizeof(msg), format, args);
-	msg[strcspn(msg, "\n")] = '\0';
-	log_full_errno(priority <= 3 ? LOG_LEVEL_WARNING : LOG_LEVEL_DEBUG, 0, "libkmod: %s", msg);
-}
-
-static int real_load_module(const char *name)
-{
-	struct kmod_list *list = NULL, *it;
-	int r, loaded = 0, failed = 0;
-
-	if (!kmod) {
-		kmod = kmod_new(NULL, NULL);
-		if (!kmod)
-			return -ENOMEM;
-		kmod_set_log_fn(kmod, kmod_log_to_edgeinit, NULL);
-		(void)kmod_load_resources(kmod);
-	}
-	r = kmod_module_new_from_lookup(kmod, name, &list);
-	if (r < 0)
-		return r;
-	if (!list)
-		return -ENOENT;
-	kmod_list_foreach(it, list) {
-		struct kmod_module *mod = kmod_module_get_module(it);
-
-		r = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
-		if (r == 0 || r == -EEXIST)
-			loaded++;
-		else {
-			log_debug_errno(r, "Module '%s' for '%s' did not load: %m",
-					kmod_module_get_name(mod), name);
-			failed = r;
-		}
-		kmod_module_unref(mod);
-	}
-	kmod_module_unref_list(list);
-	return loaded > 0 ? 0 : (failed < 0 ? failed : -ENOENT);
 }
 
 static void copy_tag(blkid_probe pr, const char *name, char *out, size_t size)
@@ -287,6 +238,8 @@ static const struct sys_fs_ops real_fs = {
 
 static const struct sys_dev_ops real_dev = {
 	.load_module = real_load_module,
+	.load_modules_background = real_load_modules_background,
+	.load_modules_finish = real_load_modules_finish,
 	.uevent_open = real_uevent_open,
 	.probe_block = real_probe_block,
 };

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The parts of sys_real that live in their own files (TPM, LUKS, console). */
+/* The parts of sys_real that live in their own files (kernel modules, TPM, LUKS, console). */
 #pragma once
 
 #include "edgeinit/sys.h"
+
+int real_load_module(const char *name);
+int real_load_modules_background(const char *const *names, size_t n);
+int real_load_modules_finish(bool skip_rest);
 
 int real_tpm2_open(const char *device);
 int real_tpm2_unseal(const struct tpm2_unseal_request *req, uint8_t *secret, size_t size);

@@ -51,7 +51,7 @@ int ctx_path(const struct boot_context *ctx, const char *path, char *buf, size_t
 }
 
 /* /proc/filesystems lines are "[nodev]\t<type>". */
-static bool filesystem_known(struct boot_context *ctx, const char *type)
+bool ctx_filesystem_known(struct boot_context *ctx, const char *type)
 {
 	char path[512], buf[4096], *line, *save = NULL;
 
@@ -71,7 +71,7 @@ int ctx_ensure_filesystem(struct boot_context *ctx, const char *type)
 {
 	char alias[64];
 
-	if (filesystem_known(ctx, type))
+	if (ctx_filesystem_known(ctx, type))
 		return 0;
 	snprintf(alias, sizeof(alias), "fs-%s", type);
 	return devmgr_load_module(&ctx->dev, alias);

@@ -72,6 +72,16 @@ int devmgr_load_module(struct device_manager *dm, const char *name)
 	return 0;
 }
 
+int devmgr_load_background(struct device_manager *dm, const char *const *names, size_t n)
+{
+	return dm->sys->dev->load_modules_background(names, n);
+}
+
+int devmgr_finish_background(struct device_manager *dm, bool skip_rest)
+{
+	return dm->sys->dev->load_modules_finish(skip_rest);
+}
+
 int devmgr_load_driver(struct device_manager *dm, const char *alias)
 {
 	char *copy;

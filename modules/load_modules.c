@@ -6,7 +6,10 @@
  * Side effects: inserts kernel modules through the device manager (libkmod, in-process):
  *   the modules the boot path needs, then a driver for every device already present (coldplug,
  *   by modalias), repeated until no new device appears (loading a bus driver such as virtio_pci
- *   adds devices that need drivers of their own).
+ *   adds devices that need drivers of their own). First it starts the background loading of
+ *   what later stages need (modules.d/luks.list, then the file systems of modules.d/fs.list the
+ *   kernel does not know yet): it runs only while the boot waits (for devices, the disk, the
+ *   TPM), and a stage that needs one of them waits for its turn (the switch-root stage ends it).
  * Fails: if a module the boot path needs is neither built in nor in the initrd. */
 #include <dirent.h>
 #include <errno.h>
@@ -25,7 +28,16 @@ static const struct required_module {
 	const char *name;
 	const char *why;
 } required_modules[] = {
-#include "required_modules.h"
+#include "modlist_boot.h"
+};
+
+/* Loaded in the background, in the order the stages need them: the unlock paths' (dm_crypt
+ * and its ciphers), then file systems by their "fs-<type>" alias, as ctx_ensure_filesystem asks. */
+static const struct required_module background_modules[] = {
+#include "modlist_luks.h"
+};
+static const struct required_module background_filesystems[] = {
+#include "modlist_fs.h"
 };
 
 #define COLDPLUG_PASSES_MAX 4
@@ -72,6 +84,26 @@ static int coldplug_pass(struct boot_context *ctx)
 	return new_aliases;
 }
 
+static void start_background(struct boot_context *ctx)
+{
+	char aliases[ELEMENTSOF(background_filesystems)][64]; /* the queue copies names */
+	const char *names[ELEMENTSOF(background_modules) + ELEMENTSOF(background_filesystems)];
+	size_t n = 0;
+	int r;
+
+	for (size_t i = 0; i < ELEMENTSOF(background_modules); i++)
+		names[n++] = background_modules[i].name;
+	for (size_t i = 0; i < ELEMENTSOF(background_filesystems); i++) {
+		if (ctx_filesystem_known(ctx, background_filesystems[i].name))
+			continue;
+		snprintf(aliases[i], sizeof(aliases[i]), "fs-%s", background_filesystems[i].name);
+		names[n++] = aliases[i];
+	}
+	r = devmgr_load_background(&ctx->dev, names, n);
+	if (r < 0)
+		log_debug_errno(r, "Cannot load modules in the background, loading them when needed: %m");
+}
+
 static int load_modules_run(struct boot_context *ctx)
 {
 	int r;
@@ -79,6 +111,7 @@ static int load_modules_run(struct boot_context *ctx)
 	r = devmgr_open(&ctx->dev);
 	if (r < 0)
 		return log_error_errno(r, "Failed to open the kernel uevent socket: %m");
+	start_background(ctx);
 
 	for (size_t i = 0; i < ELEMENTSOF(required_modules); i++) {
 		r = devmgr_load_module(&ctx->dev, required_modules[i].name);

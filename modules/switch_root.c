@@ -5,7 +5,7 @@
  * How (checks first, then the point of no return):
  *   1. the new root is a mount point; init= resolves, inside the new root, to an executable
  *      regular file; the old root is ramfs or tmpfs (so deleting it frees memory, and it is not
- *      a real disk we would wipe);
+ *      a real disk we would wipe); then the background module loading ends (bounded);
  *   2. /dev /proc /sys /run move into the new root (or are detached if the new root lacks the
  *      directory);
  *   3. the new root moves onto "/", and we chroot into it;
@@ -119,6 +119,11 @@ static int switch_root_run(struct boot_context *ctx)
 	oldroot_fd = open(oldroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (oldroot_fd < 0 || fstat(oldroot_fd, &st) < 0)
 		return log_error_errno(negative_errno(), "Cannot open '%s': %m", oldroot);
+
+	/* Modules still waiting for a quiet moment are not needed any more; one being inserted is
+	 * waited for, so no thread of the initrd is left. */
+	if (devmgr_finish_background(&ctx->dev, true) < 0)
+		log_warning("A kernel module is still being loaded in the background; switching root anyway.");
 
 	/* 2. Move the API file systems. */
 	for (size_t i = 0; i < ELEMENTSOF(moved_mounts); i++) {

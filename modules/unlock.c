@@ -17,7 +17,7 @@ static const struct luks_module {
 	const char *name;
 	const char *why;
 } luks_kernel_modules[] = {
-#include "luks_modules.h"
+#include "modlist_luks.h"
 };
 
 void unlock_load_drivers(struct boot_context *ctx)

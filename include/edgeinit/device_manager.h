@@ -55,6 +55,11 @@ void devmgr_done(struct device_manager *dm);
 int devmgr_open(struct device_manager *dm);
 /* Load a module by name (counted). 0, or -errno from libkmod. */
 int devmgr_load_module(struct device_manager *dm, const char *name);
+/* Load names in the background, in this order, while the boot waits (sys_dev_ops); a later
+ * devmgr_load_module() of one of them waits for its turn. 0 or -errno (nothing started). */
+int devmgr_load_background(struct device_manager *dm, const char *const *names, size_t n);
+/* End the background loading (bounded), loading nothing more with skip_rest. 0 or -ETIMEDOUT. */
+int devmgr_finish_background(struct device_manager *dm, bool skip_rest);
 /* Load the driver for a device alias once per boot. Returns 1 if a module was loaded, 0 if the
  * alias was handled before or has no module in the initrd. */
 int devmgr_load_driver(struct device_manager *dm, const char *alias);

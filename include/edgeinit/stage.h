@@ -152,6 +152,8 @@ void boot_context_done(struct boot_context *ctx);
  * builds further paths from it must check). */
 int ctx_path(const struct boot_context *ctx, const char *path, char *buf, size_t size);
 
+/* Whether the kernel knows file system type (/proc/filesystems). */
+bool ctx_filesystem_known(struct boot_context *ctx, const char *type);
 /* Make sure the kernel knows file system type (else load the "fs-<type>" module). 0 or -errno. */
 int ctx_ensure_filesystem(struct boot_context *ctx, const char *type);
 

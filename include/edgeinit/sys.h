@@ -59,6 +59,14 @@ struct sys_dev_ops {
 	/* Load a kernel module by name or alias with its dependencies (libkmod). 0 if loaded or
 	 * built in, -ENOENT if no module matches. */
 	int (*load_module)(const char *name_or_alias);
+	/* Start loading modules in the background, in this order, at the lowest CPU priority
+	 * (SCHED_IDLE: while the boot waits for a device, the disk or the TPM, or on another core).
+	 * load_module() of a name on this list waits for its turn and returns its result. 0, or
+	 * -errno when nothing was started (the names are then loaded when asked for). */
+	int (*load_modules_background)(const char *const *names, size_t n);
+	/* End the background loading: with skip_rest, the modules not started yet are not loaded.
+	 * Bounded; 0 or -ETIMEDOUT (a module's init still running). */
+	int (*load_modules_finish)(bool skip_rest);
 	/* Open a kernel uevent socket (NETLINK_KOBJECT_UEVENT); returns an fd. */
 	int (*uevent_open)(void);
 	/* libblkid: fill tags for a block device node. The partition entry (PARTLABEL, PARTUUID)

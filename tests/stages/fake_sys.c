@@ -69,6 +69,22 @@ static int f_umount(const char *target, int flags)
 
 static int f_chroot(const char *path) { return record("chroot %s", path); }
 
+/* Recorded in one line; the names are loaded when a stage asks for them (f_load_module), as the
+ * machine's queue hands them over. */
+static int f_load_modules_background(const char *const *names, size_t n)
+{
+	char list[512] = "";
+
+	for (size_t i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), " %s", names[i]);
+	return record("load-background%s", list);
+}
+
+static int f_load_modules_finish(bool skip_rest)
+{
+	return record("load-finish%s", skip_rest ? " skip-rest" : "");
+}
+
 static int f_load_module(const char *name)
 {
 	int r = record("load %s", name);
@@ -259,6 +275,8 @@ static const struct sys_fs_ops f_fs = {
 
 static const struct sys_dev_ops f_dev = {
 	.load_module = f_load_module,
+	.load_modules_background = f_load_modules_background,
+	.load_modules_finish = f_load_modules_finish,
 	.uevent_open = f_uevent_open,
 	.probe_block = f_probe_block,
 };

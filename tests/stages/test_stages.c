@@ -71,13 +71,17 @@ START_TEST(modules_loads_required_then_coldplugs_until_stable)
 	fake_write("/sys/bus/pci/devices/0000:00:02.0/modalias", "pci:v00001AF4d00001001sv00001AF4\n");
 	fake_write("/sys/bus/pci/devices/0000:00:03.0/modalias", "pci:v00001AF4d00001001sv00001AF4\n");
 	fake_mkdir("/sys/bus/virtio/devices");
+	fake_write("/proc/filesystems", "nodev\tsysfs\nnodev\tefivarfs\n");
 	fake.on_load_name = "pci:v00001AF4d00001001sv00001AF4";
 	fake.on_load = virtio_bus_appears;
 	ck_assert_int_eq(stage_modules.run(&ctx), 0);
 	ck_assert_int_ge(ctx.dev.uevent_fd, 0);
 	ck_assert_int_eq(fake_call_index("uevent_open"), 0); /* before any module */
-	ck_assert_str_eq(fake.calls[1], "load dm_mod");
-	ck_assert_str_eq(fake.calls[2], "load dm_verity");
+	/* Then the later stages' modules go to the background, in the order they are needed, without
+	 * the file systems the kernel knows already. */
+	ck_assert_str_eq(fake.calls[1], "load-background dm_crypt xts sha512_generic fs-ext4 fs-overlay");
+	ck_assert_str_eq(fake.calls[2], "load dm_mod");
+	ck_assert_str_eq(fake.calls[3], "load dm_verity");
 	/* Each alias once, and the device added by the first driver got its driver too. */
 	int pci = 0, virtio = 0;
 	for (int i = 0; i < fake.n_calls; i++) {
@@ -581,11 +585,14 @@ static int real_mount(const char *s, const char *t, const char *f, unsigned long
 static int real_umount(const char *t, int fl) { return umount2(t, fl) < 0 ? -errno : 0; }
 static int real_chroot(const char *p) { return chroot(p) < 0 ? -errno : 0; }
 
+static int no_background_loading(bool skip_rest) { return skip_rest ? 0 : -EINVAL; }
+
 static int switch_root_child(const char *root)
 {
 	static const struct sys_fs_ops fs = { .mount = real_mount, .umount = real_umount,
 					      .chroot = real_chroot };
-	static const struct sys_ops ops = { .fs = &fs }; /* the stage needs nothing else */
+	static const struct sys_dev_ops dev = { .load_modules_finish = no_background_loading };
+	static const struct sys_ops ops = { .fs = &fs, .dev = &dev }; /* the stage needs nothing else */
 	static const char *const api[] = { "/dev", "/proc", "/sys", "/run" };
 	struct boot_context c;
 	char p[512];

@@ -34,3 +34,4 @@ Suite *context_suite(void); /* tests/stages: the boot context's helpers */
 Suite *device_manager_suite(void); /* tests/stages: the device manager's wait */
 Suite *keysrc_suite(void); /* tests/stages: the key-source walker and the luks list */
 Suite *stage_cases_suite(void); /* tests/stages/cases: stage tests as data */
+Suite *module_queue_suite(void);

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* See module_queue.h. One mutex guards the whole struct; the thread drops it while it loads. */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <time.h>
+
+#include "edgeinit/macro.h"
+#include "edgeinit/strutil.h"
+#include "module_queue.h"
+
+/* libkmod's lookups and path buffers need more than musl's 128 KiB default. */
+#define MODULE_QUEUE_STACK (256 * 1024)
+
+void module_queue_init(struct module_queue *q, int (*load)(const char *name),
+		       void (*thread_end)(void))
+{
+	pthread_condattr_t attr;
+
+	memset(q, 0, sizeof(*q));
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->changed, &attr);
+	pthread_condattr_destroy(&attr);
+	q->load = load;
+	q->thread_end = thread_end;
+}
+
+static void *module_queue_thread(void *data)
+{
+	struct module_queue *q = data;
+	struct sched_param idle = { 0 };
+
+	/* Only when nothing else wants the CPU: the boot's own work is never delayed by this. */
+	(void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+	pthread_mutex_lock(&q->lock);
+	while (q->done < q->n && !q->skip_rest) {
+		char name[MODULE_QUEUE_NAME_MAX];
+		int r;
+
+		memcpy(name, q->names[q->done], sizeof(name));
+		pthread_mutex_unlock(&q->lock);
+		r = q->load ? q->load(name) : -ENOSYS;
+		pthread_mutex_lock(&q->lock);
+		q->results[q->done++] = r;
+		pthread_cond_broadcast(&q->changed);
+	}
+	pthread_mutex_unlock(&q->lock);
+	if (q->thread_end)
+		q->thread_end();
+	pthread_mutex_lock(&q->lock);
+	q->ended = true;
+	pthread_cond_broadcast(&q->changed);
+	pthread_mutex_unlock(&q->lock);
+	return NULL;
+}
+
+int module_queue_start(struct module_queue *q, const char *const *names, size_t n)
+{
+	pthread_attr_t attr;
+	int r;
+
+	if (n > MODULE_QUEUE_MAX)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++)
+		if (strlen(names[i]) >= MODULE_QUEUE_NAME_MAX)
+			return -E2BIG;
+	pthread_mutex_lock(&q->lock);
+	if (q->running || (q->n > 0 && !q->ended)) { /* also a detached thread still loading */
+		pthread_mutex_unlock(&q->lock);
+		return -EBUSY;
+	}
+	for (size_t i = 0; i < n; i++)
+		str_copy(q->names[i], sizeof(q->names[i]), names[i]);
+	q->n = n;
+	q->done = 0;
+	q->ended = q->skip_rest = false;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, MODULE_QUEUE_STACK);
+	r = -pthread_create(&q->thread, &attr, module_queue_thread, q);
+	pthread_attr_destroy(&attr);
+	if (r == 0)
+		q->running = true;
+	else
+		q->n = 0;
+	pthread_mutex_unlock(&q->lock);
+	return r;
+}
+
+static struct timespec deadline_after(unsigned timeout_ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+int module_queue_wait_for(struct module_queue *q, const char *name, unsigned timeout_ms,
+			  int *result)
+{
+	struct timespec deadline = deadline_after(timeout_ms);
+	size_t i;
+	int r = 0;
+
+	pthread_mutex_lock(&q->lock);
+	for (i = 0; i < q->n; i++)
+		if (streq(q->names[i], name))
+			break;
+	while (i < q->n && q->done <= i && !q->ended && r == 0)
+		r = -pthread_cond_timedwait(&q->changed, &q->lock, &deadline);
+	if (i < q->n && q->done > i) {
+		*result = q->results[i];
+		r = 1;
+	} else if (i < q->n && !q->ended)
+		r = -ETIMEDOUT;
+	else
+		r = 0; /* not on the list, or skipped: the caller loads it */
+	pthread_mutex_unlock(&q->lock);
+	return r;
+}
+
+int module_queue_finish(struct module_queue *q, bool skip_rest, unsigned timeout_ms)
+{
+	struct timespec deadline = deadline_after(timeout_ms);
+	int r = 0;
+
+	pthread_mutex_lock(&q->lock);
+	if (!q->running) {
+		pthread_mutex_unlock(&q->lock);
+		return 0;
+	}
+	q->skip_rest = q->skip_rest || skip_rest;
+	while (!q->ended && r == 0)
+		r = -pthread_cond_timedwait(&q->changed, &q->lock, &deadline);
+	q->running = false;
+	pthread_mutex_unlock(&q->lock);
+	if (r == 0) {
+		pthread_join(q->thread, NULL);
+		return 0;
+	}
+	pthread_detach(q->thread);
+	return -ETIMEDOUT;
+}

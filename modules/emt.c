@@ -191,7 +191,7 @@ static int read_roothash(struct emt_layout *d, const char *node)
 	}
 	r = ctx_ensure_filesystem(ctx, tags.type);
 	if (r >= 0)
-		r = mkdir_exist_ok(dir, 0700);
+		r = ctx_mkdir(ctx, ROOTHASH_MOUNT_DIR, 0700);
 	if (r < 0)
 		return log_error_errno(r, "Cannot prepare to mount %s (%s): %m", node, tags.type);
 	journaled = streq(tags.type, "ext4") || streq(tags.type, "ext3");

@@ -147,10 +147,10 @@ static int switch_root_run(struct boot_context *ctx)
 	r = ctx->sys->fs->chroot(".");
 	if (r < 0)
 		return log_error_errno(r, "Failed to chroot into the new root: %m");
-	if (chdir("/") < 0)
-		return log_error_errno(negative_errno(), "Failed to enter the new root: %m");
 	/* What the context resolves in is the new root from here on (boot.json goes to its /run). */
 	(void)ctx_root_reopen(ctx);
+	if (chdir("/") < 0)
+		return log_error_errno(negative_errno(), "Failed to enter the new root: %m");
 
 	/* 4. Free the initramfs. */
 	remove_tree(ctx, TAKE_FD(oldroot_fd), st.st_dev);

@@ -46,14 +46,13 @@ static void sync_and_umount(void *arg)
 
 int boot_report_write(struct boot_context *ctx)
 {
-	char json[24576], path[512]; /* up to 6 KiB of it previous_failures */
+	char json[24576]; /* up to 6 KiB of it previous_failures */
 	int n;
 
 	n = report_format_json(&ctx->report, json, sizeof(json));
 	if (n < 0)
 		return n;
-	ctx_path(ctx, "/run/edgeinit/boot.json", path, sizeof(path));
-	return write_new_file(path, json);
+	return ctx_write_new_file(ctx, "/run/edgeinit/boot.json", json);
 }
 
 void emergency(struct boot_context *ctx, const char *stage, int error)

@@ -31,13 +31,21 @@ int is_mount_point(const char *path)
 int read_small_file(const char *path, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = -EBADF;
-	size_t len = 0;
 
 	if (size == 0)
 		return -EINVAL;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return negative_errno();
+	return read_small_fd(fd, buf, size);
+}
+
+int read_small_fd(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	if (size == 0)
+		return -EINVAL;
 	while (len < size - 1) {
 		ssize_t n = read(fd, buf + len, size - 1 - len);
 
@@ -57,13 +65,18 @@ int read_small_file(const char *path, char *buf, size_t size)
 int write_small_file(const char *path, const char *content)
 {
 	_cleanup_close_ int fd = -EBADF;
-	size_t len = strlen(content);
-	ssize_t n;
 
 	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return negative_errno();
-	n = write(fd, content, len);
+	return write_small_fd(fd, content);
+}
+
+int write_small_fd(int fd, const char *content)
+{
+	size_t len = strlen(content);
+	ssize_t n = write(fd, content, len);
+
 	if (n < 0)
 		return negative_errno();
 	return (size_t)n == len ? 0 : -EIO;
@@ -84,25 +97,30 @@ int mkdir_exist_ok(const char *path, mode_t mode)
 
 int write_new_file(const char *path, const char *content)
 {
+	return write_new_file_at(AT_FDCWD, path, content);
+}
+
+int write_new_file_at(int dir_fd, const char *name, const char *content)
+{
 	_cleanup_close_ int fd = -EBADF;
 	char tmp[4096];
 	size_t len = strlen(content);
 	int n;
 
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp", name);
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return negative_errno();
 	if (write(fd, content, len) != (ssize_t)len) {
-		unlink(tmp);
+		unlinkat(dir_fd, tmp, 0);
 		return -EIO;
 	}
-	if (rename(tmp, path) < 0) {
+	if (renameat(dir_fd, tmp, dir_fd, name) < 0) {
 		int r = negative_errno();
 
-		unlink(tmp);
+		unlinkat(dir_fd, tmp, 0);
 		return r;
 	}
 	return 0;

@@ -31,14 +31,13 @@ static void report_note(void *userdata, enum cmdline_note note, const char *key,
 
 static int cmdline_run(struct boot_context *ctx)
 {
-	char path[512], cmdline[8192], bad_key[CMDLINE_KEY_MAX], reason[CMDLINE_REASON_MAX], ref[300];
+	char cmdline[8192], bad_key[CMDLINE_KEY_MAX], reason[CMDLINE_REASON_MAX], ref[300];
 	struct boot_options *o = &ctx->opts_rw;
 	int r;
 
-	ctx_path(ctx, "/proc/cmdline", path, sizeof(path));
-	r = read_small_file(path, cmdline, sizeof(cmdline));
+	r = ctx_read_file(ctx, "/proc/cmdline", cmdline, sizeof(cmdline));
 	if (r < 0)
-		return log_error_errno(r, "Failed to read '%s': %m", path);
+		return log_error_errno(r, "Failed to read '%s': %m", "/proc/cmdline");
 
 	/* Debug output is chosen at run time; look for it first so parsing itself can be traced. */
 	boot_options_init(o);

@@ -68,10 +68,8 @@ void loader_read(struct boot_context *ctx, struct loader_info *li)
 	int n, r;
 
 	li->partuuid[0] = '\0';
-	if (ctx_path(ctx, "/sys/firmware/efi/efivars", dir, sizeof(dir)) < 0)
-		return;
-	snprintf(path, sizeof(path), "%s/%s", dir, EFIVAR_LOADER_DEVICE_PART_UUID);
-	n = read_small_file(path, (char *)buf, sizeof(buf));
+	snprintf(path, sizeof(path), "/sys/firmware/efi/efivars/%s", EFIVAR_LOADER_DEVICE_PART_UUID);
+	n = ctx_read_file(ctx, path, (char *)buf, sizeof(buf));
 	if (n == -ENOENT || n == -ENOTDIR)
 		log_info("The loader did not say which disk it started from (no EFI variable LoaderDevicePartUUID): removable disks provide no partition.");
 	else if (n < 0)
@@ -85,7 +83,8 @@ void loader_read(struct boot_context *ctx, struct loader_info *li)
 			    li->partuuid);
 		li->partuuid[0] = '\0';
 	}
-	if (is_mount_point(dir) > 0) {
+	/* The mount point, as the string umount needs. */
+	if (ctx_path(ctx, "/sys/firmware/efi/efivars", dir, sizeof(dir)) == 0 && is_mount_point(dir) > 0) {
 		r = ctx->sys->fs->umount(dir, 0);
 		if (r < 0)
 			log_warning_errno(r, "Cannot unmount efivarfs from '%s', ignoring: %m", dir);

@@ -37,9 +37,8 @@ static void mount_efivarfs(struct boot_context *ctx)
 	char path[512];
 	int r;
 
-	ctx_path(ctx, "/sys/firmware/efi", path, sizeof(path));
-	if (access(path, F_OK) < 0) {
-		log_debug("No %s: not booted through UEFI, no loader variables.", path);
+	if (!ctx_exists(ctx, "/sys/firmware/efi")) {
+		log_debug("No %s: not booted through UEFI, no loader variables.", "/sys/firmware/efi");
 		return;
 	}
 	ctx_path(ctx, "/sys/firmware/efi/efivars", path, sizeof(path));
@@ -56,14 +55,17 @@ static void mount_efivarfs(struct boot_context *ctx)
 
 /* If the kernel found no /dev/console, fds 0-2 are closed: give them the console (or nothing
  * rather than letting a later open() land on fd 1). */
-static void ensure_std_fds(const char *console)
+static void ensure_std_fds(struct boot_context *ctx)
 {
 	for (int fd = 0; fd < 3; fd++) {
 		if (fcntl(fd, F_GETFD) >= 0)
 			continue;
-		int n = open(console, O_RDWR | O_NOCTTY);
+		int n = ctx_open(ctx, "/dev/console", O_RDWR | O_NOCTTY);
 
-		if (n >= 0 && n != fd) {
+		/* ctx_open's fd is close-on-exec; 0-2 are handed to init. */
+		if (n == fd)
+			(void)fcntl(fd, F_SETFD, 0);
+		else if (n >= 0) {
 			dup2(n, fd);
 			close(n);
 		}
@@ -81,7 +83,7 @@ static int early_setup_run(struct boot_context *ctx)
 		r = ctx_path(ctx, m->target, path, sizeof(path));
 		if (r < 0)
 			return r;
-		r = mkdir_exist_ok(path, 0755);
+		r = ctx_mkdir(ctx, m->target, 0755);
 		if (r < 0)
 			return log_error_errno(r, "Failed to create '%s': %m", path);
 		if (is_mount_point(path) > 0) {
@@ -96,19 +98,16 @@ static int early_setup_run(struct boot_context *ctx)
 		}
 	}
 
-	ctx_path(ctx, "/dev/console", path, sizeof(path));
-	ensure_std_fds(path);
+	ensure_std_fds(ctx);
 	log_open(ctx->root);
 
 	mount_efivarfs(ctx);
 
-	ctx_path(ctx, "/run/edgeinit", path, sizeof(path));
-	r = mkdir_exist_ok(path, 0755);
+	r = ctx_mkdir(ctx, "/run/edgeinit", 0755);
 	if (r < 0)
-		log_warning_errno(r, "Failed to create '%s', ignoring: %m", path);
+		log_warning_errno(r, "Failed to create '%s', ignoring: %m", "/run/edgeinit");
 
-	ctx_path(ctx, "/proc/sys/kernel/printk_devkmsg", path, sizeof(path));
-	r = write_small_file(path, "on\n");
+	r = ctx_write_file(ctx, "/proc/sys/kernel/printk_devkmsg", "on\n");
 	if (r < 0)
 		log_debug_errno(r, "Cannot lift the /dev/kmsg rate limit (set on the command line?): %m");
 	return 0;

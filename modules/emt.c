@@ -145,15 +145,15 @@ static int check_required(struct emt_layout *d)
 	return 0;
 }
 
-static int read_roothash_file(const char *dir, const char *file, char *buf, size_t size)
+static int read_roothash_file(struct boot_context *ctx, const char *file, char *buf, size_t size)
 {
-	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int dfd = ctx_open(ctx, ROOTHASH_MOUNT_DIR, O_RDONLY | O_DIRECTORY);
 	_cleanup_close_ int fd = -EBADF;
 	struct stat st;
 	ssize_t n;
 
 	if (dfd < 0)
-		return negative_errno();
+		return dfd;
 	/* A planted symlink must not make us read something else; a FIFO must not block the open
 	 * nor a device lie: regular files only. */
 	fd = openat(dfd, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
@@ -191,7 +191,7 @@ static int read_roothash(struct emt_layout *d, const char *node)
 	}
 	r = ctx_ensure_filesystem(ctx, tags.type);
 	if (r >= 0)
-		r = mkdir_exist_ok(dir, 0700);
+		r = ctx_mkdir(ctx, ROOTHASH_MOUNT_DIR, 0700);
 	if (r < 0)
 		return log_error_errno(r, "Cannot prepare to mount %s (%s): %m", node, tags.type);
 	journaled = streq(tags.type, "ext4") || streq(tags.type, "ext3");
@@ -201,7 +201,7 @@ static int read_roothash(struct emt_layout *d, const char *node)
 		ctx_set_remedy(ctx, "Check the roothash partition %s; the kernel log above has the file system's reason.", node);
 		return log_error_errno(r, "Cannot mount the roothash partition %s read-only: %m", node);
 	}
-	n = read_roothash_file(dir, file, buf, sizeof(buf));
+	n = read_roothash_file(ctx, file, buf, sizeof(buf));
 	r = ctx->sys->fs->umount(dir, 0);
 	if (r < 0)
 		log_warning_errno(r, "Cannot unmount %s, ignoring: %m", dir);

@@ -203,13 +203,12 @@ static int plan_volumes(struct emt_disk *d)
 
 static uint64_t mem_available_kib(struct boot_context *ctx)
 {
-	char path[512], buf[4096];
+	char buf[4096];
 	const char *p;
 	unsigned long long kib;
 	int n;
 
-	ctx_path(ctx, "/proc/meminfo", path, sizeof(path));
-	n = read_small_file(path, buf, sizeof(buf));
+	n = ctx_read_file(ctx, "/proc/meminfo", buf, sizeof(buf));
 	if (n < 0 || !(p = strstr(buf, "MemAvailable:")))
 		return 0;
 	p += strlen("MemAvailable:");

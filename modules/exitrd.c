@@ -49,37 +49,35 @@ static int copy_fd(int in, int out, off_t *copied)
 
 static int install_exitrd(struct boot_context *ctx, off_t *size)
 {
-	char dir[PATH_MAX], src[PATH_MAX], tmp[PATH_MAX], dst[PATH_MAX], sub[PATH_MAX];
-	_cleanup_close_ int in = -EBADF, out = -EBADF;
+	char sub[PATH_MAX];
+	_cleanup_close_ int dir = -EBADF, in = -EBADF, out = -EBADF;
 	int r;
 
-	if (ctx_path(ctx, "/run/initramfs", dir, sizeof(dir)) < 0 ||
-	    ctx_path(ctx, "/init", src, sizeof(src)) < 0 ||
-	    snprintf(tmp, sizeof(tmp), "%s/.shutdown.tmp", dir) >= (int)sizeof(tmp) ||
-	    snprintf(dst, sizeof(dst), "%s/shutdown", dir) >= (int)sizeof(dst))
-		return -ENAMETOOLONG;
-	r = mkdir_exist_ok(dir, 0700);
+	r = ctx_mkdir(ctx, "/run/initramfs", 0700);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ELEMENTSOF(exitrd_dirs); i++) {
-		if (snprintf(sub, sizeof(sub), "%s/%s", dir, exitrd_dirs[i]) >= (int)sizeof(sub))
+		if (snprintf(sub, sizeof(sub), "/run/initramfs/%s", exitrd_dirs[i]) >= (int)sizeof(sub))
 			return -ENAMETOOLONG;
-		r = mkdir_exist_ok(sub, 0755);
+		r = ctx_mkdir(ctx, sub, 0755);
 		if (r < 0)
 			return r;
 	}
-	in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	dir = ctx_open(ctx, "/run/initramfs", O_PATH | O_DIRECTORY);
+	if (dir < 0)
+		return dir;
+	in = ctx_open(ctx, "/init", O_RDONLY | O_NOFOLLOW);
 	if (in < 0)
-		return -errno;
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0700);
+		return in;
+	out = openat(dir, ".shutdown.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0700);
 	if (out < 0)
 		return -errno;
 	*size = 0;
 	r = copy_fd(in, out, size);
-	if (r == 0 && rename(tmp, dst) < 0)
+	if (r == 0 && renameat(dir, ".shutdown.tmp", dir, "shutdown") < 0)
 		r = -errno;
 	if (r < 0)
-		(void)unlink(tmp);
+		(void)unlinkat(dir, ".shutdown.tmp", 0);
 	return r;
 }
 

@@ -98,8 +98,7 @@ static int efivars_open(struct boot_context *ctx)
 	char dir[512];
 	int r;
 
-	ctx_path(ctx, "/sys/firmware/efi", dir, sizeof(dir));
-	if (access(dir, F_OK) < 0)
+	if (!ctx_exists(ctx, "/sys/firmware/efi"))
 		return -ENOENT;
 	ctx_path(ctx, EFIVARS_DIR, dir, sizeof(dir));
 	if (is_mount_point(dir) > 0)
@@ -109,8 +108,7 @@ static int efivars_open(struct boot_context *ctx)
 		r = ctx->sys->fs->mount("efivarfs", dir, "efivarfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (r < 0)
 		return r;
-	r = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	return r < 0 ? negative_errno() : r;
+	return ctx_open(ctx, EFIVARS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
 }
 
 static void efivars_close(struct boot_context *ctx, int fd)
@@ -126,12 +124,15 @@ static void efivars_close(struct boot_context *ctx, int fd)
 static int persist_open(struct boot_context *ctx, char *path, size_t size)
 {
 	struct statvfs sv;
+	char rel[256];
 	int fd;
 
+	/* path: the string is_mount_point and the log need. */
 	snprintf(path, size, "%s%s%s", ctx->root, ctx->sysroot, LAYOUT_PERSIST_MOUNT);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	snprintf(rel, sizeof(rel), "%s%s", ctx->sysroot, LAYOUT_PERSIST_MOUNT);
+	fd = ctx_open(ctx, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
 	if (fd < 0)
-		return negative_errno();
+		return fd;
 	if (is_mount_point(path) <= 0 || fstatvfs(fd, &sv) < 0 || (sv.f_flag & ST_RDONLY)) {
 		close(fd);
 		return -EROFS;
@@ -197,7 +198,7 @@ static int read_efi_log(int dir_fd, struct failure_log *log)
 void failure_record_fill(struct boot_context *ctx, const char *stage, const char *message,
 			 struct failure_record *rec)
 {
-	char path[512], id[64] = "";
+	char id[64] = "";
 	struct timespec ts;
 
 	*rec = (struct failure_record){ 0 };
@@ -211,8 +212,7 @@ void failure_record_fill(struct boot_context *ctx, const char *stage, const char
 		rec->slot[0] = ctx->emt_slot;
 	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 && ts.tv_sec > 0)
 		rec->time = (uint64_t)ts.tv_sec;
-	ctx_path(ctx, "/proc/sys/kernel/random/boot_id", path, sizeof(path));
-	if (read_small_file(path, id, sizeof(id)) >= 36) {
+	if (ctx_read_file(ctx, "/proc/sys/kernel/random/boot_id", id, sizeof(id)) >= 36) {
 		memcpy(rec->boot_id, id, 36);
 		rec->boot_id[36] = '\0';
 	}
@@ -343,7 +343,7 @@ static int failures_run(struct boot_context *ctx)
 {
 	static char json[sizeof(ctx->report.previous_failures) + 1]; /* + the newline */
 	struct failure_log from_opt = { 0 }, from_efi = { 0 }, all;
-	char path[512], out[512];
+	char path[512];
 	int opt_fd, efi_fd, r, opt_r = 0, efi_r = 0;
 
 	opt_fd = persist_open(ctx, path, sizeof(path));
@@ -367,11 +367,9 @@ static int failures_run(struct boot_context *ctx)
 	r = failure_log_format_json(&all, json, sizeof(ctx->report.previous_failures));
 	if (r >= 0) {
 		memcpy(ctx->report.previous_failures, json, (size_t)r + 1); /* r < its size */
-		ctx_path(ctx, "/run/edgeinit", out, sizeof(out));
-		(void)mkdir_exist_ok(out, 0755);
-		ctx_path(ctx, "/run/edgeinit/last-failures.json", out, sizeof(out));
+		(void)ctx_mkdir(ctx, "/run/edgeinit", 0755);
 		strcat(json, "\n");
-		r = write_new_file(out, json);
+		r = ctx_write_new_file(ctx, "/run/edgeinit/last-failures.json", json);
 	}
 	for (size_t i = 0; i < all.n; i++)
 		log_warning("A previous boot failed: stage '%s': %s (edgeinit %s, slot %s, time %llu). Its remedy: %s",

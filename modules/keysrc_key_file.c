@@ -17,7 +17,6 @@ static bool key_file_applies(const struct unlock *u)
 
 static bool key_file_try(struct unlock *u)
 {
-	char path[512];
 	bool ok;
 	int n;
 
@@ -27,8 +26,7 @@ static bool key_file_try(struct unlock *u)
 	if (!u->ctx->report.warning[0])
 		snprintf(u->ctx->report.warning, sizeof(u->ctx->report.warning),
 			 "rd.luks.key= keeps the key in the initrd on the unencrypted ESP");
-	ctx_path(u->ctx, u->ctx->opts.luks_key, path, sizeof(path));
-	n = read_small_file(path, u->k->passphrase, sizeof(u->k->passphrase));
+	n = ctx_read_file(u->ctx, u->ctx->opts.luks_key, u->k->passphrase, sizeof(u->k->passphrase));
 	if (n <= 0) {
 		log_warning_errno(n < 0 ? n : -ENODATA, "Cannot read the key file rd.luks.key=%s: %m",
 				  u->ctx->opts.luks_key);

@@ -311,10 +311,9 @@ static int read_layout(struct layout_run *lr, char *buf, size_t size, char *used
 	}
 	if (n != -ENOENT)
 		return log_error_errno(n, "Failed to read '%s': %m", path);
-	ctx_path(lr->ctx, "/layout.env", path, sizeof(path));
-	n = read_small_file(path, buf, size);
+	n = ctx_read_file(lr->ctx, "/layout.env", buf, size);
 	if (n < 0)
-		return log_error_errno(n, "Failed to read '%s' (and the root has no /etc/layout.env): %m", path);
+		return log_error_errno(n, "Failed to read '%s' (and the root has no /etc/layout.env): %m", "/layout.env");
 	snprintf(used, used_size, "/layout.env (initrd)");
 	return n;
 }
@@ -340,11 +339,12 @@ static int layout_run(struct boot_context *ctx)
 	if (!text || !l)
 		return log_error_errno(-ENOMEM, "Out of memory.");
 	ctx_path(ctx, ctx->sysroot, lr.sysroot, sizeof(lr.sysroot));
-	lr.sysroot_fd = open(lr.sysroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	lr.sysroot_fd = ctx_open(ctx, ctx->sysroot, O_RDONLY | O_DIRECTORY);
 	snprintf(persist, sizeof(persist), "%s%s", lr.sysroot, LAYOUT_PERSIST_MOUNT);
 	lr.persist_fd = open(persist, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (lr.sysroot_fd < 0 || lr.persist_fd < 0) {
-		r = log_error_errno(negative_errno(), "Cannot open the new root or its %s: %m", LAYOUT_PERSIST_MOUNT);
+		r = log_error_errno(lr.sysroot_fd < 0 ? lr.sysroot_fd : negative_errno(),
+				    "Cannot open the new root or its %s: %m", LAYOUT_PERSIST_MOUNT);
 		goto out;
 	}
 

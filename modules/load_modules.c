@@ -46,29 +46,28 @@ static const struct required_module background_filesystems[] = {
  * before. Returns the number of new aliases. */
 static int coldplug_pass(struct boot_context *ctx)
 {
-	char bus_dir[512], path[4096], alias[512];
+	char path[4096], alias[512];
 	DIR *buses, *devs;
 	struct dirent *b, *d;
 	int new_aliases = 0;
 
-	ctx_path(ctx, "/sys/bus", bus_dir, sizeof(bus_dir));
-	buses = opendir(bus_dir);
+	buses = ctx_opendir(ctx, "/sys/bus");
 	if (!buses)
 		return log_warning_errno(negative_errno(), "Cannot list '%s', skipping coldplug: %m",
-					 bus_dir);
+					 "/sys/bus");
 	while ((b = readdir(buses))) {
 		if (b->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "%s/%s/devices", bus_dir, b->d_name);
-		devs = opendir(path);
+		snprintf(path, sizeof(path), "/sys/bus/%s/devices", b->d_name);
+		devs = ctx_opendir(ctx, path);
 		if (!devs)
 			continue;
 		while ((d = readdir(devs))) {
 			if (d->d_name[0] == '.')
 				continue;
-			snprintf(path, sizeof(path), "%s/%s/devices/%s/modalias", bus_dir, b->d_name,
+			snprintf(path, sizeof(path), "/sys/bus/%s/devices/%s/modalias", b->d_name,
 				 d->d_name);
-			if (read_small_file(path, alias, sizeof(alias)) <= 0)
+			if (ctx_read_file(ctx, path, alias, sizeof(alias)) <= 0)
 				continue;
 			alias[strcspn(alias, "\n")] = '\0';
 			if (!alias[0])

@@ -22,12 +22,11 @@
 
 static void read_boot_id(struct boot_context *ctx, uint8_t id[16])
 {
-	char path[512], buf[64], hex[33];
+	char buf[64], hex[33];
 	size_t n = 0;
 
 	memset(id, 0, 16);
-	ctx_path(ctx, "/proc/sys/kernel/random/boot_id", path, sizeof(path));
-	if (read_small_file(path, buf, sizeof(buf)) < 0)
+	if (ctx_read_file(ctx, "/proc/sys/kernel/random/boot_id", buf, sizeof(buf)) < 0)
 		return;
 	for (char *p = buf; *p && n < 32; p++)
 		if (*p != '-' && *p != '\n')
@@ -51,19 +50,18 @@ int ctx_measure(struct boot_context *ctx, unsigned pcr, const struct measure_dig
 		.pcr = pcr, .digests = digests, .n_digests = ctx->tpm.n_banks,
 		.description = description, .event_type = type,
 	};
-	char path[512], line[MEASURE_RECORD_MAX];
+	char line[MEASURE_RECORD_MAX];
 	_cleanup_close_ int fd = -EBADF;
 	int r, n;
 
 	/* systemd's protocol: the sticky bit marks a log whose last record may be torn. */
-	ctx_path(ctx, "/run/log", path, sizeof(path));
-	(void)mkdir_exist_ok(path, 0755);
-	ctx_path(ctx, "/run/log/systemd", path, sizeof(path));
-	(void)mkdir_exist_ok(path, 0755);
-	ctx_path(ctx, MEASURE_LOG_PATH, path, sizeof(path));
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0)
-		log_warning_errno(negative_errno(), "Cannot open '%s', measuring without a log: %m", path);
+	(void)ctx_mkdir(ctx, "/run/log", 0755);
+	(void)ctx_mkdir(ctx, "/run/log/systemd", 0755);
+	fd = ctx_create(ctx, MEASURE_LOG_PATH, O_WRONLY | O_APPEND | O_NOCTTY, 0600);
+	if (fd < 0)
+		log_warning_errno(fd, "Cannot open '%s', measuring without a log: %m", MEASURE_LOG_PATH);
+	else if (flock(fd, LOCK_EX) < 0)
+		log_warning_errno(negative_errno(), "Cannot open '%s', measuring without a log: %m", MEASURE_LOG_PATH);
 	else
 		(void)fchmod(fd, 0600 | S_ISVTX);
 

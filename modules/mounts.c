@@ -54,13 +54,12 @@ static int mount_block(struct boot_context *ctx, const char *node, const char *t
 
 static int mounts_run(struct boot_context *ctx)
 {
-	char sysroot[512], opt_target[512], path[512];
+	char opt_target[512];
 	int r;
 
-	ctx_path(ctx, ctx->sysroot, sysroot, sizeof(sysroot));
-	r = mkdir_exist_ok(sysroot, 0755);
+	r = ctx_mkdir(ctx, ctx->sysroot, 0755);
 	if (r < 0)
-		return log_error_errno(r, "Failed to create '%s': %m", sysroot);
+		return log_error_errno(r, "Failed to create '%s': %m", ctx->sysroot);
 
 	r = mount_block(ctx, ctx->rootfs.node, ctx->sysroot, MS_RDONLY, "root file system");
 	if (r < 0)
@@ -68,8 +67,7 @@ static int mounts_run(struct boot_context *ctx)
 	report_add_device(&ctx->report, "root", ctx->opts.root, ctx->rootfs.node);
 
 	snprintf(opt_target, sizeof(opt_target), "%s/opt", ctx->sysroot);
-	ctx_path(ctx, opt_target, path, sizeof(path));
-	r = mkdir_exist_ok(path, 0755);
+	r = ctx_mkdir(ctx, opt_target, 0755);
 	if (r < 0) {
 		ctx_set_remedy(ctx, "Add an empty /opt directory to the root file system image.");
 		return log_error_errno(r, "The root file system has no /opt to mount the persistent partition on: %m");

@@ -116,8 +116,10 @@ static int switch_root_run(struct boot_context *ctx)
 		return log_error_errno(-EPERM,
 				       "The old root is not ramfs/tmpfs (magic 0x%lx); refusing to delete its contents.",
 				       (unsigned long)sfs.f_type);
-	oldroot_fd = open(oldroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (oldroot_fd < 0 || fstat(oldroot_fd, &st) < 0)
+	oldroot_fd = ctx_open(ctx, "/", O_RDONLY | O_DIRECTORY);
+	if (oldroot_fd < 0)
+		return log_error_errno(oldroot_fd, "Cannot open '%s': %m", oldroot);
+	if (fstat(oldroot_fd, &st) < 0)
 		return log_error_errno(negative_errno(), "Cannot open '%s': %m", oldroot);
 
 	/* Modules still waiting for a quiet moment are not needed any more; one being inserted is
@@ -150,6 +152,8 @@ static int switch_root_run(struct boot_context *ctx)
 	r = ctx->sys->fs->chroot(".");
 	if (r < 0)
 		return log_error_errno(r, "Failed to chroot into the new root: %m");
+	/* What the context resolves in is the new root from here on (boot.json goes to its /run). */
+	(void)ctx_root_reopen(ctx);
 	if (chdir("/") < 0)
 		return log_error_errno(negative_errno(), "Failed to enter the new root: %m");
 

@@ -19,19 +19,25 @@
 #include "edgeinit/stage.h"
 #include "edgeinit/strutil.h"
 
-static int node_exists(void *path)
+struct tpm_wait {
+	const struct boot_context *ctx;
+	const char *device;
+};
+
+static int node_exists(void *arg)
 {
-	return access(path, F_OK) == 0;
+	const struct tpm_wait *w = arg;
+
+	return ctx_exists(w->ctx, w->device);
 }
 
 /* Wait for the TPM device node, at most until deadline; devices that show up meanwhile get their
  * drivers as in the devices stage. */
 static void wait_for_tpm(struct boot_context *ctx, const char *device, uint64_t deadline)
 {
-	char path[512];
+	struct tpm_wait w = { .ctx = ctx, .device = device };
 
-	ctx_path(ctx, device, path, sizeof(path));
-	(void)devmgr_wait(&ctx->dev, node_exists, path, deadline);
+	(void)devmgr_wait(&ctx->dev, node_exists, &w, deadline);
 }
 
 /* How long a TPM may take to appear, by what the firmware says; the first row whose path exists
@@ -52,11 +58,8 @@ static const struct tpm_firmware_fact {
 
 static const struct tpm_firmware_fact *tpm_firmware_says(struct boot_context *ctx)
 {
-	char path[512];
-
 	for (size_t i = 0; i + 1 < ELEMENTSOF(tpm_firmware_facts); i++) {
-		ctx_path(ctx, tpm_firmware_facts[i].path, path, sizeof(path));
-		if (access(path, F_OK) == 0)
+		if (ctx_exists(ctx, tpm_firmware_facts[i].path))
 			return &tpm_firmware_facts[i];
 	}
 	return &tpm_firmware_facts[ELEMENTSOF(tpm_firmware_facts) - 1];

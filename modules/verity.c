@@ -55,13 +55,12 @@ static int check_root_hash(struct boot_context *ctx, const char *hash_node)
 	uint8_t sbuf[VERITY_SUPERBLOCK_SIZE], digest[64];
 	_cleanup_free_ uint8_t *block = NULL;
 	_cleanup_close_ int fd = -EBADF;
-	char path[512], want[2 * ROOTHASH_MAX + 1], have[2 * sizeof(digest) + 1];
+	char want[2 * ROOTHASH_MAX + 1], have[2 * sizeof(digest) + 1];
 	int r, n;
 
-	ctx_path(ctx, hash_node, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = ctx_open(ctx, hash_node, O_RDONLY | O_NOCTTY);
 	if (fd < 0)
-		return log_error_errno(negative_errno(), "Failed to open the verity hash device '%s': %m",
+		return log_error_errno(fd, "Failed to open the verity hash device '%s': %m",
 				       hash_node);
 	r = read_at(fd, sbuf, sizeof(sbuf), 0);
 	if (r < 0)
@@ -134,14 +133,13 @@ static int skip_systemd_veritysetup(struct boot_context *ctx, const char *name)
 {
 	static const char *const dirs[] = { "/run/systemd", "/run/systemd/system",
 					    "/run/systemd/system/systemd-veritysetup@root.service.d" };
-	char path[512], content[512];
+	char content[512];
 	int r;
 
 	if (streq(name, "root"))
 		return 0;
 	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-		ctx_path(ctx, dirs[i], path, sizeof(path));
-		r = mkdir_exist_ok(path, 0755);
+		r = ctx_mkdir(ctx, dirs[i], 0755);
 		if (r < 0)
 			return r;
 	}
@@ -149,9 +147,8 @@ static int skip_systemd_veritysetup(struct boot_context *ctx, const char *name)
 		 "# Written by edgeinit: it verified and activated the root as /dev/mapper/%s.\n"
 		 "[Unit]\nConditionPathExists=!/dev/mapper/%s\n",
 		 name, name);
-	ctx_path(ctx, "/run/systemd/system/systemd-veritysetup@root.service.d/50-edgeinit.conf", path,
-		 sizeof(path));
-	return write_new_file(path, content);
+	return ctx_write_new_file(ctx, "/run/systemd/system/systemd-veritysetup@root.service.d/50-edgeinit.conf",
+				  content);
 }
 
 static int verity_run(struct boot_context *ctx)

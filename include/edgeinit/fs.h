@@ -11,13 +11,18 @@ int is_mount_point(const char *path);
 /* Read up to size-1 bytes of a (small, e.g. /proc or sysfs) file and NUL-terminate.
  * Returns the length. */
 int read_small_file(const char *path, char *buf, size_t size);
+/* The same from an open fd (read from where it stands; the caller keeps it). */
+int read_small_fd(int fd, char *buf, size_t size);
 
 /* Replace the contents of an existing file (sysctl/proc style writes). */
 int write_small_file(const char *path, const char *content);
+int write_small_fd(int fd, const char *content);
 
 /* Create a file with this content (0644), replacing an existing one atomically (temporary name
  * in the same directory, then rename), so a reader never sees half of it. */
 int write_new_file(const char *path, const char *content);
+/* The same for name in dir_fd (AT_FDCWD: write_new_file). */
+int write_new_file_at(int dir_fd, const char *name, const char *content);
 
 /* mkdir that is happy when the directory already exists. */
 int mkdir_exist_ok(const char *path, mode_t mode);

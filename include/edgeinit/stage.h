@@ -2,8 +2,10 @@
 /* The boot context every stage reads and writes, and the stage descriptor. */
 #pragma once
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "edgeinit/cmdline.h"
 #include "edgeinit/device_manager.h"
@@ -46,6 +48,9 @@ struct boot_context {
 	/* Where "/" is: "" on the machine, a temporary directory in stage tests. Every path a
 	 * stage builds starts with it. */
 	const char *root;
+	/* The same directory, O_PATH (fd 3 or above), or -errno if it could not be opened: the
+	 * ctx_open family resolves paths inside it (RESOLVE_IN_ROOT). Reopened by switch-root. */
+	int root_fd;
 	const struct sys_ops *sys;
 
 	/* The options as the signed command line gave them. Written by the cmdline stage alone
@@ -151,6 +156,29 @@ void boot_context_done(struct boot_context *ctx);
  * refuses an empty path, so a caller that only opens the result fails closed; a caller that
  * builds further paths from it must check). */
 int ctx_path(const struct boot_context *ctx, const char *path, char *buf, size_t size);
+
+/* Paths resolved inside ctx->root_fd (lib/fs.c's openat_in_root): a symlink, "..", or an
+ * absolute link target never leaves the root; a path too long fails (-ENAMETOOLONG). Use these
+ * for what is read, listed, checked, created or written under the root; keep ctx_path for what
+ * must be a string (mount targets and sources, chroot, device nodes handed to a library, logs).
+ * Each returns -errno on failure. */
+int ctx_open(const struct boot_context *ctx, const char *path, int flags);
+/* Create path (O_CREAT with mode; flags as open(2)'s, O_NOFOLLOW added): its directory is
+ * resolved in the root, the last component must not be a symlink. fd or -errno. */
+int ctx_create(const struct boot_context *ctx, const char *path, int flags, mode_t mode);
+/* read_small_file's contract: up to size-1 bytes, NUL-terminated; the length. */
+int ctx_read_file(const struct boot_context *ctx, const char *path, char *buf, size_t size);
+/* write_small_file's (an existing file) and write_new_file's (replaced atomically, 0644). */
+int ctx_write_file(const struct boot_context *ctx, const char *path, const char *content);
+int ctx_write_new_file(const struct boot_context *ctx, const char *path, const char *content);
+/* mkdir_exist_ok's: 0 if path is (or now is) a directory, -ENOTDIR if it is something else. */
+int ctx_mkdir(const struct boot_context *ctx, const char *path, mode_t mode);
+/* A directory stream, or NULL with errno set. */
+DIR *ctx_opendir(const struct boot_context *ctx, const char *path);
+bool ctx_exists(const struct boot_context *ctx, const char *path);
+/* After a chroot: resolve from the "/" (or ctx->root) that is there now. 0, or -errno with
+ * nothing resolving any more (never the old root). */
+int ctx_root_reopen(struct boot_context *ctx);
 
 /* Whether the kernel knows file system type (/proc/filesystems). */
 bool ctx_filesystem_known(struct boot_context *ctx, const char *type);

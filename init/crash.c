@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -127,6 +128,9 @@ static void crash_handler(int sig, siginfo_t *si, void *ucontext)
 		for (;;)
 			pause();
 	}
+	/* A worker may run at SCHED_IDLE (the module loader): the crash path must not wait for
+	 * idle time. */
+	(void)syscall(SYS_sched_setscheduler, 0, SCHED_OTHER, &(struct sched_param){ 0 });
 	/* A fault in a worker thread: stop the main thread, it must not go on booting (or exec
 	 * the next init) while we wait. It lands here and pauses. */
 	if (self != pid)

@@ -68,6 +68,9 @@ void emergency(struct boot_context *ctx, const char *stage, int error)
 
 	/* A fault from here on is reported as such, not as one in the stage that failed. */
 	crash_set_stage("emergency");
+	/* Closed for the exec of init, which failed: the report and the failure record need it. */
+	if (ctx->root_fd < 0)
+		(void)ctx_root_reopen(ctx);
 	ctx->report.outcome = "failed";
 	ctx->report.failed_stage = stage;
 	snprintf(ctx->report.error, sizeof(ctx->report.error), "%s", strerror(error < 0 ? -error : error));

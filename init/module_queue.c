@@ -30,11 +30,13 @@ void module_queue_init(struct module_queue *q, int (*load)(const char *name),
 static void *module_queue_thread(void *data)
 {
 	struct module_queue *q = data;
-	struct sched_param idle = { 0 };
+	struct sched_param param = { 0 };
 
-	/* Only when nothing else wants the CPU: the boot's own work is never delayed by this. */
-	(void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
 	pthread_mutex_lock(&q->lock);
+	/* Only when nothing else wants the CPU: the boot's own work is never delayed by this. Under
+	 * the lock, so a boost that came first is not undone. */
+	if (!q->boosted)
+		(void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
 	while (q->done < q->n && !q->skip_rest) {
 		char name[MODULE_QUEUE_NAME_MAX];
 		int r;
@@ -75,7 +77,7 @@ int module_queue_start(struct module_queue *q, const char *const *names, size_t 
 		str_copy(q->names[i], sizeof(q->names[i]), names[i]);
 	q->n = n;
 	q->done = 0;
-	q->ended = q->skip_rest = false;
+	q->ended = q->skip_rest = q->boosted = false;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, MODULE_QUEUE_STACK);
 	r = -pthread_create(&q->thread, &attr, module_queue_thread, q);
@@ -86,6 +88,17 @@ int module_queue_start(struct module_queue *q, const char *const *names, size_t 
 		q->n = 0;
 	pthread_mutex_unlock(&q->lock);
 	return r;
+}
+
+/* Called with the lock held, the thread running. */
+static void module_queue_boost(struct module_queue *q)
+{
+	struct sched_param param = { 0 };
+
+	if (q->boosted || q->ended || !q->running) /* a detached thread may be gone */
+		return;
+	q->boosted = true;
+	(void)pthread_setschedparam(q->thread, SCHED_OTHER, &param);
 }
 
 static struct timespec deadline_after(unsigned timeout_ms)
@@ -113,6 +126,8 @@ int module_queue_wait_for(struct module_queue *q, const char *name, unsigned tim
 	for (i = 0; i < q->n; i++)
 		if (streq(q->names[i], name))
 			break;
+	if (i < q->n && q->done <= i)
+		module_queue_boost(q);
 	while (i < q->n && q->done <= i && !q->ended && r == 0)
 		r = -pthread_cond_timedwait(&q->changed, &q->lock, &deadline);
 	if (i < q->n && q->done > i) {
@@ -137,6 +152,7 @@ int module_queue_finish(struct module_queue *q, bool skip_rest, unsigned timeout
 		return 0;
 	}
 	q->skip_rest = q->skip_rest || skip_rest;
+	module_queue_boost(q);
 	while (!q->ended && r == 0)
 		r = -pthread_cond_timedwait(&q->changed, &q->lock, &deadline);
 	q->running = false;

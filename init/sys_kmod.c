@@ -95,12 +95,15 @@ int real_load_module(const char *name)
 
 	pthread_once(&queue_once, queue_setup);
 	r = module_queue_wait_for(&queue, name, MODULE_WAIT_MS, &result);
-	if (r > 0)
+	if (r > 0 && result >= 0)
 		return result;
 	if (r < 0) {
-		log_warning("Module '%s' is still loading after %u s.", name, MODULE_WAIT_MS / 1000);
+		log_warning("Module '%s' did not get its turn in the background within %u s.", name,
+			    MODULE_WAIT_MS / 1000);
 		return r;
 	}
+	/* Not queued, skipped, or failed in the background: once more here, so the error the
+	 * caller reports is its own. */
 	return load_now(name);
 }
 

@@ -128,8 +128,15 @@ int write_new_file_at(int dir_fd, const char *name, const char *content)
 
 static int openat2_fd(int dir_fd, const char *path, const struct open_how *how)
 {
-	int fd = (int)syscall(SYS_openat2, dir_fd, path, how, sizeof(*how));
+	int fd = -1;
 
+	/* EAGAIN: a rename or mount raced the ".." checks of RESOLVE_BENEATH/IN_ROOT; the kernel
+	 * asks for a retry. A few, so a busy tree cannot keep us here. */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		fd = (int)syscall(SYS_openat2, dir_fd, path, how, sizeof(*how));
+		if (fd >= 0 || errno != EAGAIN)
+			break;
+	}
 	return fd < 0 ? negative_errno() : fd;
 }
 
@@ -145,7 +152,10 @@ int openat_beneath(int dir_fd, const char *name, int flags, unsigned long long r
 
 int openat_in_root(int dir_fd, const char *path, int flags)
 {
-	struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+	/* Magic links (/proc/PID/fd/N, /proc/PID/root) point outside any root: refused, as
+	 * RESOLVE_IN_ROOT does today implicitly. */
+	struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
 
 	return openat2_fd(dir_fd, path, &how);
 }

@@ -123,9 +123,13 @@ static int switch_root_run(struct boot_context *ctx)
 		return log_error_errno(negative_errno(), "Cannot open '%s': %m", oldroot);
 
 	/* Modules still waiting for a quiet moment are not needed any more; one being inserted is
-	 * waited for, so no thread of the initrd is left. */
-	if (devmgr_finish_background(&ctx->dev, true) < 0)
-		log_warning("A kernel module is still being loaded in the background; switching root anyway.");
+	 * waited for, so no thread of the initrd is left: exec from a process whose other thread is
+	 * stuck in the kernel would wait for that thread for ever. Still nothing changed. */
+	r = devmgr_finish_background(&ctx->dev, true);
+	if (r < 0) {
+		ctx_set_remedy(ctx, "A kernel module in the initrd hangs while loading: read the kernel messages above for the driver, and leave it out of the initrd (edgeinit-mkinitrd) or fix it.");
+		return log_error_errno(r, "A kernel module is still being loaded in the background; not switching root with it half loaded: %m");
+	}
 
 	/* 2. Move the API file systems. */
 	for (size_t i = 0; i < ELEMENTSOF(moved_mounts); i++) {

@@ -49,7 +49,8 @@ struct boot_context {
 	 * stage builds starts with it. */
 	const char *root;
 	/* The same directory, O_PATH (fd 3 or above), or -errno if it could not be opened: the
-	 * ctx_open family resolves paths inside it (RESOLVE_IN_ROOT). Reopened by switch-root. */
+	 * ctx_open family resolves paths inside it (RESOLVE_IN_ROOT, magic links refused). Reopened
+	 * by switch-root, and by the fatal path after a failed exec of init. */
 	int root_fd;
 	const struct sys_ops *sys;
 

@@ -16,7 +16,8 @@
  *   stages    the stages to run, in order ("devices" is the profile's own), stopping at the first
  *             failure; or "boot": the whole table through boot_run, then the fatal path's
  *             discard walk if a stage failed; or "main": the same, then what main() does next
- *             (init/emergency.c's fatal path, up to its reboot call)
+ *             (init/emergency.c's fatal path, up to its reboot call); "main exec-fails": no
+ *             stages, only main()'s end when the exec of init fails
  *   expect    the golden transcript: "stage X", the fake's recorded calls (the temporary root
  *             written <root>), "result X 0|skipped|-EXXX", "discard X", "report X ok|...",
  *             "layout mounted N, failed N, seeded N", "remedy ..."; and checks kept as
@@ -469,7 +470,7 @@ static int main_reboot(int cmd)
 	main_dump();
 }
 
-static void run_main(void)
+static void run_main(bool exec_fails)
 {
 	static struct sys_machine_ops machine;
 	static struct sys_ops ops;
@@ -492,6 +493,12 @@ static void run_main(void)
 		int r;
 
 		alarm(25); /* emergency() waits for ever if the reboot call returns */
+		if (exec_fails) {
+			/* main() after the last stage: the context closed, then execv() failed. */
+			boot_context_done(&ctx);
+			t_add("fatal exec");
+			emergency(&ctx, "exec", -ENOENT);
+		}
 		r = boot_run(&ctx, steps, boot_table_size, &hooks, &failed);
 		if (r < 0) {
 			t_result(failed->name, r);
@@ -663,7 +670,8 @@ START_TEST(stage_case)
 	if ((faults = case_file("faults")))
 		apply_faults(faults);
 	/* What the cmdline stage would have set, for cases that start after it. */
-	if (!strstr(stages, "cmdline") && !strstr(stages, "boot") && !strstr(stages, "main") && cmdline) {
+	if (!strstr(stages, "cmdline") && !strstr(stages, "boot") &&
+	    (!strstr(stages, "main") || strstr(stages, "exec-fails")) && cmdline) {
 		char bad[CMDLINE_KEY_MAX], reason[CMDLINE_REASON_MAX];
 		ck_assert_int_eq(boot_options_parse(cmdline, &ctx.opts_rw, NULL, NULL, bad, reason), 0);
 	}
@@ -672,7 +680,7 @@ START_TEST(stage_case)
 	if (str_startswith(stages, "boot"))
 		run_boot();
 	else if (str_startswith(stages, "main"))
-		run_main();
+		run_main(strstr(stages, "exec-fails") != NULL);
 	else
 		run_stages(stages);
 	flush_calls();

@@ -586,13 +586,18 @@ static int real_umount(const char *t, int fl) { return umount2(t, fl) < 0 ? -err
 static int real_chroot(const char *p) { return chroot(p) < 0 ? -errno : 0; }
 
 static int no_background_loading(bool skip_rest) { return skip_rest ? 0 : -EINVAL; }
+static int module_hangs_loading(bool skip_rest) { return skip_rest ? -ETIMEDOUT : -EINVAL; }
 
-static int switch_root_child(const char *root)
+/* With a module that never finishes loading (hanging), the stage must refuse before anything
+ * moved: the old root, its API mounts and its files as they were. */
+static int switch_root_child(const char *root, bool hanging)
 {
 	static const struct sys_fs_ops fs = { .mount = real_mount, .umount = real_umount,
 					      .chroot = real_chroot };
 	static const struct sys_dev_ops dev = { .load_modules_finish = no_background_loading };
+	static const struct sys_dev_ops dev_hanging = { .load_modules_finish = module_hangs_loading };
 	static const struct sys_ops ops = { .fs = &fs, .dev = &dev }; /* the stage needs nothing else */
+	static const struct sys_ops ops_hanging = { .fs = &fs, .dev = &dev_hanging };
 	static const char *const api[] = { "/dev", "/proc", "/sys", "/run" };
 	struct boot_context c;
 	char p[512];
@@ -638,7 +643,18 @@ static int switch_root_child(const char *root)
 		close(fd);
 	}
 
-	boot_context_init(&c, root, &ops);
+	boot_context_init(&c, root, hanging ? &ops_hanging : &ops);
+	if (hanging) {
+		if (stage_switch_root.run(&c) != -ETIMEDOUT)
+			return 30;
+		snprintf(p, sizeof(p), "%s/dev/marker", root);
+		if (access(p, F_OK) != 0) /* /dev not moved */
+			return 31;
+		snprintf(p, sizeof(p), "%s/init", root);
+		if (access(p, F_OK) != 0 || c.report.initramfs_freed_bytes != 0) /* nothing deleted */
+			return 32;
+		return strstr(c.remedy, "edgeinit-mkinitrd") ? 0 : 33;
+	}
 	if (stage_switch_root.run(&c) != 0)
 		return 20;
 	/* Now inside the new root. */
@@ -656,26 +672,37 @@ static int switch_root_child(const char *root)
 	return 0;
 }
 
-START_TEST(switch_root_real_in_private_namespace)
+static void run_switch_root_child(bool hanging)
 {
 	char root[] = "/tmp/edgeinit-switch-XXXXXX";
 	int status;
 	pid_t pid;
 
 	if (geteuid() != 0) {
-		fprintf(stderr, "SKIP switch_root_real_in_private_namespace: needs root (privileged tier)\n");
+		fprintf(stderr, "SKIP the real switch_root: needs root (privileged tier)\n");
 		return;
 	}
 	ck_assert_ptr_nonnull(mkdtemp(root));
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0)
-		_exit(switch_root_child(root));
+		_exit(switch_root_child(root, hanging));
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	rmdir(root);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "switch_root child failed with status %d (see test source for codes)",
 		      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+START_TEST(switch_root_real_in_private_namespace)
+{
+	run_switch_root_child(false);
+}
+END_TEST
+
+START_TEST(switch_root_refuses_with_a_module_still_loading)
+{
+	run_switch_root_child(true);
 }
 END_TEST
 
@@ -714,6 +741,7 @@ Suite *stages_suite(void)
 	tcase_add_test(tc, luks_token_unseals_and_opens_its_keyslot);
 	tcase_add_test(tc, luks_signed_policy_token_is_refused_clearly);
 	tcase_add_test(tc, switch_root_real_in_private_namespace);
+	tcase_add_test(tc, switch_root_refuses_with_a_module_still_loading);
 	suite_add_tcase(s, tc);
 	boot_table_tests(s);
 	return s;

@@ -4,6 +4,7 @@
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 
 #include "module_queue.h"
@@ -13,6 +14,7 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	char loaded[MODULE_QUEUE_MAX][MODULE_QUEUE_NAME_MAX];
+	int policy[MODULE_QUEUE_MAX]; /* the thread's scheduling policy when it loaded each */
 	int n_loaded;
 	const char *block_on; /* load() of this name waits until released */
 	bool released;
@@ -28,6 +30,7 @@ static int test_load(const char *name)
 		pthread_cond_broadcast(&t.cond);
 		pthread_cond_wait(&t.cond, &t.lock);
 	}
+	(void)pthread_getschedparam(pthread_self(), &t.policy[t.n_loaded], &(struct sched_param){ 0 });
 	strcpy(t.loaded[t.n_loaded++], name);
 	pthread_mutex_unlock(&t.lock);
 	/* A distinct result per name: -ENOENT for "missing", else the name's length. */
@@ -112,6 +115,23 @@ START_TEST(queue_caller_waits_for_its_turn_bounded)
 }
 END_TEST
 
+START_TEST(queue_runs_idle_until_someone_waits)
+{
+	static const char *const names[] = { "dm_crypt", "xts" };
+	int result = 0;
+
+	t.block_on = "xts";
+	ck_assert_int_eq(module_queue_start(&q, names, 2), 0);
+	wait_blocked();
+	/* Someone needs xts: the thread leaves SCHED_IDLE while it still loads it. */
+	ck_assert_int_eq(module_queue_wait_for(&q, "xts", 10, &result), -ETIMEDOUT);
+	release();
+	ck_assert_int_eq(module_queue_wait_for(&q, "xts", 5000, &result), 1);
+	ck_assert_int_eq(t.policy[0], SCHED_IDLE);
+	ck_assert_int_eq(t.policy[1], SCHED_OTHER);
+}
+END_TEST
+
 START_TEST(queue_finish_skips_what_has_not_started)
 {
 	static const char *const names[] = { "dm_crypt", "xts", "fs-ext4" };
@@ -184,6 +204,7 @@ Suite *module_queue_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, queue_loads_in_order_and_hands_over_results);
 	tcase_add_test(tc, queue_caller_waits_for_its_turn_bounded);
+	tcase_add_test(tc, queue_runs_idle_until_someone_waits);
 	tcase_add_test(tc, queue_finish_skips_what_has_not_started);
 	tcase_add_test(tc, queue_finish_with_skip_rest_joins);
 	tcase_add_test(tc, queue_refuses_what_does_not_fit_and_a_second_start);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "edgeinit/bounded.h"
 #include "edgeinit/macro.h"
 #include "edgeinit/strutil.h"
 #include "module_queue.h"
@@ -101,24 +102,10 @@ static void module_queue_boost(struct module_queue *q)
 	(void)pthread_setschedparam(q->thread, SCHED_OTHER, &param);
 }
 
-static struct timespec deadline_after(unsigned timeout_ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
 int module_queue_wait_for(struct module_queue *q, const char *name, unsigned timeout_ms,
 			  int *result)
 {
-	struct timespec deadline = deadline_after(timeout_ms);
+	struct timespec deadline = monotonic_deadline_ms(timeout_ms);
 	size_t i;
 	int r = 0;
 
@@ -143,7 +130,7 @@ int module_queue_wait_for(struct module_queue *q, const char *name, unsigned tim
 
 int module_queue_finish(struct module_queue *q, bool skip_rest, unsigned timeout_ms)
 {
-	struct timespec deadline = deadline_after(timeout_ms);
+	struct timespec deadline = monotonic_deadline_ms(timeout_ms);
 	int r = 0;
 
 	pthread_mutex_lock(&q->lock);

@@ -45,6 +45,20 @@ static void *bounded_thread(void *p)
 	return NULL;
 }
 
+struct timespec monotonic_deadline_ms(unsigned timeout_ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
 int bounded_run(void (*fn)(void *arg), void *arg, unsigned timeout_ms)
 {
 	struct bounded_call *c;
@@ -79,13 +93,7 @@ int bounded_run(void (*fn)(void *arg), void *arg, unsigned timeout_ms)
 		return -r;
 	}
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline = monotonic_deadline_ms(timeout_ms);
 
 	pthread_mutex_lock(&c->lock);
 	while (!c->done && pthread_cond_timedwait(&c->cond, &c->lock, &deadline) != ETIMEDOUT)

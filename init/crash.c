@@ -211,16 +211,11 @@ void crash_init(void)
 
 void crash_open_output(const char *root)
 {
-	char path[512], buf[64];
-	int kmsg, console, old;
+	int kmsg, console, old, loglevel;
 
-	snprintf(path, sizeof(path), "%s/dev/kmsg", root);
-	kmsg = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-	snprintf(path, sizeof(path), "%s/dev/console", root);
-	console = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	snprintf(path, sizeof(path), "%s/proc/sys/kernel/printk", root);
-	if (read_small_file(path, buf, sizeof(buf)) > 0)
-		STORE(out_console_loglevel, atoi(buf));
+	loglevel = log_outputs_open(root, &kmsg, &console);
+	if (loglevel > 0)
+		STORE(out_console_loglevel, loglevel);
 	/* Swap in the new fds, then close the old ones: the handler never sees a closed fd
 	 * (except in the instant between, where a write fails harmlessly). */
 	old = __atomic_exchange_n(&out_kmsg, kmsg < 0 ? -1 : kmsg, __ATOMIC_ACQ_REL);

@@ -25,18 +25,23 @@ static void (*log_sink)(int level, const char *line);
 void log_set_debug(bool on) { debug_enabled = on; }
 void log_set_sink(void (*sink)(int level, const char *line)) { log_sink = sink; }
 
-void log_open(const char *root_dir)
+int log_outputs_open(const char *root_dir, int *kmsg, int *console)
 {
 	char path[512], buf[64];
 
-	log_close();
 	snprintf(path, sizeof(path), "%s/dev/kmsg", root_dir);
-	kmsg_fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	*kmsg = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	/* Non-blocking: a console that stopped (flow control) must not stop PID 1. */
 	snprintf(path, sizeof(path), "%s/dev/console", root_dir);
-	console_fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	*console = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	snprintf(path, sizeof(path), "%s/proc/sys/kernel/printk", root_dir);
-	if (read_small_file(path, buf, sizeof(buf)) > 0)
-		console_loglevel = atoi(buf);
+	return read_small_file(path, buf, sizeof(buf)) > 0 ? atoi(buf) : 0;
+}
+
+void log_open(const char *root_dir)
+{
+	log_close();
+	console_loglevel = log_outputs_open(root_dir, &kmsg_fd, &console_fd);
 	if (kmsg_fd < 0)
 		kmsg_fd = -EBADF;
 	if (console_fd < 0)

@@ -366,20 +366,28 @@ int real_tpm2_unseal(const struct tpm2_unseal_request *req, uint8_t *secret, siz
 	}
 }
 
-int real_tpm2_object_exists(uint32_t handle)
+/* GetCapability only lists: nothing is loaded or authorized. The first entry from property on;
+ * *cap is the caller's to Esys_Free. */
+static int get_capability(TPM2_CAP what, uint32_t property, const char *doing,
+			  TPMS_CAPABILITY_DATA **cap)
 {
-	TPMS_CAPABILITY_DATA *cap = NULL;
 	TPMI_YES_NO more;
 	TSS2_RC rc;
-	int r;
 
 	if (!esys)
 		return -ENODEV;
-	/* GetCapability(HANDLES) only lists: nothing is loaded or authorized. */
-	rc = Esys_GetCapability(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES, handle, 1,
-				&more, &cap);
-	if (rc != TSS2_RC_SUCCESS)
-		return tpm_fail("listing persistent handles", rc);
+	rc = Esys_GetCapability(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, what, property, 1,
+				&more, cap);
+	return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail(doing, rc);
+}
+
+int real_tpm2_object_exists(uint32_t handle)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	int r = get_capability(TPM2_CAP_HANDLES, handle, "listing persistent handles", &cap);
+
+	if (r < 0)
+		return r;
 	r = cap->data.handles.count > 0 && cap->data.handles.handle[0] == handle;
 	Esys_Free(cap);
 	return r;
@@ -402,15 +410,10 @@ void real_tpm2_close(void)
 int real_tpm2_banks(enum hash_alg *banks, size_t max)
 {
 	TPMS_CAPABILITY_DATA *cap = NULL;
-	TPMI_YES_NO more;
-	TSS2_RC rc;
-	int n;
+	int n = get_capability(TPM2_CAP_PCRS, 0, "reading the PCR banks", &cap);
 
-	if (!esys)
-		return -ENODEV;
-	rc = Esys_GetCapability(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS, 0, 1, &more, &cap);
-	if (rc != TSS2_RC_SUCCESS)
-		return tpm_fail("reading the PCR banks", rc);
+	if (n < 0)
+		return n;
 	n = tpm2_banks_usable(&cap->data.assignedPCR, banks, max);
 	Esys_Free(cap);
 	return n;

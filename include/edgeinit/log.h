@@ -17,6 +17,9 @@ enum log_level {
 
 /* Open /dev/kmsg and the console below root_dir ("" for the machine). Safe to call again. */
 void log_open(const char *root_dir);
+/* Opens <root_dir>/dev/kmsg and /dev/console for writing (-1 where one cannot be) and returns
+ * the kernel's console log level (0 if unknown); the crash handler keeps its own pair. */
+int log_outputs_open(const char *root_dir, int *kmsg, int *console);
 void log_close(void);
 void log_set_debug(bool on);
 /* Tests capture lines instead of writing to kmsg/console (NULL restores). */

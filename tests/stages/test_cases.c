@@ -5,8 +5,11 @@
  *             context when the case does not run the cmdline stage itself)
  *   root/     copied into the temporary root before the run
  *   setup     what a tree in git cannot hold, one directive a line: mkdir P, symlink TARGET P,
- *             probe NODE PARTLABEL TYPE UUID ("-": none), verity DATA HASH (a 1 MiB data device
- *             and its hash device, fixed salt and UUID, so the root hash is fixed too), tpm absent,
+ *             probe NODE PARTLABEL TYPE UUID ("-": none) [PARTUUID=X] [LABEL=X], verity DATA HASH
+ *             (a 1 MiB data device and its hash device, fixed salt and UUID, so the root hash is
+ *             fixed too), efivar NAME ATTR TEXT (/sys/firmware/efi/efivars/NAME as the firmware
+ *             holds it: ATTR's 4 bytes little-endian, then TEXT in UTF-16LE with its NUL, as
+ *             systemd-boot writes LoaderDevicePartUUID), tpm absent,
  *             active-roothash HEX, ctx FIELD [VALUE] (root_node, persist_node, verity_data_node,
  *             verity_hash_node, persist_plain, tpm_present, uevent: open the fake uevent
  *             socket), uevent ACTION SUBSYSTEM KEY=VALUE... (queued on that socket; DEVPATH=
@@ -279,6 +282,45 @@ static void setup_uevent(char *const *w, int n)
 	ck_assert_int_eq(send(fake.uevent_peer, msg, (size_t)len, 0), len);
 }
 
+/* probe NODE PARTLABEL TYPE UUID, then the tags that only some cases need. */
+static void setup_probe(char *const *w, int n)
+{
+	struct blockdev_tags *t;
+	const char *v;
+
+	fake_add_probe(keep(w[1]), streq(w[2], "-") ? NULL : w[2], streq(w[3], "-") ? NULL : w[3],
+		       streq(w[4], "-") ? NULL : w[4]);
+	t = &fake.probe[fake.n_probe - 1].tags;
+	for (int i = 5; i < n; i++)
+		if ((v = str_startswith(w[i], "PARTUUID=")))
+			str_copy(t->partuuid, sizeof(t->partuuid), v);
+		else if ((v = str_startswith(w[i], "LABEL=")))
+			str_copy(t->label, sizeof(t->label), v);
+		else
+			ck_abort_msg("%s/setup: probe: cannot read '%s'", case_dir, w[i]);
+}
+
+/* efivar NAME ATTR TEXT: binary, so the case says what it holds instead of carrying bytes. */
+static void setup_efivar(const char *name, const char *attr, const char *text)
+{
+	char rel[PATH_MAX], path[PATH_MAX];
+	uint32_t a = (uint32_t)strtoul(attr, NULL, 0);
+	FILE *f;
+
+	snprintf(rel, sizeof(rel), "/sys/firmware/efi/efivars/%s", name);
+	fake_mkdir("/sys/firmware/efi/efivars");
+	root_path(rel, path, sizeof(path));
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 4; i++)
+		fputc((int)(a >> (8 * i)) & 0xff, f);
+	for (size_t i = 0; i <= strlen(text); i++) {
+		fputc((unsigned char)text[i], f);
+		fputc(0, f);
+	}
+	ck_assert_int_eq(fclose(f), 0);
+}
+
 static void apply_setup(char *text)
 {
 	char *save = NULL, *line, path[PATH_MAX], target[PATH_MAX];
@@ -300,11 +342,12 @@ static void apply_setup(char *text)
 			snprintf(target, sizeof(target), "%s%s", rest ? fake.root : "", rest ? rest : w[1]);
 			root_path(w[2], path, sizeof(path));
 			ck_assert_int_eq(symlink(target, path), 0);
-		} else if (streq(w[0], "probe") && n == 5)
-			fake_add_probe(keep(w[1]), streq(w[2], "-") ? NULL : w[2],
-				       streq(w[3], "-") ? NULL : w[3], streq(w[4], "-") ? NULL : w[4]);
+		} else if (streq(w[0], "probe") && n >= 5)
+			setup_probe(w, n);
 		else if (streq(w[0], "verity") && n == 3)
 			setup_verity(w[1], w[2]);
+		else if (streq(w[0], "efivar") && n == 4)
+			setup_efivar(w[1], w[2], w[3]);
 		else if (streq(w[0], "tpm") && n == 2 && streq(w[1], "absent"))
 			fake.tpm_open_result = -ENOENT;
 		else if (streq(w[0], "active-roothash") && n == 2)

@@ -238,36 +238,6 @@ static void sha256_hex(const char *s, char *hex)
 	hex_encode(d, 32, hex, 65);
 }
 
-START_TEST(tpm2_absent_is_not_an_error)
-{
-	ctx.dev.uevent_fd = -1;
-	fake.tpm_open_result = -ENOENT;
-	ck_assert_int_eq(stage_tpm2.run(&ctx), 0);
-	ck_assert(!ctx.tpm.present);
-	ck_assert(!fake_called("extend"));
-	ck_assert(fake_logged("No TPM at /dev/tpmrm0"));
-	ck_assert(fake_logged("no ACPI tables say whether there is one"));
-}
-END_TEST
-
-/* The firmware's word sets the wait: none announced on an ACPI machine is a notice after no wait;
- * an announced TPM that never appears is a warning that names the driver to check. */
-START_TEST(tpm2_wait_follows_what_the_firmware_announces)
-{
-	ctx.dev.uevent_fd = -1;
-	fake.tpm_open_result = -ENOENT;
-	fake_mkdir("/sys/firmware/acpi/tables");
-	ck_assert_int_eq(stage_tpm2.run(&ctx), 0);
-	ck_assert(fake_logged("No TPM at /dev/tpmrm0 after 0 s (the firmware's ACPI tables announce none"));
-
-	fake_write("/sys/firmware/acpi/tables/TPM2", "");
-	ck_assert_int_eq(stage_tpm2.run(&ctx), 0);
-	ck_assert(!ctx.tpm.present);
-	ck_assert(fake_logged("No TPM at /dev/tpmrm0 after 30 s, although the firmware's ACPI TPM2 table announces one"));
-	ck_assert(fake_logged("tpm_tis, tpm_crb"));
-}
-END_TEST
-
 START_TEST(tpm2_measures_enter_initrd_with_a_log_record)
 {
 	char want[128], hex[65], path[512], log[2048];
@@ -340,17 +310,6 @@ START_TEST(luks_not_encrypted_is_plain_and_locks_the_tpm)
 	/* PCRs 0-15: a PCR-7-only policy fails from now on too. */
 	ck_assert_int_eq(lockdown_extends(), 16);
 	ck_assert(ctx.tpm.locked_down);
-}
-END_TEST
-
-START_TEST(luks_not_encrypted_without_lockdown_still_measures_pcr15)
-{
-	luks_fixture(true);
-	fake.luks_uuid = NULL;
-	ctx.opts_rw.tpm2_lockdown = false;
-	ck_assert_int_eq(stage_luks.run(&ctx), 0);
-	ck_assert_int_eq(lockdown_extends(), 1);
-	ck_assert(fake_called("extend 15 "));
 }
 END_TEST
 
@@ -722,11 +681,8 @@ Suite *stages_suite(void)
 	tcase_add_test(tc, verity_wrong_root_hash_never_reaches_the_kernel);
 	tcase_add_test(tc, verity_not_a_hash_device_fails);
 	tcase_add_test(tc, verity_existing_mapping_must_match);
-	tcase_add_test(tc, tpm2_absent_is_not_an_error);
-	tcase_add_test(tc, tpm2_wait_follows_what_the_firmware_announces);
 	tcase_add_test(tc, tpm2_measures_enter_initrd_with_a_log_record);
 	tcase_add_test(tc, luks_not_encrypted_is_plain_and_locks_the_tpm);
-	tcase_add_test(tc, luks_not_encrypted_without_lockdown_still_measures_pcr15);
 	tcase_add_test(tc, luks_not_encrypted_but_expected_is_refused);
 	tcase_add_test(tc, luks_refused_header_gets_no_key);
 	tcase_add_test(tc, luks_tpm_key_that_fits_nothing_stops_without_a_prompt);

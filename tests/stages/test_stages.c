@@ -5,7 +5,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libcryptsetup.h>
 #include <linux/netlink.h>
 #include <sched.h>
 #include <stdio.h>
@@ -129,101 +128,7 @@ START_TEST(devices_resolves_present_partitions)
 }
 END_TEST
 
-/* ---- verity ---- */
-
-/* Build a real data/hash pair with veritysetup in the fake root's /dev; returns the root hash. */
-static void verity_fixture(char *roothash, size_t size)
-{
-	char cmd[1024], line[256];
-	FILE *p;
-
-	fake_mkdir("/dev");
-	fake_mkdir("/run");
-	snprintf(cmd, sizeof(cmd),
-		 "cd %s/dev && truncate -s 1M vda2 && veritysetup format vda2 vda4 2>&1", fake.root);
-	p = popen(cmd, "r");
-	ck_assert_msg(p, "cannot run veritysetup (install cryptsetup-bin: make deps)");
-	roothash[0] = '\0';
-	while (fgets(line, sizeof(line), p))
-		if (sscanf(line, "Root hash: %200s", roothash) == 1)
-			continue;
-	ck_assert_int_eq(pclose(p), 0);
-	ck_assert_uint_eq(strlen(roothash), 64);
-	(void)size;
-	ctx.rootfs.roothash_size = (size_t)hex_decode(roothash, ctx.rootfs.roothash, sizeof(ctx.rootfs.roothash));
-	ctx.rootfs.roothash_source = "cmdline";
-	str_copy(ctx.opts_rw.root_mapper_name, sizeof(ctx.opts_rw.root_mapper_name), "rootfs_verity");
-	str_copy(ctx.rootfs.data_node, sizeof(ctx.rootfs.data_node), "/dev/vda2");
-	str_copy(ctx.rootfs.hash_node, sizeof(ctx.rootfs.hash_node), "/dev/vda4");
-	ctx.opts_rw.verity_corruption = VERITY_CORRUPTION_RESTART;
-}
-
-START_TEST(verity_activates_after_root_hash_check)
-{
-	char hash[256], want[512];
-
-	verity_fixture(hash, sizeof(hash));
-	ck_assert_int_eq(stage_verity.run(&ctx), 0);
-	snprintf(want, sizeof(want), "verity rootfs_verity /dev/vda2 /dev/vda4 %s 0x%x", hash,
-		 CRYPT_ACTIVATE_READONLY | CRYPT_ACTIVATE_RESTART_ON_CORRUPTION);
-	ck_assert_int_eq(fake.n_calls, 1);
-	ck_assert_str_eq(fake.calls[0], want);
-	ck_assert_str_eq(ctx.rootfs.node, "/dev/mapper/rootfs_verity");
-
-	/* systemd in the new root is told to leave the root mapping alone. */
-	char p[512], buf[512];
-	snprintf(p, sizeof(p), "%s/run/systemd/system/systemd-veritysetup@root.service.d/50-edgeinit.conf",
-		 fake.root);
-	ck_assert_int_gt(read_small_file(p, buf, sizeof(buf)), 0);
-	ck_assert_ptr_nonnull(strstr(buf, "ConditionPathExists=!/dev/mapper/rootfs_verity\n"));
-}
-END_TEST
-
-START_TEST(verity_wrong_root_hash_never_reaches_the_kernel)
-{
-	char hash[256];
-
-	verity_fixture(hash, sizeof(hash));
-	ctx.rootfs.roothash[5] ^= 0x01;
-	ck_assert_int_eq(stage_verity.run(&ctx), -EBADMSG);
-	ck_assert_int_eq(fake.n_calls, 0);
-	ck_assert(fake_logged("Root hash mismatch"));
-	ck_assert(fake_logged("on the kernel command line, but the hash device"));
-
-	/* A root hash the emt stage read from the roothash partition is named as such. */
-	ctx.rootfs.roothash_source = "roothash-partition-encrypted";
-	ck_assert_int_eq(stage_verity.run(&ctx), -EBADMSG);
-	ck_assert(fake_logged("from the roothash partition, but the hash device"));
-	ck_assert(fake_logged(hash)); /* what the device really has */
-}
-END_TEST
-
-START_TEST(verity_not_a_hash_device_fails)
-{
-	char hash[256];
-
-	verity_fixture(hash, sizeof(hash));
-	str_copy(ctx.rootfs.hash_node, sizeof(ctx.rootfs.hash_node), "/dev/vda2");
-	ck_assert_int_eq(stage_verity.run(&ctx), -EINVAL);
-	ck_assert_int_eq(fake.n_calls, 0);
-	ck_assert(fake_logged("no valid dm-verity superblock"));
-}
-END_TEST
-
-START_TEST(verity_existing_mapping_must_match)
-{
-	char hash[256];
-
-	verity_fixture(hash, sizeof(hash));
-	str_copy(fake.active_roothash, sizeof(fake.active_roothash), hash);
-	ck_assert_int_eq(stage_verity.run(&ctx), 0);
-	ck_assert_int_eq(fake.n_calls, 0); /* reused, not activated again */
-
-	fake.active_roothash[0] = fake.active_roothash[0] == 'a' ? 'b' : 'a';
-	ck_assert_int_eq(stage_verity.run(&ctx), -EBADMSG);
-	ck_assert(fake_logged("already exists with root hash"));
-}
-END_TEST
+/* ---- verity: tests/stages/cases/ ---- */
 
 /* ---- mounts, layout: tests/stages/cases/ ---- */
 
@@ -677,10 +582,6 @@ Suite *stages_suite(void)
 	tcase_add_test(tc, cmdline_reads_options);
 	tcase_add_test(tc, modules_loads_required_then_coldplugs_until_stable);
 	tcase_add_test(tc, devices_resolves_present_partitions);
-	tcase_add_test(tc, verity_activates_after_root_hash_check);
-	tcase_add_test(tc, verity_wrong_root_hash_never_reaches_the_kernel);
-	tcase_add_test(tc, verity_not_a_hash_device_fails);
-	tcase_add_test(tc, verity_existing_mapping_must_match);
 	tcase_add_test(tc, tpm2_measures_enter_initrd_with_a_log_record);
 	tcase_add_test(tc, luks_not_encrypted_is_plain_and_locks_the_tpm);
 	tcase_add_test(tc, luks_not_encrypted_but_expected_is_refused);

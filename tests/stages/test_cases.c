@@ -11,12 +11,12 @@
  *             verity_hash_node, persist_plain, tpm_present, uevent: open the fake uevent
  *             socket), uevent ACTION SUBSYSTEM KEY=VALUE... (queued on that socket; DEVPATH=
  *             is required)
- *             The unlock's fakes: ctx roothash HEX (the root plan's hash, from the command line),
- *             ctx roothash_source SOURCE (where it came from instead), tpm unseal SECRET|-EXXX
- *             (what the TPM releases), luks UUID [REASON] (every node is LUKS2; with a REASON its
- *             header fails the allow-list), passphrase TEXT (what opens it), token N FILE (LUKS2
- *             token N is FILE's JSON, FILE from the source tree), answer TEXT (the console's
- *             next answer to a prompt; none left: end of input)
+ *             ctx roothash HEX (the root plan's hash, as from the command line), ctx
+ *             roothash_source SOURCE (where it came from instead); the unlock's fakes: tpm unseal
+ *             SECRET|-EXXX (what the TPM releases), luks UUID [REASON] (every node is LUKS2; with
+ *             a REASON its header fails the allow-list), passphrase TEXT (what opens it), token N
+ *             FILE (LUKS2 token N is FILE's JSON, FILE from the source tree), answer TEXT (the
+ *             console's next answer to a prompt; none left: end of input)
  *   faults    "call N -EXXX" (the Nth recorded call fails) or "PREFIX -EXXX" (the first call
  *             whose record starts with PREFIX fails)
  *   stages    the stages to run, in order ("devices" is the profile's own), stopping at the first
@@ -315,8 +315,11 @@ static bool setup_unlock(char *const *w, int n, const char *rest)
 			i++;
 		ck_assert_int_lt(i, (int)ELEMENTSOF(fake.answers));
 		fake.answers[i] = keep(rest);
-	} else if (streq(w[0], "token") && n == 3 && (i = atoi(w[1])) >= 0 && i < (int)ELEMENTSOF(fake.tokens)) {
-		ck_assert_msg(read_small_file(w[2], json, sizeof(json)) > 0, "%s/setup: cannot read %s", case_dir, w[2]);
+	} else if (streq(w[0], "token") && n == 3) {
+		i = atoi(w[1]);
+		ck_assert_msg(i >= 0 && i < (int)ELEMENTSOF(fake.tokens), "%s/setup: no token %s", case_dir, w[1]);
+		ck_assert_msg(read_small_file(w[2], json, sizeof(json)) > 0, "%s/setup: cannot read %s",
+			      case_dir, w[2]);
 		fake.tokens[i] = keep(json);
 	} else
 		return false;
@@ -333,7 +336,7 @@ static void apply_setup(char *text)
 
 		if (line[0] == '#')
 			continue;
-		str_copy(raw, sizeof(raw), line);
+		ck_assert_int_ge(str_copy(raw, sizeof(raw), line), 0);
 		for (char *t = strtok_r(line, " ", &s2); t && n < 12; t = strtok_r(NULL, " ", &s2))
 			w[n++] = t;
 		if (n == 0)
@@ -358,9 +361,7 @@ static void apply_setup(char *text)
 			setup_ctx(w[1], w[2]);
 		else if (streq(w[0], "uevent") && n >= 4)
 			setup_uevent(w, n);
-		else if (setup_unlock(w, n, n > 1 ? raw + (w[1] - line) : ""))
-			;
-		else
+		else if (!setup_unlock(w, n, n > 1 ? raw + (w[1] - line) : ""))
 			ck_abort_msg("%s/setup: cannot read '%s'", case_dir, w[0]);
 	}
 }

@@ -14,6 +14,12 @@
  *             verity_hash_node, persist_plain, tpm_present, uevent: open the fake uevent
  *             socket), uevent ACTION SUBSYSTEM KEY=VALUE... (queued on that socket; DEVPATH=
  *             is required)
+ *             ctx roothash HEX (the root plan's hash, as from the command line), ctx
+ *             roothash_source SOURCE (where it came from instead); the unlock's fakes: tpm unseal
+ *             SECRET|-EXXX (what the TPM releases), luks UUID [REASON] (every node is LUKS2; with
+ *             a REASON its header fails the allow-list), passphrase TEXT (what opens it), token N
+ *             FILE (LUKS2 token N is FILE's JSON, FILE from the source tree), answer TEXT (the
+ *             console's next answer to a prompt; none left: end of input)
  *   faults    "call N -EXXX" (the Nth recorded call fails) or "PREFIX -EXXX" (the first call
  *             whose record starts with PREFIX fails)
  *   stages    the stages to run, in order ("devices" is the profile's own), stopping at the first
@@ -254,7 +260,14 @@ static void setup_ctx(const char *field, const char *value)
 		ctx.tpm.present = true;
 		ctx.tpm.n_banks = 1;
 		ctx.tpm.banks[0] = HASH_SHA256;
-	} else if (streq(field, "uevent"))
+	} else if (streq(field, "roothash")) {
+		int n = value ? hex_decode(value, ctx.rootfs.roothash, sizeof(ctx.rootfs.roothash)) : -1;
+		ck_assert_int_gt(n, 0);
+		ctx.rootfs.roothash_size = (size_t)n;
+		ctx.rootfs.roothash_source = "cmdline";
+	} else if (streq(field, "roothash_source") && value)
+		ctx.rootfs.roothash_source = keep(value);
+	else if (streq(field, "uevent"))
 		ctx.dev.uevent_fd = sys_fake.dev->uevent_open();
 	else
 		ck_abort_msg("%s/setup: unknown ctx field '%s'", case_dir, field);
@@ -321,16 +334,51 @@ static void setup_efivar(const char *name, const char *attr, const char *text)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
+/* The LUKS and TPM fakes' directives; rest is the line after w[0], spaces kept. Returns false
+ * if w[0] names none of them. */
+static bool setup_unlock(char *const *w, int n, const char *rest)
+{
+	static char json[TEXT_MAX];
+	int i = 0;
+
+	if (streq(w[0], "tpm") && n == 3 && streq(w[1], "unseal")) {
+		if (w[2][0] == '-')
+			fake.unseal_errno = parse_errno(w[2]);
+		else
+			fake.unseal_secret = keep(w[2]);
+	} else if (streq(w[0], "luks") && n >= 2) {
+		fake.luks_uuid = keep(w[1]);
+		if (n > 2)
+			fake.luks_rejected = keep(rest + strlen(w[1]) + 1);
+	} else if (streq(w[0], "passphrase") && n >= 2)
+		fake.good_passphrase = keep(rest);
+	else if (streq(w[0], "answer") && n >= 2) {
+		while (i < (int)ELEMENTSOF(fake.answers) && fake.answers[i])
+			i++;
+		ck_assert_int_lt(i, (int)ELEMENTSOF(fake.answers));
+		fake.answers[i] = keep(rest);
+	} else if (streq(w[0], "token") && n == 3) {
+		i = atoi(w[1]);
+		ck_assert_msg(i >= 0 && i < (int)ELEMENTSOF(fake.tokens), "%s/setup: no token %s", case_dir, w[1]);
+		ck_assert_msg(read_small_file(w[2], json, sizeof(json)) > 0, "%s/setup: cannot read %s",
+			      case_dir, w[2]);
+		fake.tokens[i] = keep(json);
+	} else
+		return false;
+	return true;
+}
+
 static void apply_setup(char *text)
 {
 	char *save = NULL, *line, path[PATH_MAX], target[PATH_MAX];
 
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *w[12] = { 0 }, *s2 = NULL;
+		char *w[12] = { 0 }, *s2 = NULL, raw[1024];
 		int n = 0;
 
 		if (line[0] == '#')
 			continue;
+		ck_assert_int_ge(str_copy(raw, sizeof(raw), line), 0);
 		for (char *t = strtok_r(line, " ", &s2); t && n < 12; t = strtok_r(NULL, " ", &s2))
 			w[n++] = t;
 		if (n == 0)
@@ -356,7 +404,7 @@ static void apply_setup(char *text)
 			setup_ctx(w[1], w[2]);
 		else if (streq(w[0], "uevent") && n >= 4)
 			setup_uevent(w, n);
-		else
+		else if (!setup_unlock(w, n, n > 1 ? raw + (w[1] - line) : ""))
 			ck_abort_msg("%s/setup: cannot read '%s'", case_dir, w[0]);
 	}
 }

@@ -123,28 +123,6 @@ static int run_devices_and_emt(void)
 	return r == STAGE_RUN_SKIPPED ? 0 : r;
 }
 
-START_TEST(emt_devices_find_the_os_disk_by_gpt_name)
-{
-	fde_disk(true);
-	emt_cmdline(UUID_A, NULL);
-	ck_assert_int_eq(stage_emt_devices.run(&ctx), 0);
-	ck_assert_str_eq(ctx.os_disk, "vda");
-	/* Partition entries only: superblocks cost most of a probe. */
-	for (int i = 0; i < fake.n_calls; i++)
-		ck_assert_msg(!strstr(fake.calls[i], "+sb"), "%s", fake.calls[i]);
-	/* The mode and the slot need the two root partitions' superblocks, nothing else. */
-	fake.unseal_secret = EMT_KEY;
-	ck_assert_int_eq(stage_emt.run(&ctx), 0);
-	int sb = 0;
-	for (int i = 0; i < fake.n_calls; i++)
-		sb += strstr(fake.calls[i], "+sb") != NULL;
-	ck_assert(fake_called("probe /dev/vda2 +sb"));
-	ck_assert(fake_called("probe /dev/vda6 +sb"));
-	ck_assert(fake_called("probe /dev/mapper/ver_roothash +sb"));
-	ck_assert_int_eq(sb, 3);
-}
-END_TEST
-
 START_TEST(emt_fde_slot_a_opens_every_volume_then_latches)
 {
 	fde_disk(true);
@@ -247,65 +225,6 @@ START_TEST(emt_fde_slot_b_by_boot_uuid)
 	ck_assert_str_eq(ctx.rootfs.hash_node, "/dev/mapper/root_b_ver_hash_map");
 	/* Slot A is opened too: the update tool writes the slot without a rootfs_verity child. */
 	ck_assert(fake_called("luks_activate /dev/vda2 rootfs_a"));
-}
-END_TEST
-
-START_TEST(emt_refused_tpm_asks_once_for_all_volumes)
-{
-	fde_disk(true);
-	emt_cmdline(UUID_A, NULL);
-	fake.unseal_secret = NULL; /* -EPERM: PCR 15 differs */
-	fake.answers[0] = EMT_KEY;
-	ck_assert_int_eq(run_devices_and_emt(), 0);
-	ck_assert(fake_logged("TPM refused the sealed key at handle 0x81000000: PCR 15 does not match"));
-	ck_assert_int_eq(fake.n_asked, 1);
-	ck_assert(fake_called("luks_activate /dev/vda8 swap_crypt"));
-	ck_assert(!ctx.tpm.key_unsealed);
-}
-END_TEST
-
-/* A volume the passphrase does not open: optional ones are reported, required ones stop. */
-START_TEST(emt_optional_volume_failure_is_a_warning)
-{
-	fde_disk(true);
-	emt_cmdline(UUID_A, NULL);
-	fake.unseal_secret = EMT_KEY;
-	fake.wrong_for[0] = "/dev/vda8";
-	fake.answers[0] = NULL;
-	ck_assert_int_eq(run_devices_and_emt(), 0);
-	ck_assert(fake_logged("/dev/vda8 stays closed"));
-	ck_assert_int_eq(fake.n_asked, 0);
-}
-END_TEST
-
-/* A USB stick's LUKS2 volume gets no key. */
-START_TEST(emt_removable_disk_gets_no_key)
-{
-	fde_disk(true);
-	add_partition("sdb", 1, "data", "crypto_LUKS", "1c5e2000-0001-4000-8000-000000000d31");
-	fake_write("/sys/class/block/sdb/removable", "1\n");
-	fake_write("/sys/class/block/sdb/uevent", "DEVNAME=sdb\nDEVTYPE=disk\n");
-	emt_cmdline(UUID_A, NULL);
-	fake.unseal_secret = EMT_KEY;
-	ck_assert_int_eq(run_devices_and_emt(), 0);
-	ck_assert(fake_called("luks_activate /dev/vda8 swap_crypt"));
-	ck_assert(!fake_called("luks_inspect /dev/sdb1"));
-	ck_assert(!fake_called("luks_derive /dev/sdb1"));
-}
-END_TEST
-
-START_TEST(emt_refused_optional_header_stays_closed)
-{
-	fde_disk(true);
-	add_partition("vdb", 1, "data", "crypto_LUKS", "1c5e2000-0001-4000-8000-000000000d21");
-	emt_cmdline(UUID_A, NULL);
-	fake.unseal_secret = EMT_KEY;
-	fake.luks_rejected = "keyslot 0: pbkdf2 iterations 4294967295 exceed the bound";
-	fake.luks_rejected_node = "/dev/vdb1";
-	ck_assert_int_eq(run_devices_and_emt(), 0);
-	ck_assert(fake_logged("The LUKS2 header of /dev/vdb1 is refused (keyslot 0: pbkdf2 iterations"));
-	ck_assert(!fake_called("luks_derive /dev/vdb1"));
-	ck_assert(fake_called("luks_activate /dev/vda8 swap_crypt"));
 }
 END_TEST
 
@@ -446,13 +365,8 @@ Suite *emt_stage_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, emt_devices_find_the_os_disk_by_gpt_name);
 	tcase_add_test(tc, emt_fde_slot_a_opens_every_volume_then_latches);
 	tcase_add_test(tc, emt_fde_slot_b_by_boot_uuid);
-	tcase_add_test(tc, emt_refused_tpm_asks_once_for_all_volumes);
-	tcase_add_test(tc, emt_optional_volume_failure_is_a_warning);
-	tcase_add_test(tc, emt_refused_optional_header_stays_closed);
-	tcase_add_test(tc, emt_removable_disk_gets_no_key);
 	tcase_add_test(tc, emt_verity_only_warns_about_the_unauthenticated_hash);
 	tcase_add_test(tc, emt_roothash_on_the_command_line_wins);
 	tcase_add_test(tc, emt_fatal_path_frees_the_keys);

@@ -16,7 +16,6 @@
 #define HASH_A "1111111111111111111111111111111111111111111111111111111111111111"
 #define HASH_B "2222222222222222222222222222222222222222222222222222222222222222"
 #define UUID_A "1c5e2000-0001-4000-8000-000000000002"
-#define UUID_B "1c5e2000-0001-4000-8000-000000000006"
 
 static struct boot_context ctx;
 
@@ -211,23 +210,6 @@ START_TEST(emt_fde_slot_a_opens_every_volume_then_latches)
 }
 END_TEST
 
-START_TEST(emt_fde_slot_b_by_boot_uuid)
-{
-	fde_disk(true);
-	emt_cmdline(UUID_B, NULL);
-	fake.unseal_secret = EMT_KEY;
-	ck_assert_int_eq(run_devices_and_emt(), 0);
-	ck_assert_int_eq(ctx.emt_slot, 'b');
-	char hex[65];
-	hex_encode(ctx.rootfs.roothash, ctx.rootfs.roothash_size, hex, sizeof(hex));
-	ck_assert_str_eq(hex, HASH_B);
-	ck_assert_str_eq(ctx.rootfs.data_node, "/dev/mapper/rootfs_b");
-	ck_assert_str_eq(ctx.rootfs.hash_node, "/dev/mapper/root_b_ver_hash_map");
-	/* Slot A is opened too: the update tool writes the slot without a rootfs_verity child. */
-	ck_assert(fake_called("luks_activate /dev/vda2 rootfs_a"));
-}
-END_TEST
-
 START_TEST(emt_verity_only_warns_about_the_unauthenticated_hash)
 {
 	verity_disk();
@@ -366,7 +348,6 @@ Suite *emt_stage_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, emt_fde_slot_a_opens_every_volume_then_latches);
-	tcase_add_test(tc, emt_fde_slot_b_by_boot_uuid);
 	tcase_add_test(tc, emt_verity_only_warns_about_the_unauthenticated_hash);
 	tcase_add_test(tc, emt_roothash_on_the_command_line_wins);
 	tcase_add_test(tc, emt_fatal_path_frees_the_keys);

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The EMT profile on a fake root: the devices stage finds EMT's OS disk, the emt stage assigns
- * roles, selects the slot, opens every volume under EMT's names and reads the root hash. */
+/* The EMT profile on a fake root, what its stage cases (tests/stages/cases/emt-*) cannot show:
+ * the fatal path amid the background derivation threads (key buffers wiped, no wait, nothing
+ * stored after the wipe: secret_* counts and timing); slot A's full opening, which also asserts
+ * the options' root hash stays unset, the key_unsealed flag, the report and that the EMT profile's
+ * stage list has no luks stage; and the report's mode, root hash source and warning of a
+ * verity-only disk, with and without roothash= (a report field is not in a case's transcript). */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>

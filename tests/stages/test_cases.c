@@ -407,8 +407,7 @@ static void apply_setup(char *text)
 		else if (streq(w[0], "fifo") && n == 2) {
 			root_path(w[1], path, sizeof(path));
 			ck_assert_int_eq(mkfifo(path, 0600), 0);
-		}
-		else if (streq(w[0], "symlink") && n == 3) {
+		} else if (streq(w[0], "symlink") && n == 3) {
 			const char *rest = str_startswith(w[1], "<root>");
 			snprintf(target, sizeof(target), "%s%s", rest ? fake.root : "", rest ? rest : w[1]);
 			root_path(w[2], path, sizeof(path));

@@ -5,7 +5,8 @@
  *             context when the case does not run the cmdline stage itself)
  *   root/     copied into the temporary root before the run
  *   setup     what a tree in git cannot hold, one directive a line: mkdir P, symlink TARGET P,
- *             probe NODE PARTLABEL TYPE UUID ("-": none) [PARTUUID=X] [LABEL=X], verity DATA HASH
+ *             fifo P, probe NODE PARTLABEL TYPE UUID ("-": none) [PARTUUID=X] [LABEL=X] (TYPE
+ *             crypto_LUKS: also LUKS2 to the unlock's fakes, under UUID), verity DATA HASH
  *             (a 1 MiB data device and its hash device, fixed salt and UUID, so the root hash is
  *             fixed too), efivar NAME ATTR TEXT (/sys/firmware/efi/efivars/NAME as the firmware
  *             holds it: ATTR's 4 bytes little-endian, then TEXT in UTF-16LE with its NUL, as
@@ -16,8 +17,10 @@
  *             is required)
  *             ctx roothash HEX (the root plan's hash, as from the command line), ctx
  *             roothash_source SOURCE (where it came from instead); the unlock's fakes: tpm unseal
- *             SECRET|-EXXX (what the TPM releases), luks UUID [REASON] (every node is LUKS2; with
- *             a REASON its header fails the allow-list), passphrase TEXT (what opens it), token N
+ *             SECRET|-EXXX (what the TPM releases), tpm sealed-key (EMT's handle holds an object),
+ *             luks UUID [REASON] (every node is LUKS2; with a REASON its header fails the
+ *             allow-list), luks-refused NODE REASON (NODE's header only fails it), passphrase TEXT
+ *             (what opens it), passphrase-fails NODE (but not NODE's volume), token N
  *             FILE (LUKS2 token N is FILE's JSON, FILE from the source tree), answer TEXT (the
  *             console's next answer to a prompt; none left: end of input)
  *   faults    "call N -EXXX" (the Nth recorded call fails) or "PREFIX -EXXX" (the first call
@@ -304,6 +307,12 @@ static void setup_probe(char *const *w, int n)
 	fake_add_probe(keep(w[1]), streq(w[2], "-") ? NULL : w[2], streq(w[3], "-") ? NULL : w[3],
 		       streq(w[4], "-") ? NULL : w[4]);
 	t = &fake.probe[fake.n_probe - 1].tags;
+	/* A LUKS2 partition is LUKS2 to the unlock's fake too, under its own UUID. */
+	if (streq(w[3], "crypto_LUKS")) {
+		ck_assert_int_lt(fake.n_luks, (int)ELEMENTSOF(fake.luks));
+		fake.luks[fake.n_luks].node = fake.probe[fake.n_probe - 1].node;
+		fake.luks[fake.n_luks++].uuid = keep(w[4]);
+	}
 	for (int i = 5; i < n; i++)
 		if ((v = str_startswith(w[i], "PARTUUID=")))
 			str_copy(t->partuuid, sizeof(t->partuuid), v);
@@ -350,8 +359,18 @@ static bool setup_unlock(char *const *w, int n, const char *rest)
 		fake.luks_uuid = keep(w[1]);
 		if (n > 2)
 			fake.luks_rejected = keep(rest + strlen(w[1]) + 1);
+	} else if (streq(w[0], "luks-refused") && n >= 3) {
+		fake.luks_rejected_node = keep(w[1]);
+		fake.luks_rejected = keep(rest + strlen(w[1]) + 1);
 	} else if (streq(w[0], "passphrase") && n >= 2)
 		fake.good_passphrase = keep(rest);
+	else if (streq(w[0], "passphrase-fails") && n == 2) {
+		while (i < (int)ELEMENTSOF(fake.wrong_for) && fake.wrong_for[i])
+			i++;
+		ck_assert_int_lt(i, (int)ELEMENTSOF(fake.wrong_for));
+		fake.wrong_for[i] = keep(w[1]);
+	} else if (streq(w[0], "tpm") && n == 2 && streq(w[1], "sealed-key"))
+		fake.object_exists = 1;
 	else if (streq(w[0], "answer") && n >= 2) {
 		while (i < (int)ELEMENTSOF(fake.answers) && fake.answers[i])
 			i++;
@@ -385,7 +404,10 @@ static void apply_setup(char *text)
 			continue;
 		if (streq(w[0], "mkdir") && n == 2)
 			fake_mkdir(w[1]);
-		else if (streq(w[0], "symlink") && n == 3) {
+		else if (streq(w[0], "fifo") && n == 2) {
+			root_path(w[1], path, sizeof(path));
+			ck_assert_int_eq(mkfifo(path, 0600), 0);
+		} else if (streq(w[0], "symlink") && n == 3) {
 			const char *rest = str_startswith(w[1], "<root>");
 			snprintf(target, sizeof(target), "%s%s", rest ? fake.root : "", rest ? rest : w[1]);
 			root_path(w[2], path, sizeof(path));
@@ -658,18 +680,50 @@ static int by_version(const void *a, const void *b)
 
 /* The devices are probed in the order the fake sysfs lists them, which is the file system's own
  * (ext4 hashes names with a seed of its own): a run of probes is compared in the kernel's name
- * order (vda, vda2, vda10), so a golden holds on any machine. */
-static void sort_probe_runs(char **lines, int n)
+ * order (vda, vda2, vda10), so a golden holds on any machine. So is a run of LUKS2 key
+ * derivations: EMT's run on worker threads, in whatever order they take their volumes. */
+static void sort_run_of(char **lines, int n, const char *prefix)
 {
 	for (int i = 0; i < n;) {
 		int j = i;
 
-		while (j < n && str_startswith(lines[j], "probe "))
+		while (j < n && str_startswith(lines[j], prefix))
 			j++;
 		if (j - i > 1)
 			qsort(lines + i, (size_t)(j - i), sizeof(lines[0]), by_version);
 		i = j > i ? j : i + 1;
 	}
+}
+
+/* EMT derives the keys of the volumes the slot does not need in the background, from its first
+ * activation until emt-late joins it, between whatever calls the emt stage makes meanwhile: those
+ * derivations are compared as if all came first in emt-late (which waits for them before its
+ * first call). */
+static void background_to_emt_late(char **lines, int n)
+{
+	int first_open = -1, late = -1;
+
+	for (int i = 0; i < n && late < 0; i++)
+		if (first_open < 0 && str_startswith(lines[i], "luks_activate "))
+			first_open = i;
+		else if (streq(lines[i], "stage emt-late"))
+			late = i;
+	if (first_open < 0 || late < 0)
+		return;
+	for (int i = late - 1; i > first_open; i--) {
+		char *d = lines[i];
+
+		if (!str_startswith(d, "luks_derive "))
+			continue;
+		memmove(lines + i, lines + i + 1, (size_t)(late - i) * sizeof(lines[0]));
+		lines[late--] = d;
+	}
+}
+
+static void sort_probe_runs(char **lines, int n)
+{
+	sort_run_of(lines, n, "probe ");
+	sort_run_of(lines, n, "luks_derive ");
 }
 
 /* A readable diff of the golden and the run: changed lines with two lines of context. */
@@ -794,6 +848,7 @@ START_TEST(stage_case)
 		} else
 			gold[n_gold++] = l;
 	}
+	background_to_emt_late(out, n_out);
 	sort_probe_runs(out, n_out);
 	sort_probe_runs(gold, n_gold);
 	same = n_gold == n_out;

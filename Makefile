@@ -108,7 +108,7 @@ size: $(INIT)
 # that after an edit `make check` recompiles what changed and not the whole tree.
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c tests/stages/*.c))
 UNIT_OBJ := $(patsubst %.c,$(BUILD)/unit-obj/%.o,$(UNIT_SRC) $(LIB_SRC) $(MODULE_SRC) init/log.c \
-	init/emergency.c init/crash.c init/module_queue.c)
+	init/emergency.c init/crash.c init/module_queue.c init/sys_luks.c)
 UNIT_HEADERS := $(HEADERS) $(wildcard tests/unit/*.h tests/stages/*.h init/*.h modules/*.h)
 $(BUILD)/unit-obj/%.o: %.c $(UNIT_HEADERS) $(MODLIST_HEADERS) Makefile
 	@mkdir -p $(@D)
@@ -118,7 +118,7 @@ $(BUILD)/unit-obj/%.o: %.c $(UNIT_HEADERS) $(MODLIST_HEADERS) Makefile
 $(BUILD)/unit-obj/tests/stages/test_cases.o: CFLAGS += -DEDGEINIT_CASES_DIR='"$(CURDIR)/tests/stages/cases"'
 $(BUILD)/unit-tests: $(UNIT_OBJ)
 	$(CC) $(CFLAGS) -fsanitize=address,undefined -o $@ $(UNIT_OBJ) $(LIB_PC_FLAGS) \
-		$(shell pkg-config --libs check)
+		$(shell pkg-config --libs libcryptsetup check)
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
@@ -153,9 +153,10 @@ fuzz-run: $(FUZZ_TARGETS)
 		grep -a '^Done' $(BUILD)/fuzz/$$n.log; \
 	done
 
-# Initrd compressor (zstd, lz4, gzip, xz, none); tools/initrd-unpack-bench.sh measures the
-# guest kernel's unpack time of each. The stamp file rebuilds the initrd when it changes.
-INITRD_COMPRESS ?= zstd
+# Initrd compressor (none, zstd, lz4, gzip, xz); none by default, since edgeinit-mkinitrd stores
+# the modules compressed; tools/initrd-unpack-bench.sh measures the guest kernel's unpack time of
+# each. The stamp file rebuilds the initrd when it changes.
+INITRD_COMPRESS ?= none
 export MKINITRD_COMPRESS := $(INITRD_COMPRESS)
 $(BUILD)/initrd.compress: edgeinit-version-force
 	@mkdir -p $(@D)

@@ -225,6 +225,15 @@ Libs: -L\${libdir} -ldevmapper
 EOF
 }
 
+build_libzstd() {
+    unpack libzstd
+    # The decoder only (libkmod never compresses), at -O2: it runs on every module load.
+    local knobs=(ZSTD_LIB_COMPRESSION=0 ZSTD_LIB_DICTBUILDER=0 ZSTD_LIB_DEPRECATED=0
+        ZSTD_LEGACY_SUPPORT=0 PREFIX=/usr LIBDIR=/usr/lib)
+    make -j"$JOBS" -C lib libzstd.a "${knobs[@]}" CFLAGS="${BASE_CFLAGS/-Os/-O2}"
+    make -C lib DESTDIR="$DEST" install-static install-includes install-pc "${knobs[@]}"
+}
+
 build_kmod() {
     unpack kmod
     # kmod 30 refuses --enable-static on principle; the library itself builds fine as an archive.
@@ -233,11 +242,14 @@ build_kmod() {
     touch libkmod/docs/gtk-doc.make
     autoreconf -fi >/dev/null 2>&1
     # --sysconfdir=/etc: it is compiled in as the modprobe.d search path.
-    ./configure "${AUTOCONF_COMMON[@]}" --without-xz --without-zstd --without-zlib \
+    # zstd: the initrd's modules are .ko.zst (edgeinit-mkinitrd); libkmod decompresses them.
+    ./configure "${AUTOCONF_COMMON[@]}" --without-xz --with-zstd --without-zlib \
         --without-openssl --disable-manpages --disable-test-modules --disable-python \
         --disable-gtk-doc
     make -j"$JOBS" libkmod/libkmod.la
     make DESTDIR="$DEST" install-libLTLIBRARIES install-includeHEADERS install-pkgconfigDATA
+    # configure copied libzstd's flags with the sysroot in them: the prefix moves after the build.
+    sed -i "s|-L$DEST/usr/lib ||" "$DEST/usr/lib/pkgconfig/libkmod.pc"
 }
 
 build_nettle() {
@@ -298,7 +310,7 @@ build_tpm2_tss() {
     make DESTDIR="$DEST" install-libLTLIBRARIES install-pkgconfigDATA install-tss2HEADERS
 }
 
-PACKAGES=(util-linux json-c lvm2 kmod nettle cryptsetup mbedtls tpm2-tss)
+PACKAGES=(util-linux json-c lvm2 libzstd kmod nettle cryptsetup mbedtls tpm2-tss)
 
 main() {
     local stamp pkg start t0 rc

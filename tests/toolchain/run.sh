@@ -113,12 +113,37 @@ rm -rf "$boot"; mkdir -p "$boot"
 listing=$("$root/usr/bin/edgeinit-mkinitrd" --root "$root" --kver "$kver" --list 2>/dev/null)
 missing_drv=""
 for ko in nvme.ko ahci.ko sdhci-pci.ko sdhci-acpi.ko mmc_block.ko virtio_blk.ko usb-storage.ko dm-verity.ko; do
-    grep -q "/$ko\$" <<<"$listing" || missing_drv+=" $ko"
+    grep -q "/$ko\.zst\$" <<<"$listing" || missing_drv+=" $ko"
 done
 if [[ -z $missing_drv ]]; then
     pass "default initrd holds nvme, ahci, sdhci-pci, sdhci-acpi, mmc_block, virtio_blk, usb-storage, dm-verity"
 else
     fail "default initrd lacks$missing_drv"
+fi
+
+# Modules are stored zstd-compressed, each the kernel package's bytes exactly once decompressed
+# (its signature included); depmod's own inputs are left out.
+unpacked=$work/by-hand.d
+rm -rf "$unpacked"; mkdir -p "$unpacked"
+# The archive itself is uncompressed by default (newc magic 070701), else zstd.
+if [[ $(head -c6 "$work/by-hand.img") == 070701 ]]; then cat "$work/by-hand.img"; else zstd -dc "$work/by-hand.img"; fi |
+    (cd "$unpacked" && cpio -idm --quiet 2>/dev/null)
+n_zst=0 bad_zst=""
+while IFS= read -r -d '' f; do
+    rel=${f#"$unpacked/lib/modules/$kver/"}
+    if zstd -dc "$f" | cmp -s - "$root/lib/modules/$kver/${rel%.zst}"; then
+        n_zst=$((n_zst + 1))
+    else
+        bad_zst+=" $rel"
+    fi
+done < <(find "$unpacked/lib/modules/$kver" -name '*.ko.zst' -print0)
+plain=$(find "$unpacked/lib/modules/$kver" -name '*.ko' | wc -l)
+if ((n_zst > 20 && plain == 0)) && [[ -z $bad_zst ]] && [[ -e $unpacked/lib/modules/$kver/modules.dep.bin ]] &&
+    [[ ! -e $unpacked/lib/modules/$kver/modules.order && ! -e $unpacked/lib/modules/$kver/modules.builtin.modinfo ]] &&
+    grep -q 'kernel/fs/ext4/ext4\.ko\.zst:' "$unpacked/lib/modules/$kver/modules.dep"; then
+    pass "initrd modules stored as .ko.zst ($n_zst, each the kernel's module once decompressed), indexed by depmod"
+else
+    fail "initrd modules: $n_zst .ko.zst, $plain plain .ko, differing:${bad_zst:- none}"
 fi
 
 # The image's own settings (ROOT/etc/edgeinit/mkinitrd.conf) choose the lists; the command line
@@ -127,9 +152,9 @@ mkdir -p "$root/etc/edgeinit"
 printf '# a virtio-only image\nlists=fs,disk-virtio\n' >"$root/etc/edgeinit/mkinitrd.conf"
 conf_list=$("$root/usr/bin/edgeinit-mkinitrd" --root "$root" --kver "$kver" --list 2>"$work/conf.log")
 cli_list=$("$root/usr/bin/edgeinit-mkinitrd" --root "$root" --kver "$kver" --lists disk-nvme --list 2>/dev/null)
-if grep -q '/virtio_blk\.ko$' <<<"$conf_list" && ! grep -q '/nvme\.ko$' <<<"$conf_list" &&
-    grep -q '/dm-verity\.ko$' <<<"$conf_list" && grep -q "settings from .*mkinitrd.conf: lists=fs,disk-virtio" "$work/conf.log" &&
-    grep -q '/nvme\.ko$' <<<"$cli_list" && ! grep -q '/virtio_blk\.ko$' <<<"$cli_list"; then
+if grep -q '/virtio_blk\.ko\.zst$' <<<"$conf_list" && ! grep -q '/nvme\.ko\.zst$' <<<"$conf_list" &&
+    grep -q '/dm-verity\.ko\.zst$' <<<"$conf_list" && grep -q "settings from .*mkinitrd.conf: lists=fs,disk-virtio" "$work/conf.log" &&
+    grep -q '/nvme\.ko\.zst$' <<<"$cli_list" && ! grep -q '/virtio_blk\.ko\.zst$' <<<"$cli_list"; then
     pass "mkinitrd.conf's lists= chooses the lists (virtio_blk, no nvme), --lists overrides it"
 else
     cat "$work/conf.log"; fail "mkinitrd.conf lists= or the --lists override"
@@ -155,8 +180,8 @@ while [[ -n $d && $d == /sys/devices/* ]]; do
 done
 if [[ -n $disk_driver ]]; then
     host=$("$root/usr/bin/edgeinit-mkinitrd" --root "$root" --kver "$kver" --host-only --list 2>"$work/host-only.log")
-    if grep -q "/${disk_driver//[-_]/[-_]}\.ko\$" <<<"$host" && ! grep -q '/sdhci-pci\.ko$' <<<"$host" &&
-        grep -q '/dm-verity\.ko$' <<<"$host"; then
+    if grep -q "/${disk_driver//[-_]/[-_]}\.ko\.zst\$" <<<"$host" && ! grep -q '/sdhci-pci\.ko\.zst$' <<<"$host" &&
+        grep -q '/dm-verity\.ko\.zst$' <<<"$host"; then
         pass "--host-only: holds this machine's disk driver $disk_driver and dm-verity, not sdhci-pci"
     else
         cat "$work/host-only.log"; fail "--host-only: lacks $disk_driver.ko or dm-verity.ko, or holds sdhci-pci.ko"

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <libcryptsetup.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -32,6 +34,76 @@ static int luks_load(const char *node, struct crypt_device **cd)
 		return r == -EINVAL ? -EMEDIUMTYPE : r;
 	}
 	return 0;
+}
+
+/* One loaded header per volume, from its inspection to its activation. A disk may return other
+ * bytes on a later read: every step then uses the metadata the checks passed, the derivation's
+ * keyslot and the activation's segment alike, and the header is read and parsed once (three
+ * loads fewer per volume). A volume is taken out while a step uses it, so derivations of
+ * different volumes run in parallel; one left here (never activated) goes when /init execs. */
+#define LOADED_VOLUMES_MAX 16
+static struct loaded_volume {
+	char node[128];
+	struct crypt_device *cd;
+	bool accepted; /* check_loaded() passed on these bytes */
+} loaded_volumes[LOADED_VOLUMES_MAX];
+static pthread_mutex_t loaded_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* node's loaded header (taken out of the table), else a new load, not yet accepted. */
+static int volume_take(const char *node, struct crypt_device **cd, bool *accepted)
+{
+	*cd = NULL;
+	*accepted = false;
+	pthread_mutex_lock(&loaded_lock);
+	for (size_t i = 0; i < LOADED_VOLUMES_MAX; i++) {
+		struct loaded_volume *l = &loaded_volumes[i];
+
+		if (l->cd && streq(l->node, node)) {
+			*cd = l->cd;
+			*accepted = l->accepted;
+			l->cd = NULL;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&loaded_lock);
+	return *cd ? 0 : luks_load(node, cd);
+}
+
+/* Put node's header back for the next step (a full table or a long name: it is freed). */
+static void volume_keep(const char *node, struct crypt_device *cd, bool accepted)
+{
+	pthread_mutex_lock(&loaded_lock);
+	for (size_t i = 0; cd && i < LOADED_VOLUMES_MAX; i++) {
+		struct loaded_volume *l = &loaded_volumes[i];
+
+		if (!l->cd && str_copy(l->node, sizeof(l->node), node) >= 0) {
+			l->cd = cd;
+			l->accepted = accepted;
+			cd = NULL;
+		}
+	}
+	pthread_mutex_unlock(&loaded_lock);
+	crypt_free(cd);
+}
+
+/* Forget node's loaded header: a new inspection reads the disk again. */
+static void volume_drop(const char *node)
+{
+	struct crypt_device *cd;
+
+	pthread_mutex_lock(&loaded_lock);
+	for (size_t i = 0; i < LOADED_VOLUMES_MAX; i++) {
+		struct loaded_volume *l = &loaded_volumes[i];
+
+		if (l->cd && streq(l->node, node)) {
+			cd = l->cd;
+			l->cd = NULL;
+			pthread_mutex_unlock(&loaded_lock);
+			crypt_free(cd);
+			return;
+		}
+	}
+	pthread_mutex_unlock(&loaded_lock);
 }
 
 /* A /proc/meminfo field ("MemAvailable:") in KiB, 0 if unknown (then only the fixed bound
@@ -176,6 +248,19 @@ static int check_loaded(struct crypt_device *cd, uint64_t avail_kib, char *why, 
 	return 0;
 }
 
+/* check_loaded() for a step about to use cd: 0, or -EKEYREJECTED (cd freed) with the reason
+ * logged, since the stage only sees the code. */
+static int refuse_unless_acceptable(struct crypt_device *cd, const char *node, uint64_t avail_kib)
+{
+	char why[LUKS2_REASON_MAX];
+
+	if (check_loaded(cd, avail_kib, why, sizeof(why)) >= 0)
+		return 0;
+	log_error("The LUKS2 header libcryptsetup loaded from %s is refused: %s.", node, why);
+	crypt_free(cd);
+	return -EKEYREJECTED;
+}
+
 int real_luks_inspect(const char *node, struct luks_info *info)
 {
 	struct crypt_device *cd = NULL;
@@ -184,9 +269,11 @@ int real_luks_inspect(const char *node, struct luks_info *info)
 	uint8_t *hdr = NULL;
 	size_t len = 0;
 	const char *u;
-	int r = luks_load(node, &cd);
+	int r;
 
 	memset(info, 0, sizeof(*info));
+	volume_drop(node);
+	r = luks_load(node, &cd);
 	if (r < 0)
 		return r;
 	u = crypt_get_uuid(cd);
@@ -210,15 +297,19 @@ int real_luks_inspect(const char *node, struct luks_info *info)
 		if (check_loaded(cd, avail, why, sizeof(why)) == -EKEYREJECTED)
 			snprintf(info->rejected, sizeof(info->rejected), "%s", why);
 	}
-	crypt_free(cd);
+	if (r >= 0)
+		volume_keep(node, cd, info->rejected[0] == '\0');
+	else
+		crypt_free(cd);
 	return r;
 }
 
 int real_luks_token_json(const char *node, int token, char *buf, size_t size)
 {
-	struct crypt_device *cd = NULL;
+	struct crypt_device *cd;
 	const char *json = NULL;
-	int r = luks_load(node, &cd);
+	bool accepted;
+	int r = volume_take(node, &cd, &accepted);
 
 	if (r < 0)
 		return r;
@@ -229,41 +320,48 @@ int real_luks_token_json(const char *node, int token, char *buf, size_t size)
 		r = len < size ? (memcpy(buf, json, len + 1), (int)len) : -E2BIG;
 	} else if (r == -EINVAL)
 		r = -ENOENT; /* an empty token slot */
-	crypt_free(cd);
+	volume_keep(node, cd, accepted);
 	return r;
 }
 
-/* Each call has its own crypt_device; with the kernel crypto backend the keyslot is decrypted
- * through AF_ALG, not device-mapper, so calls for different nodes may run in parallel threads. */
+/* node's header for a step that makes a key or a table with it: the inspected one, else a new
+ * load that must pass check_loaded() first. MemTotal, not MemAvailable: derivations for other
+ * volumes may run right now and hold memory; inspect already held each keyslot against what was
+ * available. */
+static int volume_take_accepted(const char *node, struct crypt_device **cd)
+{
+	bool accepted;
+	int r = volume_take(node, cd, &accepted);
+
+	if (r < 0 || accepted)
+		return r;
+	return refuse_unless_acceptable(*cd, node, meminfo_kib("MemTotal:"));
+}
+
+/* Each volume's crypt_device is used by one call at a time; with the kernel crypto backend the
+ * keyslot is decrypted through AF_ALG, not device-mapper, so calls for different nodes may run
+ * in parallel threads. */
 int real_luks_derive_key(const char *node, int keyslot, const char *pass, size_t pass_len,
 			 uint8_t *volume_key, size_t *volume_key_size)
 {
-	struct crypt_device *cd = NULL;
-	char why[LUKS2_REASON_MAX];
-	int r = luks_load(node, &cd);
+	struct crypt_device *cd;
+	int r = volume_take_accepted(node, &cd);
 
 	if (r < 0)
 		return r;
-	/* MemTotal, not MemAvailable: derivations for other volumes may run right now and hold
-	 * memory; inspect already held each keyslot against what was available. */
-	r = check_loaded(cd, meminfo_kib("MemTotal:"), why, sizeof(why));
-	if (r < 0) {
-		/* The stage only sees the code; this is the one place that knows why. */
-		log_error("The LUKS2 header libcryptsetup loaded from %s is refused: %s.", node, why);
-		crypt_free(cd);
-		return -EKEYREJECTED;
-	}
 	r = crypt_volume_key_get(cd, keyslot < 0 ? CRYPT_ANY_SLOT : keyslot, (char *)volume_key,
 				 volume_key_size, pass, pass_len);
-	crypt_free(cd);
+	volume_keep(node, cd, true);
 	return r < 0 ? r : 0;
 }
 
 int real_luks_activate_key(const char *node, const char *name, const uint8_t *volume_key,
 			   size_t volume_key_size)
 {
-	struct crypt_device *cd = NULL;
-	int r = luks_load(node, &cd);
+	struct crypt_device *cd;
+	/* The segment (cipher, offset) the table gets is checked like the keyslot was: a header
+	 * read again here is not trusted because an earlier read passed. */
+	int r = volume_take_accepted(node, &cd);
 
 	if (r < 0)
 		return r;

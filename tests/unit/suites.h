@@ -35,3 +35,4 @@ Suite *device_manager_suite(void); /* tests/stages: the device manager's wait */
 Suite *keysrc_suite(void); /* tests/stages: the key-source walker and the luks list */
 Suite *stage_cases_suite(void); /* tests/stages/cases: stage tests as data */
 Suite *module_queue_suite(void);
+Suite *sys_luks_suite(void); /* init/sys_luks.c on LUKS2 image files */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,73 +38,73 @@ static int luks_load(const char *node, struct crypt_device **cd)
 }
 
 /* One loaded header per volume, from its inspection to its activation. A disk may return other
- * bytes on a later read: every step then uses the metadata the checks passed, the derivation's
- * keyslot and the activation's segment alike, and the header is read and parsed once (three
- * loads fewer per volume). A volume is taken out while a step uses it, so derivations of
- * different volumes run in parallel; one left here (never activated) goes when /init execs. */
-#define LOADED_VOLUMES_MAX 16
+ * bytes on a later read: every step then uses the metadata the checks passed, the token, the
+ * derivation's keyslot and the activation's segment alike, and the header is read and parsed once
+ * (three loads fewer per volume). Only a header both checks accepted is kept, with the device
+ * number its node had (another disk under the same name is a new load). A volume is taken out
+ * while a step uses it, so derivations of different volumes run in parallel. A step that finds
+ * none loads and checks again, as an inspection does; one never activated goes when /init execs. */
+#define LOADED_VOLUMES_MAX 32
 static struct loaded_volume {
-	char node[128];
+	char node[256];
+	dev_t rdev;
 	struct crypt_device *cd;
-	bool accepted; /* check_loaded() passed on these bytes */
 } loaded_volumes[LOADED_VOLUMES_MAX];
 static pthread_mutex_t loaded_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* node's loaded header (taken out of the table), else a new load, not yet accepted. */
-static int volume_take(const char *node, struct crypt_device **cd, bool *accepted)
+static dev_t node_rdev(const char *node)
 {
-	*cd = NULL;
-	*accepted = false;
+	struct stat st;
+
+	return stat(node, &st) == 0 ? st.st_rdev : 0;
+}
+
+/* Take node's entries out of the table; returns the last one's header if it is still for the
+ * device at node (the others are freed). */
+static struct crypt_device *volume_take(const char *node)
+{
+	struct crypt_device *found = NULL, *stale[LOADED_VOLUMES_MAX];
+	size_t n_stale = 0;
+	dev_t rdev = node_rdev(node);
+
 	pthread_mutex_lock(&loaded_lock);
 	for (size_t i = 0; i < LOADED_VOLUMES_MAX; i++) {
 		struct loaded_volume *l = &loaded_volumes[i];
 
-		if (l->cd && streq(l->node, node)) {
-			*cd = l->cd;
-			*accepted = l->accepted;
-			l->cd = NULL;
-			break;
+		if (!l->cd || !streq(l->node, node))
+			continue;
+		if (found)
+			stale[n_stale++] = found;
+		found = l->cd;
+		if (l->rdev != rdev) {
+			stale[n_stale++] = found;
+			found = NULL;
 		}
+		l->cd = NULL;
 	}
 	pthread_mutex_unlock(&loaded_lock);
-	return *cd ? 0 : luks_load(node, cd);
+	while (n_stale > 0)
+		crypt_free(stale[--n_stale]);
+	return found;
 }
 
-/* Put node's header back for the next step (a full table or a long name: it is freed). */
-static void volume_keep(const char *node, struct crypt_device *cd, bool accepted)
+/* Keep node's accepted header for the next step (replacing any other of node's). A full table or
+ * a name too long for it: freed, and the next step loads and checks again. */
+static void volume_keep(const char *node, struct crypt_device *cd)
 {
+	crypt_free(volume_take(node));
 	pthread_mutex_lock(&loaded_lock);
 	for (size_t i = 0; cd && i < LOADED_VOLUMES_MAX; i++) {
 		struct loaded_volume *l = &loaded_volumes[i];
 
 		if (!l->cd && str_copy(l->node, sizeof(l->node), node) >= 0) {
 			l->cd = cd;
-			l->accepted = accepted;
+			l->rdev = node_rdev(node);
 			cd = NULL;
 		}
 	}
 	pthread_mutex_unlock(&loaded_lock);
 	crypt_free(cd);
-}
-
-/* Forget node's loaded header: a new inspection reads the disk again. */
-static void volume_drop(const char *node)
-{
-	struct crypt_device *cd;
-
-	pthread_mutex_lock(&loaded_lock);
-	for (size_t i = 0; i < LOADED_VOLUMES_MAX; i++) {
-		struct loaded_volume *l = &loaded_volumes[i];
-
-		if (l->cd && streq(l->node, node)) {
-			cd = l->cd;
-			l->cd = NULL;
-			pthread_mutex_unlock(&loaded_lock);
-			crypt_free(cd);
-			return;
-		}
-	}
-	pthread_mutex_unlock(&loaded_lock);
 }
 
 /* A /proc/meminfo field ("MemAvailable:") in KiB, 0 if unknown (then only the fixed bound
@@ -248,35 +249,23 @@ static int check_loaded(struct crypt_device *cd, uint64_t avail_kib, char *why, 
 	return 0;
 }
 
-/* check_loaded() for a step about to use cd: 0, or -EKEYREJECTED (cd freed) with the reason
- * logged, since the stage only sees the code. */
-static int refuse_unless_acceptable(struct crypt_device *cd, const char *node, uint64_t avail_kib)
+/* Load node's header and run both checks on it: every header copy on the disk
+ * (luks2_header_check) and what libcryptsetup loaded (check_loaded), against avail_kib. info gets
+ * the UUID and, if refused, why; cd is loaded when this returns 0. */
+static int load_checked(const char *node, uint64_t avail, struct crypt_device **cd,
+			struct luks_info *info)
 {
-	char why[LUKS2_REASON_MAX];
-
-	if (check_loaded(cd, avail_kib, why, sizeof(why)) >= 0)
-		return 0;
-	log_error("The LUKS2 header libcryptsetup loaded from %s is refused: %s.", node, why);
-	crypt_free(cd);
-	return -EKEYREJECTED;
-}
-
-int real_luks_inspect(const char *node, struct luks_info *info)
-{
-	struct crypt_device *cd = NULL;
 	struct luks2_verdict v;
-	uint64_t avail = meminfo_kib("MemAvailable:");
 	uint8_t *hdr = NULL;
 	size_t len = 0;
 	const char *u;
 	int r;
 
 	memset(info, 0, sizeof(*info));
-	volume_drop(node);
-	r = luks_load(node, &cd);
+	r = luks_load(node, cd);
 	if (r < 0)
 		return r;
-	u = crypt_get_uuid(cd);
+	u = crypt_get_uuid(*cd);
 	r = u ? str_copy(info->uuid, sizeof(info->uuid), u) : -EBADMSG;
 	if (r >= 0)
 		r = read_header_area(node, &hdr, &len);
@@ -294,22 +283,60 @@ int real_luks_inspect(const char *node, struct luks_info *info)
 	if (r >= 0 && info->rejected[0] == '\0') {
 		char why[LUKS2_REASON_MAX];
 
-		if (check_loaded(cd, avail, why, sizeof(why)) == -EKEYREJECTED)
+		if (check_loaded(*cd, avail, why, sizeof(why)) == -EKEYREJECTED)
 			snprintf(info->rejected, sizeof(info->rejected), "%s", why);
 	}
-	if (r >= 0)
-		volume_keep(node, cd, info->rejected[0] == '\0');
+	if (r < 0) {
+		crypt_free(*cd);
+		*cd = NULL;
+	}
+	return r;
+}
+
+int real_luks_inspect(const char *node, struct luks_info *info)
+{
+	struct crypt_device *cd;
+	int r;
+
+	crypt_free(volume_take(node)); /* an inspection reads the disk again */
+	r = load_checked(node, meminfo_kib("MemAvailable:"), &cd, info);
+	if (r < 0)
+		return r;
+	if (info->rejected[0] == '\0')
+		volume_keep(node, cd);
 	else
 		crypt_free(cd);
-	return r;
+	return 0;
+}
+
+/* node's header for a step that reads or uses it: the inspected one, else a new load that must
+ * pass both checks first (-EKEYREJECTED, with why logged, since the stage only sees the code).
+ * MemTotal, not MemAvailable: derivations for other volumes may run right now and hold memory;
+ * the inspection already held each keyslot against what was available. */
+static int volume_take_accepted(const char *node, struct crypt_device **cd)
+{
+	struct luks_info info;
+	int r;
+
+	*cd = volume_take(node);
+	if (*cd)
+		return 0;
+	r = load_checked(node, meminfo_kib("MemTotal:"), cd, &info);
+	if (r < 0)
+		return r;
+	if (info.rejected[0] == '\0')
+		return 0;
+	log_error("The LUKS2 header libcryptsetup loaded from %s is refused: %s.", node, info.rejected);
+	crypt_free(*cd);
+	*cd = NULL;
+	return -EKEYREJECTED;
 }
 
 int real_luks_token_json(const char *node, int token, char *buf, size_t size)
 {
 	struct crypt_device *cd;
 	const char *json = NULL;
-	bool accepted;
-	int r = volume_take(node, &cd, &accepted);
+	int r = volume_take_accepted(node, &cd);
 
 	if (r < 0)
 		return r;
@@ -320,22 +347,8 @@ int real_luks_token_json(const char *node, int token, char *buf, size_t size)
 		r = len < size ? (memcpy(buf, json, len + 1), (int)len) : -E2BIG;
 	} else if (r == -EINVAL)
 		r = -ENOENT; /* an empty token slot */
-	volume_keep(node, cd, accepted);
+	volume_keep(node, cd);
 	return r;
-}
-
-/* node's header for a step that makes a key or a table with it: the inspected one, else a new
- * load that must pass check_loaded() first. MemTotal, not MemAvailable: derivations for other
- * volumes may run right now and hold memory; inspect already held each keyslot against what was
- * available. */
-static int volume_take_accepted(const char *node, struct crypt_device **cd)
-{
-	bool accepted;
-	int r = volume_take(node, cd, &accepted);
-
-	if (r < 0 || accepted)
-		return r;
-	return refuse_unless_acceptable(*cd, node, meminfo_kib("MemTotal:"));
 }
 
 /* Each volume's crypt_device is used by one call at a time; with the kernel crypto backend the
@@ -351,7 +364,7 @@ int real_luks_derive_key(const char *node, int keyslot, const char *pass, size_t
 		return r;
 	r = crypt_volume_key_get(cd, keyslot < 0 ? CRYPT_ANY_SLOT : keyslot, (char *)volume_key,
 				 volume_key_size, pass, pass_len);
-	volume_keep(node, cd, true);
+	volume_keep(node, cd);
 	return r < 0 ? r : 0;
 }
 
@@ -359,8 +372,8 @@ int real_luks_activate_key(const char *node, const char *name, const uint8_t *vo
 			   size_t volume_key_size)
 {
 	struct crypt_device *cd;
-	/* The segment (cipher, offset) the table gets is checked like the keyslot was: a header
-	 * read again here is not trusted because an earlier read passed. */
+	/* The segment's cipher and integrity are checked like the keyslot was: a header read again
+	 * here is not trusted because an earlier read passed. */
 	int r = volume_take_accepted(node, &cd);
 
 	if (r < 0)

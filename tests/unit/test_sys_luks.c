@@ -121,6 +121,77 @@ START_TEST(activate_refuses_a_header_the_policy_refuses)
 }
 END_TEST
 
+START_TEST(activate_uses_the_header_inspected)
+{
+	uint8_t vk[64];
+	char *path = inspected_then_erased(vk);
+
+	/* name NULL: libcryptsetup verifies the key against the loaded digest, no device-mapper. */
+	ck_assert_int_eq(real_luks_activate_key(path, NULL, vk, 64), 0);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+START_TEST(derive_refuses_an_uninspected_refused_header)
+{
+	uint8_t vk[32], got[64];
+	size_t got_size = sizeof(got);
+	char *path;
+
+	for (int i = 0; i < 32; i++)
+		vk[i] = (uint8_t)i;
+	path = make_volume("aes", "cbc-plain", vk, sizeof(vk));
+	ck_assert_int_eq(real_luks_derive_key(path, 0, pass, strlen(pass), got, &got_size), -EKEYREJECTED);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+START_TEST(derive_refuses_what_inspect_refused)
+{
+	uint8_t vk[32], got[64];
+	size_t got_size = sizeof(got);
+	struct luks_info info;
+	char *path;
+
+	for (int i = 0; i < 32; i++)
+		vk[i] = (uint8_t)i;
+	path = make_volume("aes", "cbc-plain", vk, sizeof(vk));
+	ck_assert_int_eq(real_luks_inspect(path, &info), 0);
+	ck_assert_str_ne(info.rejected, "");
+	ck_assert_int_eq(real_luks_derive_key(path, 0, pass, strlen(pass), got, &got_size), -EKEYREJECTED);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+START_TEST(reinspection_replaces_the_header)
+{
+	uint8_t vk[64], vk2[64], got[64];
+	size_t got_size = sizeof(got);
+	struct luks_info info;
+	char *path = inspected_then_erased(vk), *other;
+	int fd, ofd;
+	static uint8_t buf[1 << 20];
+
+	for (int i = 0; i < 64; i++)
+		vk2[i] = (uint8_t)(i + 1);
+	other = make_volume("aes", "xts-plain64", vk2, 64);
+	ofd = open(other, O_RDONLY);
+	fd = open(path, O_WRONLY);
+	ck_assert_int_eq(pread(ofd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	ck_assert_int_eq(pwrite(fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	close(fd);
+	close(ofd);
+	ck_assert_int_eq(real_luks_inspect(path, &info), 0);
+	ck_assert_int_eq(real_luks_derive_key(path, 0, pass, strlen(pass), got, &got_size), 0);
+	ck_assert_mem_eq(got, vk2, 64);
+	unlink(path); unlink(other);
+	free(path); free(other);
+}
+END_TEST
+
 Suite *sys_luks_suite(void)
 {
 	Suite *s = suite_create("sys_luks");
@@ -130,6 +201,10 @@ Suite *sys_luks_suite(void)
 	tcase_add_test(tc, derive_uses_the_header_inspected);
 	tcase_add_test(tc, derive_with_a_wrong_passphrase_keeps_the_header);
 	tcase_add_test(tc, activate_refuses_a_header_the_policy_refuses);
+	tcase_add_test(tc, activate_uses_the_header_inspected);
+	tcase_add_test(tc, derive_refuses_an_uninspected_refused_header);
+	tcase_add_test(tc, derive_refuses_what_inspect_refused);
+	tcase_add_test(tc, reinspection_replaces_the_header);
 	suite_add_tcase(s, tc);
 	return s;
 }

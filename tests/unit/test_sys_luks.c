@@ -72,6 +72,14 @@ static char *inspected_then_erased(uint8_t vk[64])
 	return path;
 }
 
+/* A volume the policy refuses: segment aes-cbc-plain with the volume key vk (32 bytes). */
+static char *refused_volume(uint8_t vk[32])
+{
+	for (int i = 0; i < 32; i++)
+		vk[i] = (uint8_t)i;
+	return make_volume("aes", "cbc-plain", vk, 32);
+}
+
 START_TEST(derive_uses_the_header_inspected)
 {
 	uint8_t vk[64], got[64] = { 0 };
@@ -108,13 +116,10 @@ END_TEST
 START_TEST(activate_refuses_a_header_the_policy_refuses)
 {
 	uint8_t vk[32];
-	char *path;
-
-	for (int i = 0; i < 32; i++)
-		vk[i] = (uint8_t)i;
 	/* Never inspected here (or changed since): the segment's aes-cbc-plain is outside the policy,
 	 * so no table is made with it (which would need device-mapper: it is never reached). */
-	path = make_volume("aes", "cbc-plain", vk, sizeof(vk));
+	char *path = refused_volume(vk);
+
 	ck_assert_int_eq(real_luks_activate_key(path, "edgeinit-test-refused", vk, sizeof(vk)), -EKEYREJECTED);
 	unlink(path);
 	free(path);
@@ -137,11 +142,8 @@ START_TEST(derive_refuses_an_uninspected_refused_header)
 {
 	uint8_t vk[32], got[64];
 	size_t got_size = sizeof(got);
-	char *path;
+	char *path = refused_volume(vk);
 
-	for (int i = 0; i < 32; i++)
-		vk[i] = (uint8_t)i;
-	path = make_volume("aes", "cbc-plain", vk, sizeof(vk));
 	ck_assert_int_eq(real_luks_derive_key(path, 0, pass, strlen(pass), got, &got_size), -EKEYREJECTED);
 	unlink(path);
 	free(path);
@@ -153,11 +155,8 @@ START_TEST(derive_refuses_what_inspect_refused)
 	uint8_t vk[32], got[64];
 	size_t got_size = sizeof(got);
 	struct luks_info info;
-	char *path;
+	char *path = refused_volume(vk);
 
-	for (int i = 0; i < 32; i++)
-		vk[i] = (uint8_t)i;
-	path = make_volume("aes", "cbc-plain", vk, sizeof(vk));
 	ck_assert_int_eq(real_luks_inspect(path, &info), 0);
 	ck_assert_str_ne(info.rejected, "");
 	ck_assert_int_eq(real_luks_derive_key(path, 0, pass, strlen(pass), got, &got_size), -EKEYREJECTED);

@@ -37,7 +37,7 @@ STATIC_PKG_CONFIG := PKG_CONFIG_LIBDIR=$(SYSROOT)/usr/lib/pkgconfig PKG_CONFIG_S
 	PKG_CONFIG_PATH= pkg-config --static
 # libmount reads the mount table for the exitrd (init/shutdown.c); the boot itself mounts with
 # flags it chose and parses no option strings.
-INIT_PC := libcryptsetup devmapper blkid mount libkmod tss2-esys tss2-sys tss2-mu tss2-rc tss2-tcti-device nettle json-c
+INIT_PC := libcryptsetup devmapper blkid mount libkmod libzstd tss2-esys tss2-sys tss2-mu tss2-rc tss2-tcti-device nettle json-c
 INIT_CFLAGS := -Os -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iinit \
 	-include tools/musl-compat.h \
 	-ffunction-sections -fdata-sections -fno-plt \
@@ -108,17 +108,17 @@ size: $(INIT)
 # that after an edit `make check` recompiles what changed and not the whole tree.
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c tests/stages/*.c))
 UNIT_OBJ := $(patsubst %.c,$(BUILD)/unit-obj/%.o,$(UNIT_SRC) $(LIB_SRC) $(MODULE_SRC) init/log.c \
-	init/emergency.c init/crash.c init/module_queue.c init/sys_luks.c)
+	init/emergency.c init/crash.c init/module_queue.c init/sys_luks.c init/module_image.c)
 UNIT_HEADERS := $(HEADERS) $(wildcard tests/unit/*.h tests/stages/*.h init/*.h modules/*.h)
 $(BUILD)/unit-obj/%.o: %.c $(UNIT_HEADERS) $(MODLIST_HEADERS) Makefile
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -fsanitize=address,undefined -I$(GEN_DIR) -Iinit -Itests/unit -Itests/stages \
-		$(shell pkg-config --cflags $(LIBS_PC) $(LIB_PC) check) -c -o $@ $<
+		$(shell pkg-config --cflags $(LIBS_PC) $(LIB_PC) libzstd check) -c -o $@ $<
 # Stage tests as data: tests/stages/test_cases.c reads the cases at run time.
 $(BUILD)/unit-obj/tests/stages/test_cases.o: CFLAGS += -DEDGEINIT_CASES_DIR='"$(CURDIR)/tests/stages/cases"'
 $(BUILD)/unit-tests: $(UNIT_OBJ)
 	$(CC) $(CFLAGS) -fsanitize=address,undefined -o $@ $(UNIT_OBJ) $(LIB_PC_FLAGS) \
-		$(shell pkg-config --libs libcryptsetup check)
+		$(shell pkg-config --libs libcryptsetup libzstd check)
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests

@@ -1,16 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Kernel modules through libkmod, for struct sys_dev_ops: loaded when asked for, or in the
  * background (module_queue.c) while the boot waits for devices and the TPM. A libkmod context is
- * not thread-safe, so each thread has its own, created on first use with its indexes loaded once. */
+ * not thread-safe, so each thread has its own, created on first use with its indexes loaded once.
+ * libkmod finds the module and its dependencies; a .ko.zst is inflated by module_image.c. */
 #include <errno.h>
 #include <inttypes.h>
 #include <libkmod.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "edgeinit/log.h"
+#include "edgeinit/macro.h"
+#include "edgeinit/strutil.h"
+#include "module_image.h"
 #include "module_queue.h"
 #include "sys_real.h"
 
@@ -41,6 +48,100 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* One module, with the options libkmod gathered for it (the kernel command line's
+ * "module.option=value"). A .ko.zst whose size is declared is inflated in one call and handed
+ * over as memory; anything else goes through libkmod (finit_module() for a plain .ko). */
+static atomic_uint inserted_whole, inserted_by_libkmod;
+static atomic_ullong inflated_bytes;
+
+static int insert_by_libkmod(struct kmod_module *mod, const char *options)
+{
+	int r = kmod_module_insert_module(mod, 0, options);
+
+	if (r == 0)
+		inserted_by_libkmod++;
+	return r;
+}
+
+static int insert_module(struct kmod_module *mod)
+{
+	const char *path = kmod_module_get_path(mod), *options = kmod_module_get_options(mod);
+	struct module_image img;
+	int r;
+
+	if (!path || !str_endswith(path, ".ko.zst"))
+		return insert_by_libkmod(mod, options);
+	r = module_image_inflate(path, &img);
+	if (r == -ENODATA)
+		return insert_by_libkmod(mod, options);
+	if (r < 0)
+		return log_debug_errno(r, "Cannot inflate module file %s: %m", path);
+	r = syscall(SYS_init_module, img.data, (unsigned long)img.size, options ? options : "") < 0 ?
+		    negative_errno() : 0;
+	if (r == 0) {
+		inserted_whole++;
+		inflated_bytes += img.size;
+	}
+	module_image_release(&img);
+	return r;
+}
+
+#define PROBE_MODULES_MAX 64
+struct probe {
+	unsigned n_visited;
+	char visited[PROBE_MODULES_MAX][MODULE_QUEUE_NAME_MAX];
+};
+
+/* What kmod_module_probe_insert_module() does for the initrd (which has no modprobe.d, so no
+ * blacklist and no install commands): soft dependencies "pre", the dependencies, the module,
+ * soft dependencies "post"; each module visited once. A module another thread is still
+ * initializing is inserted again: the kernel waits for it, then says -EEXIST. */
+static int probe_insert(struct probe *p, struct kmod_module *mod)
+{
+	struct kmod_list *pre = NULL, *post = NULL, *deps, *it;
+	const char *name = kmod_module_get_name(mod);
+	int state, r = 0;
+
+	for (unsigned i = 0; i < p->n_visited; i++)
+		if (streq(p->visited[i], name))
+			return -EEXIST;
+	if (p->n_visited == PROBE_MODULES_MAX || str_copy(p->visited[p->n_visited], MODULE_QUEUE_NAME_MAX, name) < 0)
+		return -E2BIG;
+	p->n_visited++;
+	state = kmod_module_get_initstate(mod);
+	if (state == KMOD_MODULE_LIVE || state == KMOD_MODULE_BUILTIN)
+		return -EEXIST;
+	(void)kmod_module_get_softdeps(mod, &pre, &post);
+	kmod_list_foreach(it, pre) {
+		struct kmod_module *m = kmod_module_get_module(it);
+
+		(void)probe_insert(p, m); /* soft: the module may work without it */
+		kmod_module_unref(m);
+	}
+	deps = kmod_module_get_dependencies(mod);
+	kmod_list_foreach(it, deps) {
+		struct kmod_module *m = kmod_module_get_module(it);
+		int q = probe_insert(p, m);
+
+		if (q < 0 && q != -EEXIST && r == 0)
+			r = log_debug_errno(q, "Module '%s' needs '%s', which did not load: %m", name,
+					    kmod_module_get_name(m));
+		kmod_module_unref(m);
+	}
+	kmod_module_unref_list(deps);
+	if (r == 0)
+		r = insert_module(mod);
+	kmod_list_foreach(it, post) {
+		struct kmod_module *m = kmod_module_get_module(it);
+
+		(void)probe_insert(p, m);
+		kmod_module_unref(m);
+	}
+	kmod_module_unref_list(pre);
+	kmod_module_unref_list(post);
+	return r;
+}
+
 static int load_now(const char *name)
 {
 	struct kmod_list *list = NULL, *it;
@@ -62,8 +163,9 @@ static int load_now(const char *name)
 	kmod_list_foreach(it, list) {
 		struct kmod_module *mod = kmod_module_get_module(it);
 
-		/* A dependency the other thread is loading: the kernel waits for it, then -EEXIST. */
-		r = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
+		struct probe p = { 0 };
+
+		r = probe_insert(&p, mod);
 		if (r == 0 || r == -EEXIST)
 			loaded++;
 		else {
@@ -82,6 +184,7 @@ static int load_now(const char *name)
 static void release_thread_kmod(void)
 {
 	kmod = kmod_unref(kmod);
+	module_image_thread_end();
 }
 
 static void queue_setup(void)
@@ -115,6 +218,14 @@ int real_load_modules_background(const char *const *names, size_t n)
 
 int real_load_modules_finish(bool skip_rest)
 {
+	unsigned whole, by_libkmod;
+	int r;
+
 	pthread_once(&queue_once, queue_setup);
-	return module_queue_finish(&queue, skip_rest, MODULE_WAIT_MS);
+	r = module_queue_finish(&queue, skip_rest, MODULE_WAIT_MS);
+	whole = inserted_whole, by_libkmod = inserted_by_libkmod;
+	if (whole + by_libkmod > 0)
+		log_info("Inserted %u kernel modules: %u inflated in one call (%llu KiB), %u through libkmod.",
+			 whole + by_libkmod, whole, (unsigned long long)inflated_bytes / 1024, by_libkmod);
+	return r;
 }

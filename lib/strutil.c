@@ -91,3 +91,10 @@ const char *str_startswith(const char *s, const char *prefix)
 
 	return strncmp(s, prefix, n) == 0 ? s + n : NULL;
 }
+
+bool str_endswith(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}

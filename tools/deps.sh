@@ -8,6 +8,8 @@ packages=(
     # C build of edgeinit (dynamic and static variants, unit tests)
     gcc clang make pkg-config musl-tools check
     libcryptsetup-dev libblkid-dev libmount-dev libkmod-dev libtss2-dev
+    # init/module_image.c's unit tests (zstd's decoder, as /init links it)
+    libzstd-dev
     # what lib/ calls on the host (unit tests, fuzzers): the versions deps.lock pins
     nettle-dev libjson-c-dev
     # static /init: the libraries built from Debian source packages (tools/build-deps.sh):

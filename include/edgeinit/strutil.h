@@ -22,3 +22,5 @@ int parse_uint(const char *s, unsigned long long max, unsigned long long *ret);
 
 /* If s starts with prefix, return the rest, else NULL. */
 const char *str_startswith(const char *s, const char *prefix);
+/* Whether s ends with suffix. */
+bool str_endswith(const char *s, const char *suffix);

@@ -102,6 +102,9 @@ check_happy() {
     check_exited
     expect 'EDGEINIT-TEST: BEGIN' "test unit did not start (no 'EDGEINIT-TEST: BEGIN')"
     expect 'EDGEINIT-TEST: END' "test unit did not finish (no 'EDGEINIT-TEST: END')"
+    # Every module of the initrd declares its size and is inflated in one call, none by libkmod.
+    expect 'edgeinit: Inserted [1-9][0-9]* kernel modules: [1-9][0-9]* inflated in one call \([1-9][0-9]* KiB\), 0 through libkmod\.' \
+        "no line saying the modules were inflated in one call, none through libkmod"
     local src opts
     src=$(mount_field / 2) opts=$(mount_field / 4)
     [[ "$src" == /dev/mapper/rootfs_verity ]] || fail "/ source is '${src:-none}', want /dev/mapper/rootfs_verity"

@@ -138,12 +138,22 @@ while IFS= read -r -d '' f; do
     fi
 done < <(find "$unpacked/lib/modules/$kver" -name '*.ko.zst' -print0)
 plain=$(find "$unpacked/lib/modules/$kver" -name '*.ko' | wc -l)
-if ((n_zst > 20 && plain == 0)) && [[ -z $bad_zst ]] && [[ -e $unpacked/lib/modules/$kver/modules.dep.bin ]] &&
+# Each frame declares its decompressed size (zstd frame header: Frame_Content_Size present),
+# which /init needs to inflate a module in one call (init/module_image.c).
+undeclared=$(find "$unpacked/lib/modules/$kver" -name '*.ko.zst' -print0 | python3 -c '
+import sys
+for path in sys.stdin.buffer.read().split(b"\0"):
+    if path:
+        head = open(path, "rb").read(5)
+        fhd = head[4] if len(head) == 5 and head[:4] == b"\x28\xb5\x2f\xfd" else None
+        if fhd is None or (fhd >> 6 == 0 and not fhd & 0x20):
+            print(path.decode())')
+if ((n_zst > 20 && plain == 0)) && [[ -z $bad_zst && -z $undeclared ]] && [[ -e $unpacked/lib/modules/$kver/modules.dep.bin ]] &&
     [[ ! -e $unpacked/lib/modules/$kver/modules.order && ! -e $unpacked/lib/modules/$kver/modules.builtin.modinfo ]] &&
     grep -q 'kernel/fs/ext4/ext4\.ko\.zst:' "$unpacked/lib/modules/$kver/modules.dep"; then
-    pass "initrd modules stored as .ko.zst ($n_zst, each the kernel's module once decompressed), indexed by depmod"
+    pass "initrd modules stored as .ko.zst ($n_zst, each the kernel's module once decompressed, its size declared), indexed by depmod"
 else
-    fail "initrd modules: $n_zst .ko.zst, $plain plain .ko, differing:${bad_zst:- none}"
+    fail "initrd modules: $n_zst .ko.zst, $plain plain .ko, differing:${bad_zst:- none}, size not declared:${undeclared:- none}"
 fi
 
 # The image's own settings (ROOT/etc/edgeinit/mkinitrd.conf) choose the lists; the command line

@@ -17,7 +17,7 @@ int main(void)
 		exitrd_stage_suite,
 		failure_suite, failures_stage_suite,
 		device_manager_suite, context_suite,
-		keysrc_suite, stage_cases_suite, module_queue_suite, sys_luks_suite,
+		keysrc_suite, stage_cases_suite, module_queue_suite, sys_luks_suite, module_image_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 	int failed;

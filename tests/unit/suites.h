@@ -36,3 +36,4 @@ Suite *keysrc_suite(void); /* tests/stages: the key-source walker and the luks l
 Suite *stage_cases_suite(void); /* tests/stages/cases: stage tests as data */
 Suite *module_queue_suite(void);
 Suite *sys_luks_suite(void); /* init/sys_luks.c on LUKS2 image files */
+Suite *module_image_suite(void); /* init/module_image.c on zstd files */

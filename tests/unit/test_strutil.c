@@ -199,6 +199,18 @@ START_TEST(test_str_startswith)
 }
 END_TEST
 
+START_TEST(test_str_endswith)
+{
+	ck_assert(str_endswith("kernel/fs/ext4/ext4.ko.zst", ".ko.zst"));
+	ck_assert(str_endswith(".ko.zst", ".ko.zst"));
+	ck_assert(str_endswith("ext4.ko", ""));
+	ck_assert(!str_endswith("kernel/fs/ext4/ext4.ko", ".ko.zst"));
+	ck_assert(!str_endswith("ko.zst", ".ko.zst"));
+	ck_assert(!str_endswith("ext4.ko.zst.bak", ".ko.zst"));
+	ck_assert(!str_endswith("", ".zst"));
+}
+END_TEST
+
 Suite *strutil_suite(void)
 {
 	Suite *s = suite_create("strutil");
@@ -213,6 +225,7 @@ Suite *strutil_suite(void)
 	tcase_add_loop_test(tc, test_parse_uint_table, 0, (int)(sizeof(uint_cases) / sizeof(uint_cases[0])));
 	tcase_add_test(tc, test_parse_uint_null);
 	tcase_add_test(tc, test_str_startswith);
+	tcase_add_test(tc, test_str_endswith);
 	suite_add_tcase(s, tc);
 	return s;
 }

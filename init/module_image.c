@@ -36,6 +36,8 @@ int module_image_inflate(const char *path, struct module_image *img)
 		return negative_errno();
 	if (!S_ISREG(st.st_mode) || st.st_size <= 0)
 		return -EBADMSG;
+	if ((unsigned long long)st.st_size > MODULE_IMAGE_MAX)
+		return -EFBIG;
 	/* The initrd's file is in the page cache already: mapping it copies nothing. */
 	packed = map_populated((size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd);
 	if (packed == MAP_FAILED)

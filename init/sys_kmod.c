@@ -51,7 +51,7 @@ static uint64_t now_ms(void)
 /* One module, with the options libkmod gathered for it (the kernel command line's
  * "module.option=value"). A .ko.zst whose size is declared is inflated in one call and handed
  * over as memory; anything else goes through libkmod (finit_module() for a plain .ko). */
-static atomic_uint inserted_whole, inserted_by_libkmod;
+static atomic_uint inserted_whole, inserted_by_libkmod, insert_failures;
 static atomic_ullong inflated_bytes;
 
 static int insert_by_libkmod(struct kmod_module *mod, const char *options)
@@ -72,10 +72,11 @@ static int insert_module(struct kmod_module *mod)
 	if (!path || !str_endswith(path, ".ko.zst"))
 		return insert_by_libkmod(mod, options);
 	r = module_image_inflate(path, &img);
-	if (r == -ENODATA)
+	if (r == -ENODATA || r == -EFBIG) /* no size declared, or a size libkmod may still manage */
 		return insert_by_libkmod(mod, options);
 	if (r < 0)
-		return log_debug_errno(r, "Cannot inflate module file %s: %m", path);
+		return log_warning_errno(r, "Module file %s is damaged (it does not inflate to the size it declares), not loaded: %m",
+					 path);
 	r = syscall(SYS_init_module, img.data, (unsigned long)img.size, options ? options : "") < 0 ?
 		    negative_errno() : 0;
 	if (r == 0) {
@@ -86,60 +87,92 @@ static int insert_module(struct kmod_module *mod)
 	return r;
 }
 
+static bool module_in_kernel(struct kmod_module *mod)
+{
+	int state = kmod_module_get_initstate(mod);
+
+	return state == KMOD_MODULE_LIVE || state == KMOD_MODULE_BUILTIN;
+}
+
+/* More than any module's chain of dependencies and soft dependencies (ext4: 5). */
 #define PROBE_MODULES_MAX 64
+#define PROBE_IN_PROGRESS 1
 struct probe {
 	unsigned n_visited;
-	char visited[PROBE_MODULES_MAX][MODULE_QUEUE_NAME_MAX];
+	struct {
+		char name[MODULE_QUEUE_NAME_MAX];
+		int result; /* PROBE_IN_PROGRESS until its walk ends */
+	} visited[PROBE_MODULES_MAX];
 };
+
+static void probe_soft(struct probe *p, struct kmod_list *list);
 
 /* What kmod_module_probe_insert_module() does for the initrd (which has no modprobe.d, so no
  * blacklist and no install commands): soft dependencies "pre", the dependencies, the module,
- * soft dependencies "post"; each module visited once. A module another thread is still
- * initializing is inserted again: the kernel waits for it, then says -EEXIST. */
+ * soft dependencies "post"; the first failure of the module or of a dependency ends the walk.
+ * Each module is walked once, and a second visit gets the first one's result. A module another
+ * thread is still initializing is inserted again: the kernel waits for it, then says -EEXIST. */
 static int probe_insert(struct probe *p, struct kmod_module *mod)
 {
 	struct kmod_list *pre = NULL, *post = NULL, *deps, *it;
 	const char *name = kmod_module_get_name(mod);
-	int state, r = 0;
+	unsigned slot;
+	int r = 0;
 
 	for (unsigned i = 0; i < p->n_visited; i++)
-		if (streq(p->visited[i], name))
-			return -EEXIST;
-	if (p->n_visited == PROBE_MODULES_MAX || str_copy(p->visited[p->n_visited], MODULE_QUEUE_NAME_MAX, name) < 0)
-		return -E2BIG;
-	p->n_visited++;
-	state = kmod_module_get_initstate(mod);
-	if (state == KMOD_MODULE_LIVE || state == KMOD_MODULE_BUILTIN)
-		return -EEXIST;
-	(void)kmod_module_get_softdeps(mod, &pre, &post);
-	kmod_list_foreach(it, pre) {
-		struct kmod_module *m = kmod_module_get_module(it);
-
-		(void)probe_insert(p, m); /* soft: the module may work without it */
-		kmod_module_unref(m);
+		if (streq(p->visited[i].name, name))
+			return p->visited[i].result == PROBE_IN_PROGRESS ? -EEXIST : p->visited[i].result;
+	if (p->n_visited == PROBE_MODULES_MAX ||
+	    str_copy(p->visited[p->n_visited].name, MODULE_QUEUE_NAME_MAX, name) < 0)
+		return log_warning_errno(-E2BIG, "Module '%s' not loaded: more than %u modules to walk, or its name is too long.",
+					 name, PROBE_MODULES_MAX);
+	slot = p->n_visited++;
+	p->visited[slot].result = PROBE_IN_PROGRESS;
+	if (module_in_kernel(mod)) {
+		r = -EEXIST;
+		goto done;
 	}
+	(void)kmod_module_get_softdeps(mod, &pre, &post);
+	probe_soft(p, pre);
 	deps = kmod_module_get_dependencies(mod);
 	kmod_list_foreach(it, deps) {
 		struct kmod_module *m = kmod_module_get_module(it);
 		int q = probe_insert(p, m);
 
-		if (q < 0 && q != -EEXIST && r == 0)
+		if (q < 0 && q != -EEXIST)
 			r = log_debug_errno(q, "Module '%s' needs '%s', which did not load: %m", name,
 					    kmod_module_get_name(m));
 		kmod_module_unref(m);
+		if (r < 0)
+			break;
 	}
 	kmod_module_unref_list(deps);
-	if (r == 0)
-		r = insert_module(mod);
-	kmod_list_foreach(it, post) {
+	if (r == 0) {
+		/* The other thread may have finished it while this one walked: not inflated twice. */
+		r = module_in_kernel(mod) ? -EEXIST : insert_module(mod);
+		if (r < 0 && r != -EEXIST)
+			insert_failures++;
+	}
+	if (r == 0 || r == -EEXIST)
+		probe_soft(p, post);
+	kmod_module_unref_list(pre);
+	kmod_module_unref_list(post);
+done:
+	p->visited[slot].result = r;
+	return r;
+}
+
+/* Soft dependencies: the module may work without them, so their failures are only remembered. */
+static void probe_soft(struct probe *p, struct kmod_list *list)
+{
+	struct kmod_list *it;
+
+	kmod_list_foreach(it, list) {
 		struct kmod_module *m = kmod_module_get_module(it);
 
 		(void)probe_insert(p, m);
 		kmod_module_unref(m);
 	}
-	kmod_module_unref_list(pre);
-	kmod_module_unref_list(post);
-	return r;
 }
 
 static int load_now(const char *name)
@@ -224,8 +257,9 @@ int real_load_modules_finish(bool skip_rest)
 	pthread_once(&queue_once, queue_setup);
 	r = module_queue_finish(&queue, skip_rest, MODULE_WAIT_MS);
 	whole = inserted_whole, by_libkmod = inserted_by_libkmod;
-	if (whole + by_libkmod > 0)
-		log_info("Inserted %u kernel modules: %u inflated in one call (%llu KiB), %u through libkmod.",
-			 whole + by_libkmod, whole, (unsigned long long)inflated_bytes / 1024, by_libkmod);
+	if (whole + by_libkmod + insert_failures > 0)
+		log_info("Inserted %u kernel modules: %u inflated in one call (%llu KiB), %u through libkmod; %u failed.",
+			 whole + by_libkmod, whole, (unsigned long long)inflated_bytes / 1024, by_libkmod,
+			 (unsigned)insert_failures);
 	return r;
 }

@@ -141,7 +141,8 @@ START_TEST(test_not_what_it_declares)
 	used = 0;
 	add_frame(packed, sizeof(packed), &used, payload, sizeof(payload), 1);
 	ck_assert_uint_eq(packed[4] >> 6, 2);
-	ck_assert_uint_eq(packed[5] | packed[6] << 8 | packed[7] << 16 | (uint32_t)packed[8] << 24, sizeof(payload));
+	ck_assert_uint_eq(packed[5] | packed[6] << 8 | packed[7] << 16 | (uint32_t)packed[8] << 24,
+			  sizeof(payload));
 	packed[5]++;
 	ck_assert_int_eq(inflate_bytes(packed, used, &img), -EBADMSG);
 	/* ... and one byte fewer: the output would not fit, zstd stops. */

@@ -70,13 +70,31 @@ static int inflate_bytes(const uint8_t *data, size_t len, struct module_image *i
 
 static uint8_t packed[PAYLOAD_BYTES * 2];
 
-START_TEST(test_one_frame_with_size)
+/* The payload as one frame in packed; returns its length. */
+static size_t pack_payload(int declare_size)
 {
-	struct module_image img;
 	size_t used = 0;
 
 	fill_payload();
-	add_frame(packed, sizeof(packed), &used, payload, sizeof(payload), 1);
+	add_frame(packed, sizeof(packed), &used, payload, sizeof(payload), declare_size);
+	return used;
+}
+
+/* The frame's declared size, a 4-byte field right after the header byte for this payload
+ * (single segment, no dictionary), checked before a test changes it. */
+static uint8_t *declared_size_field(void)
+{
+	ck_assert_uint_eq(packed[4] >> 6, 2);
+	ck_assert_uint_eq(packed[5] | packed[6] << 8 | packed[7] << 16 | (uint32_t)packed[8] << 24,
+			  sizeof(payload));
+	return packed + 5;
+}
+
+START_TEST(test_one_frame_with_size)
+{
+	struct module_image img;
+	size_t used = pack_payload(1);
+
 	ck_assert_int_eq(inflate_bytes(packed, used, &img), 0);
 	ck_assert_uint_eq(img.size, sizeof(payload));
 	ck_assert_int_eq(memcmp(img.data, payload, sizeof(payload)), 0);
@@ -109,10 +127,8 @@ END_TEST
 START_TEST(test_size_not_declared_is_left_to_libkmod)
 {
 	struct module_image img;
-	size_t used = 0;
+	size_t used = pack_payload(0);
 
-	fill_payload();
-	add_frame(packed, sizeof(packed), &used, payload, sizeof(payload), 0);
 	ck_assert_int_eq(inflate_bytes(packed, used, &img), -ENODATA);
 	ck_assert_ptr_null(img.data);
 	/* One frame of several without its size is enough. */
@@ -127,26 +143,21 @@ END_TEST
 START_TEST(test_not_what_it_declares)
 {
 	struct module_image img;
-	size_t used = 0;
+	size_t used = pack_payload(1);
+	uint8_t *size;
 
-	fill_payload();
 	/* A plain .ko, an empty file. */
 	ck_assert_int_eq(inflate_bytes(payload, 4096, &img), -EBADMSG);
 	ck_assert_int_eq(inflate_bytes(payload, 0, &img), -EBADMSG);
 	/* Cut short: the last block is missing. */
-	add_frame(packed, sizeof(packed), &used, payload, sizeof(payload), 1);
 	ck_assert_int_eq(inflate_bytes(packed, used - 16, &img), -EBADMSG);
 	ck_assert_ptr_null(img.data);
-	/* One byte more declared than the blocks hold (the 4-byte size field of this frame). */
-	used = 0;
-	add_frame(packed, sizeof(packed), &used, payload, sizeof(payload), 1);
-	ck_assert_uint_eq(packed[4] >> 6, 2);
-	ck_assert_uint_eq(packed[5] | packed[6] << 8 | packed[7] << 16 | (uint32_t)packed[8] << 24,
-			  sizeof(payload));
-	packed[5]++;
+	/* One byte more declared than the blocks hold. */
+	size = declared_size_field();
+	size[0]++;
 	ck_assert_int_eq(inflate_bytes(packed, used, &img), -EBADMSG);
 	/* ... and one byte fewer: the output would not fit, zstd stops. */
-	packed[5] -= 2;
+	size[0] -= 2;
 	ck_assert_int_eq(inflate_bytes(packed, used, &img), -EBADMSG);
 	ck_assert_ptr_null(img.data);
 	module_image_thread_end();
@@ -156,14 +167,10 @@ END_TEST
 START_TEST(test_declares_too_much)
 {
 	struct module_image img;
-	size_t used = 0;
-
-	fill_payload();
-	add_frame(packed, sizeof(packed), &used, payload, sizeof(payload), 1);
-	/* Size field 4 bytes: make it MODULE_IMAGE_MAX + 1. */
-	ck_assert_uint_eq(packed[4] >> 6, 2);
+	size_t used = pack_payload(1);
 	uint32_t big = MODULE_IMAGE_MAX + 1;
-	memcpy(packed + 5, &big, 4);
+
+	memcpy(declared_size_field(), &big, 4);
 	ck_assert_int_eq(inflate_bytes(packed, used, &img), -EFBIG);
 	ck_assert_ptr_null(img.data);
 }

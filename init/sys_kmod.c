@@ -195,7 +195,6 @@ static int load_now(const char *name)
 		return -ENOENT;
 	kmod_list_foreach(it, list) {
 		struct kmod_module *mod = kmod_module_get_module(it);
-
 		struct probe p = { 0 };
 
 		r = probe_insert(&p, mod);

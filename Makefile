@@ -58,7 +58,7 @@ $(LAYOUT_TOOL): tools/edgeinit-layout.c $(LIB_SRC) $(HEADERS) Makefile
 		$(shell pkg-config --cflags --libs $(LAYOUT_PC))
 
 deps-build: $(DEPS_STAMP)
-$(DEPS_STAMP): deps.lock tools/build-deps.sh
+$(DEPS_STAMP): deps.lock tools/build-deps.sh $(wildcard tools/patches/*/*.patch)
 	tools/build-deps.sh deps.lock $(DEPS)
 
 # The version string changes with every commit; only main.c uses it, only main.o depends on it.

@@ -24,6 +24,8 @@ OUT=$(realpath -m "$2")
 CACHE=$OUT.cache
 TMP=$OUT.tmp
 SCRIPT=$(realpath "$0")
+# Fixes of our own to the Debian sources, applied after Debian's: tools/patches/<package>/*.patch
+PATCHES=$(dirname "$SCRIPT")/patches
 JOBS=${JOBS:-$(nproc)}
 
 # --- deps.lock ---------------------------------------------------------------------------------
@@ -120,7 +122,7 @@ CRYPTSETUP_CRYPTO_BACKEND=${CRYPTSETUP_CRYPTO_BACKEND:-nettle}
 
 inputs_hash() {
     # The prefix depends on the pinned sources, this recipe, the backend and the compiler.
-    { cat "$LOCK" "$SCRIPT"; musl-gcc --version; dpkg-query -W musl-dev; echo "$CRYPTSETUP_CRYPTO_BACKEND"; } |
+    { cat "$LOCK" "$SCRIPT" "$PATCHES"/*/*.patch; musl-gcc --version; dpkg-query -W musl-dev; echo "$CRYPTSETUP_CRYPTO_BACKEND"; } |
         sha256sum | cut -d' ' -f1
 }
 
@@ -153,7 +155,7 @@ setup_env() {
     unset MAKEFLAGS MFLAGS MAKELEVEL
 }
 
-# Unpack a package with its Debian patches into $SRC/<pkg>; cd there.
+# Unpack a package with its Debian patches and ours into $SRC/<pkg>; cd there.
 unpack() {
     local pkg=$1 dsc='' f
     for f in "${FILES[@]}"; do
@@ -165,6 +167,10 @@ unpack() {
     dpkg-source --no-check -x "$CACHE/src/$dsc" "$SRC/$pkg" >"$SRC/$pkg.unpack.log" 2>&1 ||
         { cat "$SRC/$pkg.unpack.log" >&2; die "dpkg-source -x $dsc failed"; }
     cd "$SRC/$pkg"
+    for f in "$PATCHES/$pkg"/*.patch; do
+        [[ -e "$f" ]] || continue
+        patch -p1 --quiet --no-backup-if-mismatch <"$f" || die "$f does not apply to $pkg"
+    done
 }
 
 AUTOCONF_COMMON=(--prefix=/usr --libdir=/usr/lib --sysconfdir=/etc --localstatedir=/var

@@ -71,9 +71,13 @@ reject_passphrase() { ! grep -aqF -- "$passphrase" "$clean" || fail "the passphr
 expect_boot() { grep -aqE -- "$2" "$dir/serial-$1.txt" || fail "boot $1: ${3:-expected /$2/}"; }
 reject_boot() { ! grep -aqE -- "$2" "$dir/serial-$1.txt" || fail "boot $1: ${3:-unexpected /$2/}"; }
 
-# Fields of the probe's "mount <target> <source> <fstype> <options>" line.
+# Fields of the probe's "mount <target> <source> <fstype> <options>" line. The line may follow
+# other console output ("edgeinit-test login: " from the getty): the fields count from the tag.
 mount_field() {
-    awk -v t="$1" -v n="$2" '$1 == "EDGEINIT-TEST:" && $2 == "mount" && $3 == t { print $(n + 2); exit }' "$clean"
+    awk -v t="$1" -v n="$2" '{
+        for (i = 1; i <= NF && $i != "EDGEINIT-TEST:"; i++) ;
+        if (i <= NF && $(i + 1) == "mount" && $(i + 2) == t) { print $(i + n + 1); exit }
+    }' "$clean"
 }
 has_option() { [[ ",$1," == *",$2,"* ]]; }
 

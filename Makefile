@@ -74,12 +74,27 @@ $(BUILD)/obj/init/main.o: VERSION_DEF := -DEDGEINIT_VERSION='"$(VERSION)"'
 # modlist_luks.h, modlist_fs.h (loaded in the background, and by the unlock paths and mounts).
 MODULE_LISTS := $(sort $(wildcard modules.d/*.list))
 GEN_DIR := $(BUILD)/gen
-MODLIST_HEADERS := $(GEN_DIR)/modlist_boot.h $(GEN_DIR)/modlist_luks.h $(GEN_DIR)/modlist_fs.h
+MODLIST_HEADERS := $(GEN_DIR)/modlist_boot.h $(GEN_DIR)/modlist_luks.h $(GEN_DIR)/modlist_fs.h \
+	$(GEN_DIR)/modlist_crypto-kernel.h
 $(GEN_DIR)/modlist_%.h: modules.d/%.list tools/modlist-header.sh
 	@mkdir -p $(@D)
 	tools/modlist-header.sh $< >$@.tmp && mv $@.tmp $@
 $(BUILD)/obj/modules/load_modules.o $(BUILD)/obj/modules/unlock.o: $(MODLIST_HEADERS)
 $(BUILD)/obj/modules/load_modules.o $(BUILD)/obj/modules/unlock.o: INIT_CFLAGS += -I$(GEN_DIR)
+# libcryptsetup's crypto backend (tools/build-deps.sh): with "kernel", /init also loads what
+# modules.d/crypto-kernel.list names (AF_ALG hashes); the prefix must be built with the same one.
+CRYPTSETUP_CRYPTO_BACKEND ?= nettle
+export CRYPTSETUP_CRYPTO_BACKEND
+ifeq ($(CRYPTSETUP_CRYPTO_BACKEND),kernel)
+$(BUILD)/obj/modules/load_modules.o: INIT_CFLAGS += -DEDGEINIT_CRYPTO_BACKEND_KERNEL
+endif
+$(BUILD)/crypto-backend: edgeinit-version-force
+	@mkdir -p $(@D)
+	@echo '$(CRYPTSETUP_CRYPTO_BACKEND)' | cmp -s - $@ || echo '$(CRYPTSETUP_CRYPTO_BACKEND)' >$@
+$(BUILD)/obj/modules/load_modules.o: $(BUILD)/crypto-backend
+# edgeinit-mkinitrd's lists: crypto-kernel only beside a /init that loads it.
+INSTALLED_LISTS := $(if $(filter kernel,$(CRYPTSETUP_CRYPTO_BACKEND)),$(MODULE_LISTS),\
+	$(filter-out modules.d/crypto-kernel.list,$(MODULE_LISTS)))
 
 # pkg-config runs when the recipe does, after the prefix exists.
 $(BUILD)/obj/%.o: %.c $(HEADERS) tools/musl-compat.h Makefile $(DEPS_STAMP)
@@ -198,7 +213,7 @@ install: $(INIT) $(LAYOUT_TOOL)
 	chmod 0755 $(DESTDIR)$(BINDIR)/edgeinit-mkinitrd
 	install -m 0755 $(LAYOUT_TOOL) $(DESTDIR)$(BINDIR)/edgeinit-layout
 	install -m 0644 layout/layout.env $(DESTDIR)$(PKGDATADIR)/layout.env
-	install -m 0644 $(MODULE_LISTS) $(DESTDIR)$(PKGDATADIR)/modules.d/
+	install -m 0644 $(INSTALLED_LISTS) $(DESTDIR)$(PKGDATADIR)/modules.d/
 	sed -e 's|@BINDIR@|$(BINDIR)|' -e 's|@PKGLIBDIR@|$(PKGLIBDIR)|' kernel-install/50-edgeinit.install \
 		>$(DESTDIR)$(KERNEL_INSTALL_DIR)/50-edgeinit.install
 	chmod 0755 $(DESTDIR)$(KERNEL_INSTALL_DIR)/50-edgeinit.install

@@ -29,6 +29,9 @@ static const struct required_module {
 	const char *why;
 } required_modules[] = {
 #include "modlist_boot.h"
+#ifdef EDGEINIT_CRYPTO_BACKEND_KERNEL
+#include "modlist_crypto-kernel.h"
+#endif
 };
 
 /* Loaded in the background, in the order the stages need them: the unlock paths' (dm_crypt

@@ -7,7 +7,7 @@
 BUILD ?= build
 INIT ?= $(BUILD)/init
 # The reference QEMU image: virtio disks (and USB), no NVMe/AHCI/eMMC drivers.
-INITRD_LISTS ?= boot fs luks disk-virtio disk-usb tpm
+INITRD_LISTS ?= boot fs luks disk-virtio disk-usb tpm $(if $(filter kernel,$(CRYPTSETUP_CRYPTO_BACKEND)),crypto-kernel)
 ifdef INITRD_MODULES
 $(error INITRD_MODULES is gone: the initrd's modules are lists (modules.d/*.list); choose lists with INITRD_LISTS="$(INITRD_LISTS)" and add modules with EXTRA_MODULES=)
 endif

@@ -16,7 +16,7 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD:-$top/build}
 runs=${1:-3}
 accel=${ACCEL:-tcg}
-modules=${INITRD_MODULES:-virtio_pci virtio_blk dm_verity ext4 overlay algif_hash algif_skcipher}
+modules=${INITRD_MODULES:-virtio_pci virtio_blk dm_verity ext4 overlay algif_skcipher}
 work=$(mktemp -d /tmp/edgeinit-unpack.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <libkmod.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -48,16 +49,45 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* CPU time of the calling thread, the kernel's share included: what a module costs whatever
+ * else runs beside it (the background loader is preempted, so its wall time says little). */
+static uint64_t thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 /* One module, with the options libkmod gathered for it (the kernel command line's
  * "module.option=value"). A .ko.zst whose size is declared is inflated in one call and handed
  * over as memory; anything else goes through libkmod (finit_module() for a plain .ko). */
 static atomic_uint inserted_whole, inserted_by_libkmod, insert_failures;
-static atomic_ullong inflated_bytes;
+static atomic_ullong inflated_bytes, inflate_cpu_us, loader_cpu_us;
+/* The module that cost the kernel's loader most, for the summary line. */
+static pthread_mutex_t costliest_lock = PTHREAD_MUTEX_INITIALIZER;
+static char costliest_name[MODULE_QUEUE_NAME_MAX];
+static uint64_t costliest_us;
+
+static void account_loader(struct kmod_module *mod, uint64_t start_us)
+{
+	uint64_t us = thread_cpu_us() - start_us;
+
+	loader_cpu_us += us;
+	pthread_mutex_lock(&costliest_lock);
+	if (us > costliest_us) {
+		costliest_us = us;
+		(void)str_copy(costliest_name, sizeof(costliest_name), kmod_module_get_name(mod));
+	}
+	pthread_mutex_unlock(&costliest_lock);
+}
 
 static int insert_by_libkmod(struct kmod_module *mod, const char *options)
 {
+	uint64_t start = thread_cpu_us();
 	int r = kmod_module_insert_module(mod, 0, options);
 
+	account_loader(mod, start); /* libkmod's own inflating included */
 	if (r == 0)
 		inserted_by_libkmod++;
 	return r;
@@ -71,14 +101,18 @@ static int insert_module(struct kmod_module *mod)
 
 	if (!path || !str_endswith(path, ".ko.zst"))
 		return insert_by_libkmod(mod, options);
+	uint64_t start = thread_cpu_us();
 	r = module_image_inflate(path, &img);
+	inflate_cpu_us += thread_cpu_us() - start;
 	if (r == -ENODATA || r == -EFBIG) /* no size declared, or a size libkmod may still manage */
 		return insert_by_libkmod(mod, options);
 	if (r < 0)
 		return log_warning_errno(r, "Module file %s is damaged (it does not inflate to the size it declares), not loaded: %m",
 					 path);
+	start = thread_cpu_us();
 	r = syscall(SYS_init_module, img.data, (unsigned long)img.size, options ? options : "") < 0 ?
 		    negative_errno() : 0;
+	account_loader(mod, start);
 	if (r == 0) {
 		inserted_whole++;
 		inflated_bytes += img.size;
@@ -257,8 +291,10 @@ int real_load_modules_finish(bool skip_rest)
 	r = module_queue_finish(&queue, skip_rest, MODULE_WAIT_MS);
 	whole = inserted_whole, by_libkmod = inserted_by_libkmod;
 	if (whole + by_libkmod + insert_failures > 0)
-		log_info("Inserted %u kernel modules: %u inflated in one call (%llu KiB), %u through libkmod; %u failed.",
+		log_info("Inserted %u kernel modules: %u inflated in one call (%llu KiB), %u through libkmod; %u failed. CPU: %llu ms inflating, %llu ms in the kernel's module loader (most: %s, %llu ms).",
 			 whole + by_libkmod, whole, (unsigned long long)inflated_bytes / 1024, by_libkmod,
-			 (unsigned)insert_failures);
+			 (unsigned)insert_failures, (unsigned long long)inflate_cpu_us / 1000,
+			 (unsigned long long)loader_cpu_us / 1000, costliest_name[0] ? costliest_name : "-",
+			 (unsigned long long)costliest_us / 1000);
 	return r;
 }

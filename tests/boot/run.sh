@@ -109,7 +109,7 @@ check_happy() {
     expect 'EDGEINIT-TEST: END' "test unit did not finish (no 'EDGEINIT-TEST: END')"
     # Every module of the initrd declares its size and is inflated in one call, none by libkmod,
     # and none failed; the command line's option for dm_verity was passed to it.
-    expect 'edgeinit: Inserted [1-9][0-9]* kernel modules: [1-9][0-9]* inflated in one call \([1-9][0-9]* KiB\), 0 through libkmod; 0 failed\.' \
+    expect "edgeinit: Inserted [1-9][0-9]* kernel modules: [1-9][0-9]* inflated in one call \\([1-9][0-9]* KiB\\), 0 through libkmod; 0 failed\\. CPU: [0-9]+ ms inflating, [1-9][0-9]* ms in the kernel's module loader \\(most: [a-z0-9_]+, [1-9][0-9]* ms\\)\\." \
         "no line saying the modules were inflated in one call, none through libkmod, none failed"
     expect "dm_verity: unknown parameter 'edgeinit_probe' ignored" "the command line's dm_verity.edgeinit_probe=1 did not reach the module"
     local src opts
